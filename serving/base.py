@@ -1,0 +1,67 @@
+"""The LLM protocol and its value types (DESIGN §4).
+
+Every agent talks to a model only through `LLM.complete`. Backends: the OpenAI-compatible
+HTTP client (llama.cpp server, vLLM, Ollama) and the scripted `FakeLLM` for tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, TypedDict
+
+
+class Message(TypedDict):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class LLMError(Exception):
+    """The model could not produce a completion (server down, bad answer, retries spent)."""
+
+
+@dataclass
+class Usage:
+    """Token accounting for one or more calls. `cached_tokens` are prompt tokens the
+    server reports as served from its prefix cache (0 when it does not report them)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    calls: int = 0
+
+    def __add__(self, other: "Usage") -> "Usage":
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            self.cached_tokens + other.cached_tokens,
+            self.calls + other.calls,
+        )
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass
+class Completion:
+    """The texts of one request (n of them) with usage, latency and the serving model id."""
+
+    texts: list[str]
+    usage: Usage = field(default_factory=Usage)
+    latency_s: float = 0.0
+    model: str = ""
+    finish_reasons: list[str] = field(default_factory=list)
+
+
+class LLM(Protocol):
+    """A chat model. `n` > 1 asks for several samples of one prompt."""
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        n: int = 1,
+        max_tokens: int,
+        temperature: float = 0.0,
+        stop: list[str] | None = None,
+    ) -> Completion: ...
