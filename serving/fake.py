@@ -1,0 +1,56 @@
+"""A scripted LLM for tests: returns the given outputs in order, fails loudly when spent.
+
+It never looks at the prompt (fakes that inspect prompt text couple tests to wording);
+tests assert on what the system does with the answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from serving.base import Completion, LLMError, Message, Usage
+
+
+class FakeLLMExhausted(LLMError):
+    """The test asked for more completions than it scripted."""
+
+
+class FakeLLM:
+    """Hands out `outputs` one text per sample: a call with n=3 consumes three outputs.
+
+    Usage is counted roughly (4 characters per token) so accounting code has numbers to add.
+    `calls` keeps every request's messages for tests that check what was sent.
+    """
+
+    def __init__(self, outputs: Sequence[str], model: str = "fake") -> None:
+        self._outputs = list(outputs)
+        self._next = 0
+        self.model = model
+        self.calls: list[list[Message]] = []
+
+    @property
+    def remaining(self) -> int:
+        """How many scripted outputs are still unused."""
+        return len(self._outputs) - self._next
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        n: int = 1,
+        max_tokens: int,
+        temperature: float = 0.0,
+        stop: list[str] | None = None,
+    ) -> Completion:
+        """Return the next `n` scripted outputs."""
+        if self.remaining < n:
+            raise FakeLLMExhausted(
+                f"FakeLLM ran out of scripted outputs: asked for {n}, {self.remaining} left "
+                f"after {len(self.calls)} calls"
+            )
+        texts = self._outputs[self._next : self._next + n]
+        self._next += n
+        self.calls.append(list(messages))
+        prompt_tokens = sum(len(m["content"]) for m in messages) // 4
+        usage = Usage(prompt_tokens, sum(len(t) for t in texts) // 4, 0, 1)
+        return Completion(texts=texts, usage=usage, latency_s=0.0, model=self.model, finish_reasons=["stop"] * n)
