@@ -1,0 +1,51 @@
+"""`llm_session`: the one way commands get an `LLM` — a given server, or the embedded one."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from serving.embedded import DEFAULT_PORT, EmbeddedServer
+from serving.models import DEFAULT_MODEL, REGISTRY, cache_dir, resolve
+from serving.openai_client import OpenAICompatibleLLM, check_server
+
+
+def model_alias(model: str | None, path: Path) -> str:
+    """The name the server advertises: the registry name, or the file's stem for a path."""
+    if model is None:
+        return DEFAULT_MODEL
+    return model if model in REGISTRY else path.stem
+
+
+@contextlib.contextmanager
+def llm_session(
+    model: str | None = None,
+    base_url: str | None = None,
+    *,
+    port: int = DEFAULT_PORT,
+    n_ctx: int = 4096,
+    timeout_s: float = 600.0,
+) -> Iterator[OpenAICompatibleLLM]:
+    """Yield an LLM client. With `base_url`, use that server (it must answer now);
+    otherwise resolve `model`, start the embedded server (or reuse one already serving it),
+    and stop what was started on exit — also on Ctrl-C or an error."""
+    if base_url:
+        served = check_server(base_url)
+        client = OpenAICompatibleLLM(base_url, model=model or served, timeout_s=timeout_s)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    path = resolve(model)
+    alias = model_alias(model, path)
+    logs = cache_dir().parent / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    server = EmbeddedServer(path, alias, port=port, n_ctx=n_ctx, log_path=logs / f"server-{port}.log")
+    client = OpenAICompatibleLLM(server.start(), model=alias, timeout_s=timeout_s)
+    try:
+        yield client
+    finally:
+        client.close()
+        server.stop()
