@@ -33,6 +33,7 @@ class Limits:
     max_processes: int = 64
     max_file_mb: int = 64
     cpus: float = 1.0
+    disk_mb: int = 256  # size of the work dir where the backend can cap it (docker, bwrap tmpfs)
 
     def __post_init__(self) -> None:
         checks = {
@@ -42,6 +43,7 @@ class Limits:
             "max_processes": 1 <= self.max_processes <= 4096,
             "max_file_mb": 1 <= self.max_file_mb <= 16384,
             "cpus": 0 < self.cpus <= 64,
+            "disk_mb": 1 <= self.disk_mb <= 65536,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:

@@ -1,0 +1,79 @@
+"""Fast unit tests: limits, output capping, JUnit parsing, the process backend's basics."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox import InvalidLimits, Limits, SandboxError, make_sandbox
+from sandbox._files import InvalidFiles, check_files
+from sandbox._output import CappedBuffer
+from sandbox.junit import is_pytest, parse_junit, with_junit
+from sandbox.process import ProcessSandbox
+
+
+def test_limits_reject_nonsense():
+    with pytest.raises(InvalidLimits, match="timeout_s"):
+        Limits(timeout_s=0)
+    with pytest.raises(InvalidLimits, match="disk_mb"):
+        Limits(disk_mb=0)
+
+
+def test_capped_buffer_keeps_head_and_tail():
+    buf = CappedBuffer(1024)
+    for i in range(1000):
+        buf.feed(f"line {i}\n".encode())
+    text = buf.text()
+    assert buf.truncated and "line 0\n" in text and "line 999\n" in text and "dropped" in text
+    assert len(text) < 1200
+
+
+def test_file_names_cannot_escape():
+    for bad in ("../x.py", "/etc/passwd", "a/../../b", ""):
+        with pytest.raises(InvalidFiles):
+            check_files({bad: "x"})
+    assert check_files({"pkg/./a.py": "x"}) == {"pkg/a.py": "x"}
+
+
+def test_junit_helpers():
+    assert is_pytest(["python", "-m", "pytest", "-q"]) and is_pytest(["pytest"])
+    assert not is_pytest(["python", "a.py"])
+    assert with_junit(["python", "a.py"]) == ["python", "a.py"]
+    xml = ('<testsuite><testcase classname="t" name="a"/><testcase classname="t" name="b">'
+           '<failure message="boom">trace</failure></testcase></testsuite>')
+    outcomes = parse_junit(xml)
+    assert [(o.name, o.outcome) for o in outcomes] == [("t::a", "passed"), ("t::b", "failed")]
+    assert "boom" in outcomes[1].message
+    assert parse_junit("<!DOCTYPE x [<!ENTITY a 'b'>]><x/>") == []
+    assert parse_junit("not xml") == []
+
+
+def test_process_runs_python_with_files():
+    sb = ProcessSandbox()
+    res = sb.run({"pkg/mod.py": "X = 41\n", "main.py": "from pkg.mod import X\nprint(X + 1)\n"},
+                 ["python", "main.py"], Limits(timeout_s=20))
+    assert res.ok and res.stdout == "42\n" and res.backend == "process"
+
+
+def test_process_failure_is_a_result_not_an_exception():
+    res = ProcessSandbox().run({}, ["python", "-c", "import sys; sys.exit(3)"], Limits(timeout_s=20))
+    assert res.exit_code == 3 and not res.ok
+
+
+def test_process_pytest_outcomes():
+    test = "def test_ok():\n    assert 1\n\ndef test_bad():\n    assert 1 == 2, 'nope'\n"
+    res = ProcessSandbox().run({"test_m.py": test}, ["python", "-m", "pytest", "-q"], Limits(timeout_s=60))
+    assert res.exit_code == 1
+    assert {t.name: t.outcome for t in res.tests} == {"test_m::test_ok": "passed", "test_m::test_bad": "failed"}
+    assert "nope" in [t for t in res.tests if t.outcome == "failed"][0].message
+
+
+def test_empty_command_is_an_error():
+    with pytest.raises(SandboxError):
+        ProcessSandbox().run({}, [], Limits())
+
+
+def test_make_sandbox_by_name_and_unknown():
+    assert make_sandbox("process").name == "process"
+    with pytest.raises(SandboxError, match="unknown sandbox backend"):
+        make_sandbox("vm")
+    assert "auto chose" in make_sandbox("auto").selection
