@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+import logging
+
 import typer
 
+from apps.serve_cmd import models_app, serve
+from apps.solve_cmd import solve
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Local-first multi-agent code generator.")
+app.command()(solve)
+app.command()(serve)
+app.add_typer(models_app, name="models")
+
+
+@app.callback()
+def setup(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress to stderr.")) -> None:
+    """Local-first multi-agent code generator."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def graph(mermaid: bool = typer.Option(True, "--mermaid", help="Print the graph as Mermaid text.")) -> None:
+    """Print the agent graph."""
+    from agents.graph import build_graph
+
+    print(build_graph(None, None).get_graph().draw_mermaid())
 
 
 def main() -> None:

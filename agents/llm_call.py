@@ -1,0 +1,24 @@
+"""One model call with the accounting every agent needs."""
+
+from __future__ import annotations
+
+import time
+
+from serving.base import LLM, Completion, Message
+
+
+def timed_complete(llm: LLM, agent: str, messages: list[Message], *, n: int = 1, max_tokens: int, temperature: float) -> tuple[Completion, dict]:
+    """Call the model; return the completion and a usage update keyed by `agent`."""
+    started = time.perf_counter()
+    completion = llm.complete(messages, n=n, max_tokens=max_tokens, temperature=temperature)
+    usage = completion.usage
+    update = {
+        agent: {
+            "calls": usage.calls or 1,
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "cached_tokens": usage.cached_tokens,
+            "seconds": time.perf_counter() - started,
+        }
+    }
+    return completion, update

@@ -1,0 +1,79 @@
+"""Solving one task with the graph, and the solver callable the batch runner uses."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from agents.graph import build_graph
+from agents.state import SolveConfig
+from agents.task import Task, task_from_problem
+from sandbox.base import Sandbox
+from serving.base import LLM
+
+
+@dataclass
+class SolveResult:
+    """The outcome of one solve: final code, verdict on the visible tests, accounting."""
+
+    code: str
+    raw: str
+    verdict: str
+    feedback: str
+    attempts: int
+    stuck: bool
+    tests_passed: int
+    tests_failed: int
+    seconds: float
+    usage: dict = field(default_factory=dict)  # per agent
+    events: list = field(default_factory=list)
+
+    @property
+    def totals(self) -> dict:
+        """Usage summed over agents: calls, prompt/completion/cached tokens."""
+        keys = ("calls", "prompt_tokens", "completion_tokens", "cached_tokens")
+        return {k: int(sum(stats.get(k, 0) for stats in self.usage.values())) for k in keys}
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"totals": self.totals}
+
+
+def solve_task(task: Task, llm: LLM, sandbox: Sandbox, config: SolveConfig | None = None) -> SolveResult:
+    """Run the graph on `task` to the end and collect the result."""
+    graph = build_graph(llm, sandbox, config)
+    started = time.perf_counter()
+    # Each coder→tester→repair round is 2 steps; leave room beyond max_repairs for the router.
+    limit = 4 + 2 * (config or SolveConfig()).max_repairs + 2
+    final = graph.invoke({"task": task.to_dict(), "attempts": 0}, {"recursion_limit": limit})
+    return SolveResult(
+        code=final.get("code", ""),
+        raw=final.get("raw", ""),
+        verdict=final.get("verdict", "error"),
+        feedback=final.get("feedback", ""),
+        attempts=final.get("attempts", 0),
+        stuck=final.get("stuck", False),
+        tests_passed=final.get("tests_passed", 0),
+        tests_failed=final.get("tests_failed", 0),
+        seconds=time.perf_counter() - started,
+        usage=final.get("usage", {}),
+        events=final.get("events", []),
+    )
+
+
+def make_pipeline_solver(llm: LLM, sandbox: Sandbox, config: SolveConfig | None = None) -> Callable[[object], dict]:
+    """A solver for the batch runner: `Problem -> record fields` (see eval/)."""
+
+    def solve(problem) -> dict:
+        result = solve_task(task_from_problem(problem), llm, sandbox, config)
+        totals = result.totals
+        return {
+            "completion": result.code,
+            "raw": result.raw,
+            "verdict": result.verdict,
+            "usage": totals,
+            "agents": result.usage,
+            "attempts": result.attempts,
+        }
+
+    return solve

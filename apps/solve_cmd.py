@@ -1,0 +1,89 @@
+"""`codeloop solve`: one task through the agent graph, with a human or JSON report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.syntax import Syntax
+
+from agents.solver import SolveResult, solve_task
+from agents.state import SolveConfig
+from agents.task import Task, task_from_problem, task_from_text
+from apps.errors import cli_errors, fail
+from eval.problems import Problem, get_problem
+from sandbox.base import Limits, Sandbox
+from serving.session import llm_session
+
+
+def load_task(text: str | None, file: Path | None, problem_ref: str | None) -> tuple[Task, Problem | None]:
+    """Exactly one of TEXT, --file, --problem names the task."""
+    given = [x for x in (text, file, problem_ref) if x is not None]
+    if len(given) != 1:
+        fail("give exactly one of TEXT, --file F or --problem BENCH:ID")
+    if problem_ref is not None:
+        problem = get_problem(problem_ref)
+        return task_from_problem(problem), problem
+    if file is not None:
+        if not file.is_file():
+            fail(f"task file not found: {file}")
+        return task_from_text(file.read_text(encoding="utf-8"), source=str(file)), None
+    return task_from_text(text or ""), None
+
+
+def benchmark_verdict(problem: Problem, code: str, sandbox: Sandbox) -> str:
+    """Run the benchmark's own (hidden) check once on the final code: "passed" or "failed"."""
+    if not code.strip():
+        return "failed"
+    result = sandbox.run({"check.py": problem.check_program(code)}, ["python", "check.py"], Limits(timeout_s=30))
+    return "passed" if result.ok else "failed"
+
+
+def print_report(console: Console, result: SolveResult, check: str | None) -> None:
+    console.rule("code")
+    console.print(Syntax(result.code or "# (no code)", "python", theme="ansi_dark"))
+    console.rule("verdict")
+    tests = f"{result.tests_passed} passed, {result.tests_failed} failed"
+    console.print(f"visible tests: [bold]{result.verdict}[/bold] ({tests}); repair attempts: {result.attempts}")
+    if check is not None:
+        console.print(f"benchmark check: [bold]{check}[/bold]")
+    if result.verdict not in ("passed", "untested") and result.feedback:
+        console.print(result.feedback[-1500:], markup=False, highlight=False)
+    t = result.totals
+    console.print(
+        f"usage: {t['calls']} LLM calls, {t['prompt_tokens']} prompt + {t['completion_tokens']} completion tokens "
+        f"({t['cached_tokens']} cached), {result.seconds:.1f} s"
+    )
+
+
+def solve(
+    text: str = typer.Argument(None, help="The task, in words (may include asserts or >>> examples)."),
+    file: Path = typer.Option(None, "--file", "-f", help="Read the task from a file."),
+    problem: str = typer.Option(None, "--problem", "-p", help="A benchmark problem, e.g. humaneval:HumanEval/0."),
+    model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
+    base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="Use this OpenAI-compatible server."),
+    port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
+    sandbox: str = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX", help="auto|docker|bwrap|process"),
+    max_repairs: int = typer.Option(2, "--max-repairs", min=0, max=10, help="Repair attempts after the first candidate."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Solve one task: write code, test it in the sandbox, repair it from real failures."""
+    from sandbox import make_sandbox
+
+    with cli_errors():
+        task, bench_problem = load_task(text, file, problem)
+        box = make_sandbox(sandbox)
+        try:
+            with llm_session(model, base_url, port=port) as llm:
+                result = solve_task(task, llm, box, SolveConfig(max_repairs=max_repairs))
+            check = benchmark_verdict(bench_problem, result.code, box) if bench_problem else None
+        finally:
+            box.close()
+    if as_json:
+        print(json.dumps(result.to_dict() | {"benchmark_check": check, "task": task.source}, indent=2))
+    else:
+        print_report(Console(), result, check)
+    final = check if check is not None else result.verdict
+    raise typer.Exit(0 if final in ("passed", "untested") else 1)
