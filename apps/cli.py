@@ -26,7 +26,7 @@ def graph(mermaid: bool = typer.Option(True, "--mermaid", help="Print the graph 
     """Print the agent graph."""
     from agents.graph import build_graph
 
-    print(build_graph(None, None).get_graph().draw_mermaid())
+    print(build_graph(None, None).get_graph().draw_mermaid(), end="")
 
 
 def main() -> None:

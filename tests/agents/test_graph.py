@@ -1,0 +1,93 @@
+"""Every route through the graph, with scripted model answers and the real process sandbox."""
+
+from pathlib import Path
+
+import pytest
+
+from agents.graph import build_graph, route_after_tester
+from agents.solver import solve_task
+from agents.state import SolveConfig
+from agents.task import task_from_text
+from sandbox.process import ProcessSandbox
+from serving.fake import FakeLLM
+
+TASK = task_from_text("Write add(a, b) that returns a + b.\nassert add(1, 2) == 3\nassert add(2, 5) == 7\n")
+GOOD = "```python\ndef add(a, b):\n    return a + b\n```"
+WRONG = "```python\ndef add(a, b):\n    return a - b\n```"
+WRONG_2 = "```python\ndef add(a, b):\n    return a * b\n```"
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    box = ProcessSandbox()
+    yield box
+    box.close()
+
+
+def test_passes_at_first_try(sandbox):
+    llm = FakeLLM([GOOD])
+    result = solve_task(TASK, llm, sandbox)
+    assert result.verdict == "passed" and result.attempts == 0
+    assert (result.tests_passed, result.tests_failed) == (2, 0)
+    assert result.totals["calls"] == 1 and llm.remaining == 0
+
+
+def test_fail_then_repair_then_pass(sandbox):
+    llm = FakeLLM([WRONG, GOOD])
+    result = solve_task(TASK, llm, sandbox)
+    assert result.verdict == "passed" and result.attempts == 1
+    assert [e["agent"] for e in result.events] == ["coder", "tester", "repair", "tester"]
+    # repair saw the real failure: the failing assert and the value actually produced
+    repair_prompt = llm.calls[1][-1]["content"]
+    assert "FAILED: assert add(1, 2) == 3" in repair_prompt and "-1" in repair_prompt
+    assert set(result.usage) == {"coder", "tester", "repair"}
+
+
+def test_attempts_exhausted(sandbox):
+    llm = FakeLLM([WRONG, WRONG_2, WRONG.replace("a - b", "a - b - 1")])
+    result = solve_task(TASK, llm, sandbox, SolveConfig(max_repairs=2))
+    assert result.verdict == "failed" and result.attempts == 2 and not result.stuck
+    assert llm.remaining == 0
+
+
+def test_stuck_detector_stops_identical_retries(sandbox):
+    llm = FakeLLM([WRONG, WRONG, GOOD])
+    result = solve_task(TASK, llm, sandbox, SolveConfig(max_repairs=5))
+    assert result.stuck and result.verdict == "failed" and result.attempts == 1
+    assert llm.remaining == 1  # it did not keep asking
+
+
+def test_invalid_answer_goes_to_repair_with_the_reason(sandbox):
+    llm = FakeLLM(["I think you should add the numbers.", GOOD])
+    result = solve_task(TASK, llm, sandbox)
+    assert result.verdict == "passed" and result.events[1]["verdict"] == "invalid"
+    assert "no code block" in llm.calls[1][-1]["content"]
+
+
+def test_timeout_is_reported_to_repair(sandbox):
+    loop = "```python\ndef add(a, b):\n    while True:\n        pass\n```"
+    llm = FakeLLM([loop, GOOD])
+    result = solve_task(TASK, llm, sandbox, SolveConfig(test_timeout_s=1.0))
+    assert result.verdict == "passed"
+    assert "stopped after 1 s" in llm.calls[1][-1]["content"]
+
+
+def test_task_without_tests_is_untested_but_must_import(sandbox):
+    task = task_from_text("def greet(name):\n    '''Return a greeting.'''\n")
+    ok = solve_task(task, FakeLLM(["```python\ndef greet(name):\n    return 'hi ' + name\n```"]), sandbox)
+    assert ok.verdict == "untested"
+    broken = "```python\nimport no_such_module_xyz\ndef greet(name):\n    return name\n```"
+    bad = solve_task(task, FakeLLM([broken, broken]), sandbox, SolveConfig(max_repairs=1))
+    assert bad.verdict == "failed" and "no_such_module_xyz" in bad.feedback
+
+
+def test_routing_is_pure():
+    assert route_after_tester({"verdict": "passed"}, 2) == "done"
+    assert route_after_tester({"verdict": "failed", "attempts": 0}, 2) == "repair"
+    assert route_after_tester({"verdict": "failed", "attempts": 2}, 2) == "done"
+
+
+def test_graph_shape_snapshot():
+    drawn = build_graph(None, None).get_graph().draw_mermaid()
+    snapshot = Path(__file__).with_name("graph.mermaid.snapshot")
+    assert drawn == snapshot.read_text(), "graph shape changed: update the snapshot if intended"
