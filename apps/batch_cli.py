@@ -1,0 +1,198 @@
+"""`codeloop batch | eval | report`: benchmark runs, their pass@k, and reports comparing them.
+
+`register(app)` adds the three commands to the main typer app. Heavy imports (model
+server, agent graph, matplotlib) happen inside the commands, so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from apps.errors import cli_errors, fail
+from eval.data import BenchmarkDataError
+from eval.plus import GroundTruthError
+from eval.problems import LOADERS, load_benchmark
+from eval.runstore import RunDirError, read_records
+from eval.summary import summarize
+
+MODES = ("pipeline", "baseline")
+
+
+@contextlib.contextmanager
+def eval_errors() -> Iterator[None]:
+    """Our domain errors become one-line errors with exit code 2, like apps.errors'."""
+    with cli_errors():
+        try:
+            yield
+        except (BenchmarkDataError, RunDirError, GroundTruthError) as exc:
+            fail(str(exc))
+
+
+def open_llm(model: str | None, base_url: str | None, port: int):
+    """The LLM context manager (tests replace this with one yielding a FakeLLM)."""
+    from serving.session import llm_session
+
+    return llm_session(model, base_url, port=port)
+
+
+def make_solver(mode: str, llm, box, samples: int):
+    """The solver for `mode`: the agent pipeline or the single-call baseline."""
+    if mode == "baseline":
+        from eval.baseline import make_baseline_solver
+
+        return make_baseline_solver(llm, temperature=0.0 if samples == 1 else 0.8)
+    from agents.solver import make_pipeline_solver
+    from agents.state import SolveConfig
+
+    return make_pipeline_solver(llm, box, SolveConfig(temperature=0.0 if samples == 1 else 0.8))
+
+
+def _summary_lines(summary: dict) -> list[str]:
+    ks = [k for k in summary if k.startswith("pass@")]
+    lines = [f"{summary['passed']}/{summary['records']} passed; " + ", ".join(f"{k} {summary[k]:.1%}" for k in ks)]
+    if summary["base"].get("pass@1") is not None and summary["base_passed"] != summary["passed"]:
+        lines.append(f"base tests only: {summary['base_passed']} passed, pass@1 {summary['base']['pass@1']:.1%}")
+    t = summary["tokens"]
+    lines.append(f"tokens: {t['prompt_tokens']} prompt + {t['completion_tokens']} completion ({t['cached_tokens']} "
+                 f"cached) in {t['calls']} calls; {summary['seconds_per_task']:.1f} s/task, sandbox "
+                 f"{summary['sandbox_share']:.1%} of wall time; {summary['errors']} errored")
+    return lines
+
+
+def batch(
+    bench: str = typer.Argument(..., help=f"Benchmark: {', '.join(LOADERS)}."),
+    limit: int = typer.Option(None, "--limit", min=1, help="Only the first N problems."),
+    mode: str = typer.Option("pipeline", "--mode", help="pipeline | baseline (one plain model call)."),
+    samples: int = typer.Option(1, "--samples", min=1, max=200, help="Samples per problem (k for pass@k)."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Problems solved in parallel."),
+    out: Path = typer.Option(None, "--out", help="Run directory (default runs/BENCH-MODE)."),
+    redo: bool = typer.Option(False, "--redo", help="Start over (old records are moved aside, not deleted)."),
+    data_dir: Path = typer.Option(None, "--data-dir", help="Benchmark files (else $CODELOOP_DATA_DIR, cache)."),
+    model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
+    base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="OpenAI-compatible server."),
+    port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
+    sandbox: str = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX", help="auto|docker|bwrap|process"),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary at the end."),
+) -> None:
+    """Run a benchmark: resumable, one fsync'd record per task and sample, checked in the sandbox."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from eval.batch import BatchConfig, check_identity, run_batch
+    from eval.evaluate import Evaluator
+    from sandbox import make_sandbox
+
+    with eval_errors():
+        if mode not in MODES:
+            fail(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if bench not in LOADERS:
+            fail(f"unknown benchmark {bench!r}; known: {', '.join(LOADERS)}")
+        problems = load_benchmark(bench, data_dir)[:limit]
+        out = out or Path("runs") / f"{bench.replace('+', 'plus')}-{mode}"
+        config = BatchConfig(bench, mode, samples, model=model or "")
+        if not redo:
+            check_identity(out, config)  # before minutes of model start-up, not after
+        box = make_sandbox(sandbox)
+        err = Console(stderr=True)
+        try:
+            with open_llm(model, base_url, port) as llm, Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[passed]} passed"), TimeRemainingColumn(), console=err,
+                disable=as_json or not err.is_terminal,
+            ) as progress:
+                bar = progress.add_task(bench, total=None, passed=0)
+                passed = [0]
+
+                def on_start(todo: int, skipped: int) -> None:
+                    progress.update(bar, total=todo)
+                    if skipped:
+                        err.print(f"resuming {out}: {skipped} records already done")
+
+                def on_record(record: dict) -> None:
+                    passed[0] += bool(record["verdict"].get("passed"))
+                    progress.update(bar, advance=1, passed=passed[0])
+
+                outcome = run_batch(problems, make_solver(mode, llm, box, samples), out, Evaluator(box), config,
+                                    workers=workers, redo=redo, on_start=on_start, on_record=on_record)
+        finally:
+            box.close()
+        for warning in outcome.warnings:
+            err.print(f"warning: {warning}", markup=False, highlight=False)
+        summary = summarize(read_records(out).records)
+        if as_json:
+            print(json.dumps({"run_dir": str(out), "new_records": outcome.new_records, "skipped": outcome.skipped,
+                              "warnings": outcome.warnings, **summary}, indent=2))
+        else:
+            print(f"{bench} {mode} -> {out}")
+            print("\n".join(_summary_lines(summary)))
+    if outcome.errors:
+        raise typer.Exit(1)
+
+
+def eval_run(
+    run_dir: Path = typer.Argument(..., help="A run directory written by `codeloop batch`."),
+    data_dir: Path = typer.Option(None, "--data-dir", help="Benchmark files (else $CODELOOP_DATA_DIR, cache)."),
+    sandbox: str = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX", help="auto|docker|bwrap|process"),
+    workers: int = typer.Option(2, "--workers", min=1, max=64, help="Checks run in parallel."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Re-check every completion of a run in the sandbox and report pass@k (writes eval.json)."""
+    from eval.evaluate import Evaluator
+    from eval.runs import evaluate_run
+    from sandbox import make_sandbox
+
+    with eval_errors():
+        if not run_dir.is_dir():
+            fail(f"run directory not found: {run_dir}")
+        box = make_sandbox(sandbox)
+        try:
+            result = evaluate_run(run_dir, Evaluator(box), data_dir=data_dir, workers=workers)
+        finally:
+            box.close()
+        for warning in result["warnings"]:
+            print(f"warning: {warning}", file=sys.stderr)
+        if as_json:
+            print(json.dumps({"run_dir": str(run_dir), "bench": result["bench"], **result["summary"]}, indent=2))
+        else:
+            print(f"{run_dir} ({result['bench']})")
+            print("\n".join(_summary_lines(result["summary"])))
+
+
+def report(
+    run_dirs: list[Path] = typer.Argument(..., help="Run directories to compare."),
+    out: Path = typer.Option(Path("report"), "--out", help="Where report.md and the PNG plots go."),
+    as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
+) -> None:
+    """Compare runs: a markdown table plus PNG plots (pass@1, tokens per solved task, seconds per task)."""
+    from eval.report import markdown_table, report_rows, write_report
+    from eval.runs import load_run
+
+    with eval_errors():
+        runs = []
+        for run_dir in run_dirs:
+            if not run_dir.is_dir():
+                fail(f"run directory not found: {run_dir}")
+            runs.append(load_run(run_dir))
+        try:
+            md, plots = write_report(runs, out)
+        except RuntimeError as exc:
+            fail(str(exc))
+        if as_json:
+            print(json.dumps({"report": str(md), "plots": [str(p) for p in plots], "rows": report_rows(runs)},
+                             indent=2))
+        else:
+            print(markdown_table(report_rows(runs)), end="")
+            print(f"report: {md}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `batch`, `eval` and `report` to the main CLI."""
+    app.command()(batch)
+    app.command("eval")(eval_run)
+    app.command()(report)

@@ -1,0 +1,50 @@
+"""The baseline solver: one plain chat call to the model, code taken from its answer.
+
+This is the anchor every pipeline gain is compared against (DESIGN §2): same model, same
+problems, no planning, tests or repair. Code extraction is the pipeline's own
+(`agents.extract.extract_code`: the first fenced block that defines the entry point), so
+the two modes differ only in what happens between prompt and answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from eval.problems import Problem
+from serving.base import LLM, Message
+
+PROMPT_FILE = Path(__file__).parent / "prompts" / "baseline.md"
+
+
+def baseline_messages(problem: Problem, template: str | None = None) -> list[Message]:
+    """The single user message sent for `problem`."""
+    template = template if template is not None else PROMPT_FILE.read_text(encoding="utf-8")
+    # str.replace, not str.format: benchmark prompts are full of braces.
+    return [{"role": "user", "content": template.replace("{prompt}", problem.prompt.strip("\n"))}]
+
+
+def make_baseline_solver(llm: LLM, *, temperature: float = 0.0, max_tokens: int = 768) -> Callable[[Problem], dict]:
+    """A solver (Problem -> record dict) making one call per problem. Use temperature 0 for
+    pass@1 and a positive one when drawing several samples per problem."""
+    from agents.extract import extract_code
+
+    template = PROMPT_FILE.read_text(encoding="utf-8")
+
+    def solve(problem: Problem) -> dict:
+        start = time.monotonic()
+        result = llm.complete(baseline_messages(problem, template), max_tokens=max_tokens, temperature=temperature)
+        raw = result.texts[0] if result.texts else ""
+        u = result.usage
+        usage = {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
+                 "cached_tokens": u.cached_tokens, "calls": u.calls or 1}
+        return {
+            "completion": extract_code(raw, problem.entry_point),
+            "raw": raw,
+            "usage": usage,
+            "agents": {"baseline": {**usage, "seconds": round(time.monotonic() - start, 3)}},
+            "model": result.model,
+        }
+
+    return solve

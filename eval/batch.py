@@ -1,0 +1,139 @@
+"""The batch runner: solve every (task, sample) of a benchmark, check it, record it.
+
+Resumable: (task_id, sample) pairs already in `records.jsonl` are skipped, so a rerun after
+a crash or `kill -9` continues where it stopped without losing or duplicating a record.
+A solver that raises is recorded with `exit_status: "error"` and the batch goes on.
+Records are written by the calling thread only; workers solve and check in parallel.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from eval.evaluate import Evaluator
+from eval.problems import Problem
+from eval.runstore import RecordWriter, RunDirError, archive_records, read_meta, read_records, write_meta
+from eval.samples import write_samples
+
+log = logging.getLogger(__name__)
+
+Solver = Callable[[Problem], dict]
+USAGE_KEYS = ("prompt_tokens", "completion_tokens", "cached_tokens", "calls")
+
+
+@dataclass(frozen=True)
+class BatchConfig:
+    """What defines a run; a run directory only resumes a run with the same identity."""
+
+    bench: str
+    mode: str
+    samples: int = 1
+    model: str = ""
+
+    def identity(self) -> dict:
+        """The fields that must match for a resume."""
+        return {"bench": self.bench, "mode": self.mode, "samples": self.samples, "model": self.model}
+
+
+@dataclass
+class BatchOutcome:
+    """What one call of `run_batch` did, and what the run directory held before."""
+
+    new_records: int
+    skipped: int
+    errors: int
+    warnings: list[str]
+
+
+def check_identity(out_dir: Path, config: BatchConfig) -> dict | None:
+    """The run's metadata (None for a new run); raises RunDirError if it is another run."""
+    meta = read_meta(Path(out_dir))
+    if meta is not None:
+        mismatch = {k: (meta.get(k), v) for k, v in config.identity().items() if meta.get(k) != v}
+        if mismatch:
+            what = ", ".join(f"{k}={old!r} (asked {new!r})" for k, (old, new) in mismatch.items())
+            raise RunDirError(f"{out_dir} holds a different run: {what}; use another --out or --redo")
+    return meta
+
+
+def prepare_run_dir(out_dir: Path, config: BatchConfig, *, redo: bool = False) -> tuple[set, list[str]]:
+    """Check or create the run's metadata; returns (done pairs, warnings about bad lines)."""
+    if redo:
+        archived = archive_records(out_dir)
+        if archived:
+            log.info("--redo: previous records moved to %s", archived)
+    meta = None if redo else check_identity(out_dir, config)
+    if meta is None:
+        write_meta(out_dir, {**asdict(config), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+    loaded = read_records(out_dir)
+    return loaded.done(), loaded.problems
+
+
+def solve_and_check(problem: Problem, sample: int, solver: Solver, evaluator: Evaluator) -> dict:
+    """One record: run the solver, check its completion in the sandbox, time both."""
+    start = time.monotonic()
+    record: dict = {"task_id": problem.task_id, "sample": sample, "benchmark": problem.benchmark}
+    try:
+        out = solver(problem)
+        record["exit_status"], record["error"] = "ok", ""
+    except Exception as exc:  # a broken task must not stop the batch
+        log.warning("solver failed on %s: %s", problem.task_id, exc)
+        out = {}
+        record["exit_status"], record["error"] = "error", f"{type(exc).__name__}: {exc}"[:500]
+    solved_at = time.monotonic()
+    completion = out.get("completion") or ""
+    record["completion"], record["raw"] = completion, out.get("raw", "")
+    try:
+        record["verdict"] = evaluator.check(problem, completion)
+    except Exception as exc:  # sandbox failure: record it, keep going
+        record["verdict"] = {"passed": False, "base": False, "plus": None, "status": "error",
+                             "detail": f"{type(exc).__name__}: {exc}"[:300], "seconds": 0.0}
+        record["exit_status"], record["error"] = "error", record["verdict"]["detail"]
+    end = time.monotonic()
+    usage = out.get("usage") or {}
+    record["usage"] = {k: int(usage.get(k, 0) or 0) for k in USAGE_KEYS}
+    record["agents"] = out.get("agents") or {}
+    record["solver_verdict"] = out.get("verdict")
+    record["seconds"] = {"total": round(end - start, 3), "solve": round(solved_at - start, 3),
+                         "eval": round(end - solved_at, 3)}
+    record["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return record
+
+
+def run_batch(problems: Sequence[Problem], solver: Solver, out_dir: Path, evaluator: Evaluator,
+              config: BatchConfig, *, workers: int = 1, redo: bool = False,
+              on_start: Callable[[int, int], None] | None = None,
+              on_record: Callable[[dict], None] | None = None) -> BatchOutcome:
+    """Run the missing (task, sample) pairs of `problems` into `out_dir`.
+    `on_start(todo, skipped)` and `on_record(record)` feed a progress display."""
+    out_dir = Path(out_dir)
+    done, warnings = prepare_run_dir(out_dir, config, redo=redo)
+    for warning in warnings:
+        log.warning(warning)
+    jobs = [(p, s) for p in problems for s in range(config.samples) if (p.task_id, s) not in done]
+    skipped = len(problems) * config.samples - len(jobs)
+    if on_start:
+        on_start(len(jobs), skipped)
+    errors = written = 0
+    with RecordWriter(out_dir) as writer, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = [pool.submit(solve_and_check, p, s, solver, evaluator) for p, s in jobs]
+        try:
+            for future in as_completed(futures):
+                record = future.result()
+                writer.append(record)
+                written += 1
+                errors += record["exit_status"] == "error"
+                if on_record:
+                    on_record(record)
+        except BaseException:
+            # Ctrl-C or a bug: what is written stays written; do not start queued tasks.
+            for future in futures:
+                future.cancel()
+            raise
+    write_samples(out_dir)
+    return BatchOutcome(written, skipped, errors, warnings)

@@ -1,0 +1,126 @@
+"""A run directory: `meta.json` plus `records.jsonl`, one JSON line per (task, sample).
+
+Appends are crash-safe: each record is one `os.write` of a whole line to a file opened
+with O_APPEND, followed by fsync, so a `kill -9` leaves either the whole line or none of
+it. A line cut short by a crash (or edited by hand) is reported with its line number and
+skipped; the other lines are kept, and the next append starts on a fresh line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+RECORDS = "records.jsonl"
+META = "meta.json"
+
+
+class RunDirError(Exception):
+    """The run directory cannot be used (unreadable, or made for a different batch)."""
+
+
+@dataclass
+class LoadedRecords:
+    """Valid records in file order, and `problems`: 'line N: why' for each bad line."""
+
+    records: list[dict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def done(self) -> set[tuple[str, int]]:
+        """(task_id, sample) pairs already recorded."""
+        return {(r["task_id"], int(r.get("sample", 0))) for r in self.records}
+
+
+def read_records(run_dir: Path) -> LoadedRecords:
+    """Load `records.jsonl` (missing file: nothing loaded), reporting malformed lines."""
+    path = Path(run_dir) / RECORDS
+    loaded = LoadedRecords()
+    if not path.exists():
+        return loaded
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw)
+                if not isinstance(record, dict) or "task_id" not in record:
+                    raise ValueError("not a record object with a task_id")
+            except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+                loaded.problems.append(f"{path}: line {number}: malformed record skipped ({str(exc)[:80]})")
+                continue
+            loaded.records.append(record)
+    return loaded
+
+
+class RecordWriter:
+    """Appends records to `records.jsonl`; use from one thread (the batch's main loop)."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = Path(run_dir) / RECORDS
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        # A crash mid-line leaves no trailing newline: start a new line so the next record
+        # is not glued onto the broken one.
+        size = os.fstat(self._fd).st_size
+        if size:
+            with open(self.path, "rb") as fh:
+                fh.seek(size - 1)
+                if fh.read(1) != b"\n":
+                    os.write(self._fd, b"\n")
+
+    def append(self, record: dict) -> None:
+        """Write one record as one line and make it durable before returning."""
+        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        written = os.write(self._fd, data)
+        while written < len(data):  # regular files write fully; loop only for safety
+            written += os.write(self._fd, data[written:])
+        os.fsync(self._fd)
+
+    def close(self) -> None:
+        """Close the file."""
+        os.close(self._fd)
+
+    def __enter__(self) -> "RecordWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def read_meta(run_dir: Path) -> dict | None:
+    """The run's metadata, or None when the directory has none yet."""
+    path = Path(run_dir) / META
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunDirError(f"{path} is unreadable: {exc}") from exc
+
+
+def write_meta(run_dir: Path, meta: dict) -> None:
+    """Write metadata atomically (temp file, fsync, rename)."""
+    path = Path(run_dir) / META
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(meta, fh, indent=2)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def archive_records(run_dir: Path) -> Path | None:
+    """Move existing records aside (for --redo); nothing is deleted. Returns the new path."""
+    path = Path(run_dir) / RECORDS
+    if not path.exists():
+        return None
+    target = path.with_name(f"records.{time.strftime('%Y%m%dT%H%M%S')}.jsonl")
+    os.replace(path, target)
+    return target

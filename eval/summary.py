@@ -1,0 +1,55 @@
+"""Numbers of a run from its records: pass@k, tokens, seconds, the sandbox's share."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from eval.passk import pass_at_k
+
+KS = (1, 5, 10, 100)
+
+
+def passed(record: dict) -> bool:
+    """True when the record's verdict says its completion passed."""
+    return bool((record.get("verdict") or {}).get("passed"))
+
+
+def summarize(records: Iterable[dict], ks: Iterable[int] = KS) -> dict:
+    """Aggregate records (one per task and sample). Errored samples count as failures."""
+    records = list(records)
+    by_task: dict[str, list[bool]] = defaultdict(list)
+    base_by_task: dict[str, list[bool]] = defaultdict(list)
+    totals = defaultdict(float)
+    agents: dict[str, dict] = defaultdict(lambda: defaultdict(float))
+    for r in records:
+        verdict = r.get("verdict") or {}
+        by_task[r["task_id"]].append(passed(r))
+        base_by_task[r["task_id"]].append(bool(verdict.get("base")))
+        for key, value in (r.get("usage") or {}).items():
+            totals[key] += value or 0
+        for key, value in (r.get("seconds") or {}).items():
+            totals[f"{key}_s"] += value or 0
+        for name, stats in (r.get("agents") or {}).items():
+            for key, value in stats.items():
+                agents[name][key] += value or 0
+    n, solved = len(records), sum(passed(r) for r in records)
+    tokens = totals["prompt_tokens"] + totals["completion_tokens"]
+    summary = {
+        "records": n,
+        "tasks": len(by_task),
+        "passed": solved,
+        "errors": sum(r.get("exit_status") == "error" for r in records),
+        **pass_at_k(by_task, ks),
+        "base": {k: v for k, v in pass_at_k(base_by_task, ks).items()},
+        "base_passed": sum(sum(v) for v in base_by_task.values()),
+        "tokens": {key: int(totals[key]) for key in ("prompt_tokens", "completion_tokens", "cached_tokens", "calls")},
+        "tokens_per_task": tokens / n if n else 0.0,
+        "tokens_per_solved": tokens / solved if solved else None,
+        "seconds_total": round(totals["total_s"], 2),
+        "seconds_per_task": totals["total_s"] / n if n else 0.0,
+        "sandbox_seconds": round(totals["eval_s"], 2),
+        "sandbox_share": totals["eval_s"] / totals["total_s"] if totals["total_s"] else 0.0,
+        "agents": {name: dict(stats) for name, stats in agents.items()},
+    }
+    return summary
