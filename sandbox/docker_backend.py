@@ -1,0 +1,220 @@
+"""The docker backend: one warm, locked-down container per instance, one `exec` per run.
+
+The container has no network, a read-only root, a size-capped tmpfs at /work, memory /
+pids / CPU limits, runs as nobody with every capability dropped and no-new-privileges,
+and never sees the Docker socket. Its PID 1 reads an attached stdin that only this
+process holds: when we exit (even by SIGKILL) the stream closes, PID 1 exits and the
+engine auto-removes the container. Stale containers of dead owners are removed at start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import struct
+import threading
+import time
+import weakref
+from pathlib import Path
+
+from sandbox import image as img
+from sandbox import junit
+from sandbox._files import check_files
+from sandbox.base import Limits, RunResult, SandboxError, SandboxUnavailable
+from sandbox.process import resolve_python
+
+log = logging.getLogger(__name__)
+
+LABEL = "org.codeloop.sandbox"
+RUNNER = (Path(__file__).with_name("_runner.py")).read_text  # read lazily, not at import
+# PID 1: reap orphans (they would otherwise count against the pids limit) and exit when
+# the attached stdin closes, i.e. when the owning process is gone.
+INIT = ("import os,signal\n"
+        "def reap(*_):\n"
+        "    try:\n"
+        "        while os.waitpid(-1, os.WNOHANG)[0] > 0: pass\n"
+        "    except ChildProcessError: pass\n"
+        "signal.signal(signal.SIGCHLD, reap)\n"
+        "signal.signal(signal.SIGTERM, lambda *_: os._exit(0))\n"
+        "while os.read(0, 65536): pass\n")
+CHILD_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": "/work",
+             "TMPDIR": "/tmp", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", "PYTHONHASHSEED": "0",
+             "CODELOOP_SANDBOX": "docker"}
+# Time the host waits beyond the run's own timeout before declaring the container stuck.
+BACKSTOP_S = 15.0
+
+
+def _owner_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale(client) -> int:
+    """Remove codeloop containers whose owning process on this host is gone."""
+    removed = 0
+    for c in client.containers.list(all=True, filters={"label": LABEL}):
+        labels = c.labels or {}
+        if labels.get(f"{LABEL}.host") != socket.gethostname():
+            continue
+        pid = int(labels.get(f"{LABEL}.pid", "0") or 0)
+        if pid and _owner_alive(pid):
+            continue
+        log.info("removing stale sandbox container %s (owner pid %s gone)", c.short_id, pid)
+        try:
+            c.remove(force=True)
+            removed += 1
+        except Exception as exc:  # already being removed by auto-remove
+            log.debug("could not remove %s: %s", c.short_id, exc)
+    return removed
+
+
+def _destroy(api, cid: str, sock) -> None:
+    """Finalizer: closing our stdin stream already stops it; force-remove to be sure."""
+    try:
+        sock.close()
+    except Exception:
+        pass
+    try:
+        api.remove_container(cid, force=True)
+    except Exception as exc:
+        log.debug("container %s already gone: %s", cid[:12], exc)
+
+
+class DockerSandbox:
+    """Runs commands by `exec` in a warm hardened container (see module docstring)."""
+
+    name = "docker"
+
+    def __init__(self, image: str | None = None, client=None) -> None:
+        """Connect to the engine, check the image, clean up stale containers."""
+        self.image = image or img.image_name()
+        self.client = client or img.docker_client()
+        if not img.image_present(self.client, self.image):
+            raise SandboxUnavailable(f"sandbox image {self.image} is missing (run `codeloop sandbox build`)")
+        remove_stale(self.client)
+        self._lock = threading.Lock()
+        self._cid: str | None = None
+        self._spec: tuple | None = None
+        self._finalizer = None
+
+    @staticmethod
+    def probe(image: str | None = None) -> str | None:
+        """None when an engine and the image are available, else why not."""
+        try:
+            client = img.docker_client()
+        except SandboxUnavailable as exc:
+            return str(exc)
+        name = image or img.image_name()
+        if not img.image_present(client, name):
+            return f"sandbox image {name} is missing (run `codeloop sandbox build`)"
+        return None
+
+    def _container(self, limits: Limits) -> str:
+        spec = (limits.memory_mb, limits.max_processes, limits.cpus, limits.disk_mb)
+        if self._cid and spec == self._spec:
+            return self._cid
+        self._drop()
+        api, uid = self.client.api, img.SANDBOX_UID
+        host_config = api.create_host_config(
+            network_mode="none", read_only=True, auto_remove=True, cap_drop=["ALL"],
+            security_opt=["no-new-privileges"], ipc_mode="private",
+            # uid/gid, not mode: the engine copies the image's /work mode over `mode=`.
+            tmpfs={"/work": f"rw,exec,nosuid,nodev,size={limits.disk_mb}m,uid={uid},gid={uid}",
+                   "/tmp": f"rw,noexec,nosuid,nodev,size=64m,uid={uid},gid={uid}"},
+            mem_limit=f"{limits.memory_mb}m", memswap_limit=f"{limits.memory_mb}m",
+            pids_limit=limits.max_processes + 4,  # + PID 1, the exec'd runner and headroom
+            nano_cpus=int(limits.cpus * 1e9))
+        labels = {LABEL: "1", f"{LABEL}.pid": str(os.getpid()), f"{LABEL}.host": socket.gethostname()}
+        cid = api.create_container(self.image, command=["python3", "-c", INIT], user=f"{img.SANDBOX_UID}:{img.SANDBOX_UID}",
+                                   stdin_open=True, network_disabled=True, working_dir="/work", labels=labels,
+                                   environment={"PATH": CHILD_ENV["PATH"]}, host_config=host_config)["Id"]
+        sock = api.attach_socket(cid, params={"stdin": 1, "stream": 1})
+        self._finalizer = weakref.finalize(self, _destroy, api, cid, sock)
+        api.start(cid)
+        self._cid, self._spec = cid, spec
+        log.debug("started sandbox container %s", cid[:12])
+        return cid
+
+    def _drop(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+        self._cid = self._spec = self._finalizer = None
+
+    def run(self, files: dict[str, str], command: list[str], limits: Limits) -> RunResult:
+        """Reset /work to `files` and run `command` there; one run at a time per instance."""
+        files = check_files(files)
+        argv = junit.with_junit(resolve_python(command, "python3"))
+        request = json.dumps({"files": files, "command": argv, "env": CHILD_ENV, "limits": {
+            "timeout_s": limits.timeout_s, "max_output_bytes": limits.max_output_bytes,
+            "max_file_mb": limits.max_file_mb, "cpus": limits.cpus}}).encode()
+        with self._lock:
+            start = time.monotonic()
+            cid = self._container(limits)
+            try:
+                out, err = self._exec(cid, request, start + limits.timeout_s + BACKSTOP_S,
+                                      cap=4 * limits.max_output_bytes + 4 * 1024 * 1024)
+            except TimeoutError:
+                self._drop()  # a stuck container is recycled, never reused
+                return RunResult(exit_code=137, stderr="sandbox container did not answer; recycled\n",
+                                 timed_out=True, duration_s=time.monotonic() - start, backend=self.name)
+        try:
+            res = json.loads(out)
+        except ValueError:
+            self._drop()
+            raise SandboxError(f"sandbox runner failed: {err.decode('utf-8', 'replace').strip()[-500:]}") from None
+        return RunResult(exit_code=res["exit_code"], stdout=res["stdout"], stderr=res["stderr"],
+                         truncated=res["truncated"], timed_out=res["timed_out"], oom_killed=res["oom"],
+                         duration_s=res["duration_s"], backend=self.name,
+                         tests=junit.parse_junit(res["junit"]) if res["junit"] else [])
+
+    def _exec(self, cid: str, request: bytes, deadline: float, cap: int) -> tuple[bytes, bytes]:
+        api = self.client.api
+        exec_id = api.exec_create(cid, ["python3", "-c", RUNNER()], stdin=True, user=f"{img.SANDBOX_UID}:{img.SANDBOX_UID}",
+                                  workdir="/work", environment={"PATH": CHILD_ENV["PATH"]})["Id"]
+        conn = api.exec_start(exec_id, socket=True)
+        raw = getattr(conn, "_sock", conn)
+        try:
+            raw.settimeout(max(0.1, deadline - time.monotonic()))
+            raw.sendall(request)
+            raw.shutdown(socket.SHUT_WR)
+            return _read_frames(raw, deadline, cap)
+        except (socket.timeout, TimeoutError) as exc:
+            raise TimeoutError from exc
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        """Remove the warm container."""
+        with self._lock:
+            self._drop()
+
+
+def _read_frames(raw, deadline: float, cap: int) -> tuple[bytes, bytes]:
+    """Demultiplex Docker's attach stream (8-byte headers) until EOF; bounded and timed."""
+    bufs = {1: bytearray(), 2: bytearray()}
+    pending = bytearray()
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        raw.settimeout(remaining)
+        chunk = raw.recv(65536)
+        if not chunk:
+            break
+        pending += chunk
+        while len(pending) >= 8:
+            stream, size = struct.unpack(">BxxxL", pending[:8])
+            if len(pending) < 8 + size:
+                break
+            target = bufs.get(stream)
+            if target is not None and len(target) < cap:
+                target += pending[8:8 + size]
+            del pending[:8 + size]
+    return bytes(bufs[1]), bytes(bufs[2])
