@@ -33,7 +33,7 @@ class FusedRetriever:
     with the RRF score and records the original score in `meta["raw_score"]`.
     """
 
-    def __init__(self, retrievers: Sequence[Retriever], depth: int = 4) -> None:
+    def __init__(self, retrievers: Sequence[Retriever], depth: int = 1) -> None:
         self.retrievers = list(retrievers)
         self.depth = depth  # each retriever is asked for depth * k candidates
 
