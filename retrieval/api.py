@@ -20,7 +20,7 @@ from retrieval.store import BuildStats, build_index
 log = logging.getLogger(__name__)
 
 ENV_INDEX_DIR = "CODELOOP_INDEX_DIR"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 
 
 def index_root(root: str | os.PathLike | None = None) -> Path:
@@ -37,7 +37,7 @@ def index_root(root: str | os.PathLike | None = None) -> Path:
 def index_dir(name: str, root: str | os.PathLike | None = None) -> Path:
     """The directory of the index called `name` (validated: no path separators)."""
     if not _NAME.match(name):
-        raise ValueError(f"invalid index name {name!r}: use letters, digits, '.', '_', '-'")
+        raise ValueError(f"invalid index name {name!r}: use letters, digits, '.', '_', '+', '-'")
     return index_root(root) / name
 
 
@@ -100,12 +100,10 @@ def examples_retriever(benchmark: str | None, data_dir=None, root=None, mode: st
                        embedder: Embedder | None = None) -> Retriever:
     """A leakage-guarded retriever over the example pool for solving `benchmark`.
 
-    Builds the pool index on first use (incremental afterwards), then wraps it in a
-    `LeakageGuard` as a second line of defence.
+    (Re)builds the pool index incrementally (a no-op when nothing changed: only hashes
+    are compared), then wraps it in a `LeakageGuard` as a second line of defence.
     """
     name = f"examples-{benchmark or 'all'}"
-    directory = index_dir(name, root)
-    if not (directory / "manifest.json").exists():
-        index_examples(benchmark, data_dir, name, root, dense=None if mode == "auto" else mode != "bm25",
-                       embedder=embedder)
+    index_examples(benchmark, data_dir, name, root, dense=None if mode == "auto" else mode != "bm25",
+                   embedder=embedder)
     return LeakageGuard(open_index(name, root, mode, embedder), evaluation_ids(benchmark, data_dir))
