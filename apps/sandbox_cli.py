@@ -1,0 +1,120 @@
+"""`codeloop sandbox build | check | run`: the typer sub-app, mounted by apps/cli.py.
+
+Library errors (`SandboxError`) become one-line messages with exit code 2 here, at the
+edge; everything else about sandboxes lives in the `sandbox` package.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from sandbox import Limits, SandboxError, make_sandbox
+
+sandbox_app = typer.Typer(no_args_is_help=True, add_completion=False,
+                          help="Build, check and use the sandbox that runs generated code.")
+log = logging.getLogger(__name__)
+
+SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "__pycache__", "node_modules", ".mypy_cache",
+             ".pytest_cache", ".tox", "build", "dist"}
+MAX_FILES = 2000
+MAX_TOTAL_BYTES = 8 * 1024 * 1024
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def collect_files(root: Path) -> dict[str, str]:
+    """The text files under `root` (hidden and build dirs skipped), bounded in count and size."""
+    files: dict[str, str] = {}
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if path.is_symlink() or not path.is_file():
+                continue
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (UnicodeDecodeError, OSError):
+                continue  # binary or unreadable: not something generated code needs
+            total += len(text)
+            if len(files) >= MAX_FILES or total > MAX_TOTAL_BYTES:
+                raise SandboxError(f"too many or too large files under {root} "
+                                   f"(limit {MAX_FILES} files, {MAX_TOTAL_BYTES // 2**20} MB)")
+            files[path.relative_to(root).as_posix()] = text
+    return files
+
+
+@sandbox_app.command()
+def build(method: str = typer.Option("auto", help="auto | debootstrap (offline) | dockerfile (registry)"),
+          force: bool = typer.Option(False, "--force", help="rebuild even if up to date")) -> None:
+    """Build the root filesystem and the Docker image (offline with debootstrap)."""
+    from sandbox import image
+
+    try:
+        try:
+            tag = image.build_image(method=method, force=force)
+        except SandboxError as exc:
+            if method != "auto" or "Docker engine" not in str(exc):
+                raise
+            root = image.build_rootfs(force=force)  # no engine: bwrap can still use the rootfs
+            typer.echo(f"root filesystem ready at {root}; no Docker image ({exc})")
+            return
+    except SandboxError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"image {tag} ready; root filesystem {image.rootfs_dir()}")
+
+
+@sandbox_app.command()
+def check(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
+    """Say which backends work here, why the others do not, and known risks."""
+    from sandbox.check import check_all
+
+    statuses = check_all()
+    if as_json:
+        typer.echo(json.dumps([s.to_dict() for s in statuses], indent=2))
+        return
+    for s in statuses:
+        typer.echo(f"{s.name:8} {'ok' if s.available else 'unavailable'}" + (f": {s.reason}" if s.reason else ""))
+        for note in s.notes:
+            typer.echo(f"         {note}")
+    best = next((s.name for s in statuses if s.available), None)
+    typer.echo(f"auto would use: {best or 'nothing'}")
+
+
+@sandbox_app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run(command: list[str] = typer.Argument(..., help="the command, after --"),
+        backend: str = typer.Option("auto", "--backend", help="auto | docker | bwrap | process"),
+        timeout: float = typer.Option(10.0, "--timeout", help="wall-clock limit in seconds"),
+        memory: int = typer.Option(1024, "--memory", help="memory limit in MB"),
+        as_json: bool = typer.Option(False, "--json", help="print the RunResult as JSON")) -> None:
+    """Run CMD over the current directory's files in the sandbox and print the result."""
+    try:
+        limits = Limits(timeout_s=timeout, memory_mb=memory)
+        files = collect_files(Path.cwd())
+        sandbox = make_sandbox(backend)
+        try:
+            result = sandbox.run(files, list(command), limits)
+        finally:
+            sandbox.close()
+    except SandboxError as exc:
+        raise _fail(str(exc)) from None
+    if backend == "auto":
+        typer.echo(f"sandbox: {sandbox.selection}", err=True)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        sys.stdout.write(result.stdout)
+        sys.stderr.write(result.stderr)
+        flags = [f for f in ("timed_out", "oom_killed", "truncated") if getattr(result, f)]
+        typer.echo(f"[{result.backend}] exit {result.exit_code} in {result.duration_s:.2f}s"
+                   + (f" ({', '.join(flags)})" if flags else ""), err=True)
+    raise typer.Exit(0 if result.ok else 1)

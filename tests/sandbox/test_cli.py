@@ -1,0 +1,103 @@
+"""`codeloop sandbox …` through typer's CliRunner: results, JSON, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from apps.sandbox_cli import sandbox_app
+
+app = typer.Typer()
+app.add_typer(sandbox_app, name="sandbox")
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    (tmp_path / "main.py").write_text("print(open('data.txt').read().strip())\n")
+    (tmp_path / "data.txt").write_text("hello\n")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "secret").write_text("not copied")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, ["sandbox", *args])
+
+
+def test_run_process_prints_output(project):
+    res = invoke("run", "--backend", "process", "--", "python", "main.py")
+    assert res.exit_code == 0, res.output
+    assert "hello" in res.stdout
+
+
+def test_run_json_is_a_run_result(project):
+    res = invoke("run", "--backend", "process", "--json", "--", "python", "-c", "import os; print(sorted(os.listdir()))")
+    data = json.loads(res.stdout)
+    assert data["exit_code"] == 0 and data["backend"] == "process"
+    assert "main.py" in data["stdout"] and ".git" not in data["stdout"]
+
+
+def test_failing_command_exits_1(project):
+    res = invoke("run", "--backend", "process", "--", "python", "-c", "raise SystemExit(4)")
+    assert res.exit_code == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--timeout", "0"], "invalid sandbox limits"),
+    (["--memory", "1"], "invalid sandbox limits"),
+    (["--backend", "vm"], "unknown sandbox backend"),
+])
+def test_bad_input_is_one_line_exit_2(project, args, message):
+    res = invoke("run", *args, "--", "python", "main.py")
+    assert res.exit_code == 2
+    assert message in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_no_docker_engine_is_one_line_exit_2(project, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    res = invoke("run", "--backend", "docker", "--", "python", "main.py")
+    assert res.exit_code == 2 and "no Docker engine" in res.output and "Traceback" not in res.output
+
+
+def test_missing_image_hints_at_build(project, monkeypatch):
+    from sandbox import image
+
+    try:
+        image.docker_client()
+    except Exception as exc:
+        pytest.skip(f"needs a Docker engine: {exc}")
+    monkeypatch.setenv("CODELOOP_SANDBOX_IMAGE", "codeloop-sandbox:does-not-exist")
+    res = invoke("run", "--backend", "docker", "--", "python", "main.py")
+    assert res.exit_code == 2 and "codeloop sandbox build" in res.output
+
+
+def test_bwrap_not_installed_is_one_line_exit_2(project, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on an empty PATH
+    res = invoke("run", "--backend", "bwrap", "--", "python", "main.py")
+    assert res.exit_code == 2 and "bwrap is not installed" in res.output
+
+
+def test_missing_rootfs_hints_at_build(project, monkeypatch, tmp_path):
+    monkeypatch.setenv("CODELOOP_SANDBOX_ROOTFS", str(tmp_path / "nope"))
+    res = invoke("run", "--backend", "bwrap", "--", "python", "main.py")
+    assert res.exit_code == 2 and "codeloop sandbox build" in res.output
+
+
+def test_auto_explains_its_choice(project, monkeypatch, tmp_path):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    monkeypatch.setenv("CODELOOP_SANDBOX_ROOTFS", str(tmp_path / "nope"))
+    res = invoke("run", "--", "python", "main.py")
+    assert res.exit_code == 0
+    assert "auto chose process" in res.output and "docker unavailable" in res.output
+
+
+def test_check_json_lists_every_backend():
+    res = invoke("check", "--json")
+    assert res.exit_code == 0
+    names = [s["name"] for s in json.loads(res.stdout)]
+    assert names == ["docker", "bwrap", "process"]
