@@ -18,6 +18,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 ENV_VAR = "CODELOOP_DATA_DIR"
+OFFLINE_VAR = "CODELOOP_OFFLINE"  # set to 1: never try to download
 
 
 class BenchmarkDataError(Exception):
@@ -103,12 +104,13 @@ def _download(spec: DataFile, dest: Path, timeout_s: float) -> None:
 
 def data_file(name: str, data_dir: str | os.PathLike | None = None, *, download: bool = True,
               timeout_s: float = 30.0) -> Path:
-    """Path to the verified benchmark file `name`, downloading it when missing and allowed."""
+    """Path to the verified benchmark file `name`, downloading it when missing and allowed
+    (`download=False` or CODELOOP_OFFLINE=1 forbid it)."""
     spec = DATA_FILES[name]
     directory = resolve_data_dir(data_dir)
     path = directory / name
     if not path.exists():
-        if not download:
+        if not download or os.environ.get(OFFLINE_VAR, "") not in ("", "0"):
             raise BenchmarkDataError(f"benchmark file {name} not found in {directory} (get it from {spec.url})")
         log.info("downloading %s from %s", name, spec.url)
         try:

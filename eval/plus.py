@@ -22,7 +22,7 @@ from sandbox.base import Limits, RunResult, Sandbox
 
 log = logging.getLogger(__name__)
 
-HARNESS_VERSION = "1"  # bump when plus_harness.py changes what it computes
+HARNESS_VERSION = "2"  # bump when plus_harness.py changes what it computes
 MIN_TIME_LIMIT_S = 1.0
 TIME_LIMIT_FACTOR = 4.0
 TASK_CAP_S = 60.0
@@ -36,7 +36,8 @@ class GroundTruthError(Exception):
 
 @dataclass(frozen=True)
 class GroundTruth:
-    """Reference outputs (opaque base64 pickle) and reference times per input."""
+    """Reference outputs (opaque base64 pickle; "" when too big to embed, then each check
+    recomputes them from the canonical solution) and reference times per input."""
 
     expected: str
     times: list[float]
@@ -65,6 +66,7 @@ def build_program(problem: Problem, mode: str, code: str, *, expected: str = "",
         "inputs_json": json.dumps([problem.base_inputs, problem.plus_inputs]),
         "atol": problem.atol,
         "expected": expected,
+        "canonical": problem.canonical_code() if mode == "check" and not expected else "",
         "limits": list(limits),
     }
     return f"{_harness_source()}\n\nmain({payload!r})\n"
@@ -128,6 +130,8 @@ def check_plus(problem: Problem, code: str, truth: GroundTruth, sandbox: Sandbox
     limits = truth.time_limits()
     program = build_program(problem, "check", problem.solution_code(code), expected=truth.expected, limits=limits)
     total = min(TASK_CAP_S, sum(limits)) + STARTUP_S
+    if not truth.expected:  # the reference runs inside the check too
+        total += sum(truth.times)
     run = sandbox.run({"check.py": program}, ["python", "check.py"], Limits(timeout_s=total, memory_mb=4096))
     result = parse_result(run)
     if result is None:

@@ -20,6 +20,7 @@ import ast
 import gzip
 import json
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,8 +111,12 @@ def _mbpp_prompt(text: str, first_test: str) -> str:
 
 def _mbpp_entry_point(code: str, test: str) -> str:
     """The function of `code` that the first test calls (MBPP rows do not name it)."""
-    defined = [n.name for n in ast.parse(code).body if isinstance(n, ast.FunctionDef)]
-    called = [n.func.id for n in ast.walk(ast.parse(test)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    with warnings.catch_warnings():  # MBPP code has invalid escapes like "\w"; not our concern
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        defined = [n.name for n in ast.parse(code).body if isinstance(n, ast.FunctionDef)]
+        tree = ast.parse(test)
+    called = [n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
     for name in called:
         if name in defined:
             return name

@@ -1,0 +1,95 @@
+"""`codeloop batch | eval | report` through CliRunner, with FakeLLM behind the session."""
+
+import contextlib
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+import apps.batch_cli as batch_cli
+from eval.problems import load_benchmark
+from serving.fake import FakeLLM
+
+
+@pytest.fixture()
+def app():
+    root = typer.Typer()
+    batch_cli.register(root)
+    return root
+
+
+@pytest.fixture()
+def fake_session(monkeypatch):
+    """Replace the model session with a FakeLLM answering the first N humaneval problems."""
+    def install(outputs):
+        @contextlib.contextmanager
+        def open_llm(model, base_url, port):
+            yield FakeLLM(outputs)
+
+        monkeypatch.setattr(batch_cli, "open_llm", open_llm)
+    return install
+
+
+def good_answers(n):
+    return [f"```python\n{p.prompt}{p.canonical_solution}```" for p in load_benchmark("humaneval")[:n]]
+
+
+def run(app, *args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_batch_eval_report(app, fake_session, tmp_path, data_dir, gt_cache, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(gt_cache))  # keep ground truth out of the user's cache
+    fake_session(good_answers(3)[:2] + ["no code at all"])
+    out = tmp_path / "run"
+    r = run(app, "batch", "humaneval", "--limit", 3, "--mode", "baseline", "--out", out, "--sandbox", "process",
+            "--data-dir", data_dir, "--json")
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert (summary["records"], summary["passed"], summary["new_records"]) == (3, 2, 3)
+    assert summary["pass@1"] == pytest.approx(2 / 3)
+    # Resume: nothing left to do, the model is not called.
+    fake_session([])
+    r = run(app, "batch", "humaneval", "--limit", 3, "--mode", "baseline", "--out", out, "--sandbox", "process",
+            "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["skipped"] == 3
+    r = run(app, "eval", out, "--sandbox", "process", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["passed"] == 2 and (out / "eval.json").exists()
+    pytest.importorskip("matplotlib")
+    r = run(app, "report", out, out, "--out", tmp_path / "rep")
+    assert r.exit_code == 0, r.output
+    assert "| humaneval | baseline | 3 | 2 | 66.7%" in r.stdout
+    for name in ("report.md", "pass_at_1.png", "tokens_per_solved.png", "seconds_per_task.png"):
+        assert (tmp_path / "rep" / name).stat().st_size > 0
+
+
+def test_failed_task_gives_exit_1(app, fake_session, tmp_path):
+    fake_session(good_answers(1))  # the second problem finds the fake exhausted
+    r = run(app, "batch", "humaneval", "--limit", 2, "--mode", "baseline", "--out", tmp_path / "r",
+            "--sandbox", "process")
+    assert r.exit_code == 1 and "1/2 passed" in r.stdout and "1 errored" in r.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["batch", "nope"], "unknown benchmark 'nope'"),
+    (["batch", "humaneval", "--mode", "magic"], "--mode must be one of"),
+    (["batch", "mbpp", "--data-dir", "/nonexistent/dir"], "mbpp.jsonl not found in /nonexistent/dir"),
+    (["eval", "/nonexistent/run"], "run directory not found"),
+    (["report", "/tmp"], "not a run directory"),
+])
+def test_bad_input_is_one_line_exit_2(app, fake_session, args, message, monkeypatch):
+    monkeypatch.setenv("CODELOOP_OFFLINE", "1")
+    fake_session([])
+    r = run(app, *args)
+    assert r.exit_code == 2, r.output
+    assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.output
+
+
+def test_other_run_in_out_dir_is_exit_2(app, fake_session, tmp_path):
+    fake_session(good_answers(1))
+    assert run(app, "batch", "humaneval", "--limit", 1, "--mode", "baseline", "--out", tmp_path,
+               "--sandbox", "process").exit_code == 0
+    r = run(app, "batch", "humaneval", "--limit", 1, "--mode", "pipeline", "--out", tmp_path, "--sandbox", "process")
+    assert r.exit_code == 2 and "holds a different run" in r.stderr

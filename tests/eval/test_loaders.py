@@ -1,0 +1,56 @@
+import shutil
+
+import pytest
+
+from eval.data import BenchmarkDataError, data_file
+from eval.problems import LOADERS, UnknownProblem, get_problem, load_benchmark
+
+
+@pytest.mark.parametrize("bench,count", [("humaneval", 164), ("humaneval+", 164), ("mbpp", 500),
+                                         ("mbpp-sanitized", 427), ("mbpp+", 378)])
+def test_loader_counts(data_dir, bench, count):
+    problems = load_benchmark(bench, data_dir)
+    assert len(problems) == count
+    assert len({p.task_id for p in problems}) == count
+    assert all(p.entry_point and p.prompt and p.test and p.canonical_solution for p in problems)
+
+
+def test_mbpp_is_the_test_split(data_dir):
+    ids = [int(p.task_id.split("/")[1]) for p in load_benchmark("mbpp", data_dir)]
+    assert min(ids) == 11 and max(ids) == 510
+
+
+def test_plus_problems_carry_inputs(data_dir):
+    for bench in ("humaneval+", "mbpp+"):
+        p = load_benchmark(bench, data_dir)[0]
+        assert p.has_plus and p.base_inputs and p.plus_inputs
+    assert not load_benchmark("humaneval", data_dir)[0].has_plus
+
+
+def test_get_problem(data_dir):
+    assert get_problem("humaneval:HumanEval/0").entry_point == "has_close_elements"
+    assert get_problem("mbpp:11", data_dir).task_id == "Mbpp/11"
+    assert get_problem("mbpp+:Mbpp/2", data_dir).entry_point == "similar_elements"
+    assert "similar_elements(" in get_problem("mbpp-sanitized:Mbpp/2", data_dir).prompt
+    for bad in ("humaneval", "nope:1", "humaneval:HumanEval/999"):
+        with pytest.raises(UnknownProblem):
+            get_problem(bad, data_dir)
+    assert set(LOADERS) == {"humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+"}
+
+
+def test_data_dir_from_environment(data_dir, monkeypatch):
+    monkeypatch.setenv("CODELOOP_DATA_DIR", str(data_dir))
+    assert len(load_benchmark("mbpp+")) == 378
+
+
+def test_missing_file_names_it(tmp_path):
+    with pytest.raises(BenchmarkDataError, match=r"mbpp\.jsonl not found in .*https://"):
+        data_file("mbpp.jsonl", tmp_path, download=False)
+
+
+def test_checksum_mismatch(data_dir, tmp_path):
+    shutil.copy(data_dir / "sanitized-mbpp.json", tmp_path / "sanitized-mbpp.json")
+    with open(tmp_path / "sanitized-mbpp.json", "a") as fh:
+        fh.write(" ")
+    with pytest.raises(BenchmarkDataError, match="sha256"):
+        data_file("sanitized-mbpp.json", tmp_path)

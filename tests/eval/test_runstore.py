@@ -1,0 +1,31 @@
+import json
+
+from eval.runstore import RecordWriter, read_records
+
+
+def test_append_and_read_back(tmp_path):
+    with RecordWriter(tmp_path) as w:
+        w.append({"task_id": "A/1", "sample": 0, "text": "ünïcode"})
+        w.append({"task_id": "A/2", "sample": 0})
+    loaded = read_records(tmp_path)
+    assert [r["task_id"] for r in loaded.records] == ["A/1", "A/2"] and loaded.problems == []
+    assert loaded.done() == {("A/1", 0), ("A/2", 0)}
+
+
+def test_malformed_and_truncated_lines_are_reported_with_numbers(tmp_path):
+    good = [json.dumps({"task_id": f"T/{i}", "sample": 0}) for i in range(4)]
+    text = "\n".join([good[0], "{not json", good[1], '["a list"]', good[2], good[3][:-7]])  # last line cut
+    (tmp_path / "records.jsonl").write_text(text)
+    loaded = read_records(tmp_path)
+    assert [r["task_id"] for r in loaded.records] == ["T/0", "T/1", "T/2"]
+    assert [p.split(": ")[1] for p in loaded.problems] == ["line 2", "line 4", "line 6"]
+    # The next append must not be glued onto the truncated line.
+    with RecordWriter(tmp_path) as w:
+        w.append({"task_id": "T/3", "sample": 0})
+    again = read_records(tmp_path)
+    assert [r["task_id"] for r in again.records] == ["T/0", "T/1", "T/2", "T/3"]
+    assert len(again.problems) == 3
+
+
+def test_missing_file_is_empty(tmp_path):
+    assert read_records(tmp_path).records == []
