@@ -1,0 +1,108 @@
+"""The CLI end to end (typer's CliRunner): happy paths against a stub server, and every
+bad input as one line on stderr with exit code 2."""
+
+import json
+import socket
+
+import pytest
+from typer.testing import CliRunner
+
+from apps.cli import app
+from serving import models
+from tests.conftest import free_port
+
+GOOD = "```python\ndef add(a, b):\n    return a + b\n```"
+WRONG = "```python\ndef add(a, b):\n    return a - b\n```"
+TASK = "Write add(a, b).\nassert add(1, 2) == 3\n"
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch):
+    monkeypatch.setenv("CODELOOP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("CODELOOP_OFFLINE", "1")
+    return CliRunner()
+
+
+def invoke(runner, *args):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def assert_one_line_error(result, text):
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and text in lines[0], result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_solve_text_with_repair_json(runner, stub_server):
+    server = stub_server([WRONG, GOOD])
+    result = invoke(runner, "solve", TASK, "--base-url", server.base_url, "--sandbox", "process", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["verdict"] == "passed" and data["attempts"] == 1
+    assert data["totals"]["calls"] == 2 and data["totals"]["prompt_tokens"] == 200
+    assert len(server.requests) == 2
+
+
+def test_solve_problem_reports_benchmark_check(runner, stub_server):
+    solution = "```python\ndef has_close_elements(numbers, threshold):\n    return False\n```"
+    server = stub_server([solution] * 3)
+    result = invoke(runner, "solve", "--problem", "humaneval:HumanEval/0", "--base-url", server.base_url, "--sandbox", "process")
+    assert result.exit_code == 1  # the benchmark's own check fails this answer
+    assert "benchmark check: failed" in result.stdout
+    assert "usage: 2 LLM calls" in result.stdout  # the repeated answer tripped the stuck detector
+
+
+def test_solve_from_file(runner, stub_server, tmp_path):
+    task_file = tmp_path / "task.txt"
+    task_file.write_text(TASK)
+    server = stub_server([GOOD])
+    result = invoke(runner, "solve", "--file", str(task_file), "--base-url", server.base_url, "--sandbox", "process")
+    assert result.exit_code == 0 and "visible tests: passed" in result.stdout
+
+
+def test_empty_task(runner):
+    assert_one_line_error(invoke(runner, "solve", "  "), "empty")
+
+
+def test_unknown_problem(runner):
+    assert_one_line_error(invoke(runner, "solve", "--problem", "humaneval:HumanEval/9999"), "no problem")
+    assert_one_line_error(invoke(runner, "solve", "--problem", "nobench:1"), "unknown benchmark")
+
+
+def test_unknown_model(runner):
+    assert_one_line_error(invoke(runner, "solve", TASK, "--model", "gpt-17"), "unknown model 'gpt-17'")
+
+
+def test_unreachable_base_url(runner):
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    assert_one_line_error(invoke(runner, "solve", TASK, "--base-url", url), "no OpenAI-compatible server")
+
+
+def test_corrupted_model_file(runner, tmp_path):
+    spec = models.get_spec("smollm2-135m")
+    path = models.cached_path(spec)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"garbage")
+    assert_one_line_error(invoke(runner, "solve", TASK, "--model", "smollm2-135m"), "corrupt")
+
+
+def test_port_already_in_use(runner, tmp_path):
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"x")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = invoke(runner, "serve", "--model", str(gguf), "--port", str(port))
+    assert_one_line_error(result, f"port {port} is already in use")
+
+
+def test_two_task_sources_is_bad_usage(runner):
+    assert_one_line_error(invoke(runner, "solve", TASK, "--problem", "humaneval:HumanEval/0"), "exactly one")
+
+
+def test_models_list_json(runner):
+    rows = json.loads(invoke(runner, "models", "list", "--json").stdout)
+    assert {r["name"] for r in rows} >= {"qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "smollm2-135m"}
+    assert [r["name"] for r in rows if r["default"]] == ["qwen2.5-coder-1.5b"]

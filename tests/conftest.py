@@ -1,0 +1,66 @@
+"""Shared fixtures: a stub OpenAI-compatible server and a free port."""
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class StubServer:
+    """An OpenAI-compatible server on loopback that answers with scripted texts in order
+    (one choice per request, like llama-cpp-python's server)."""
+
+    def __init__(self, texts):
+        self.texts = list(texts)
+        self.requests = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _send(self, body):
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                self._send({"data": [{"id": "stub-model"}]})
+
+            def do_POST(self):
+                stub.requests.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                text = stub.texts.pop(0) if stub.texts else ""
+                usage = {"prompt_tokens": 100, "completion_tokens": 20}
+                self._send({"model": "stub-model", "choices": [{"message": {"content": text}, "finish_reason": "stop"}], "usage": usage})
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def stub_server():
+    servers = []
+
+    def make(texts):
+        servers.append(StubServer(texts))
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.close()
