@@ -54,6 +54,9 @@ def scrubbed_env(workdir: str, bindir: str, marker: str, backend: str) -> dict[s
         "PYTHONNOUSERSITE": "1",
         "PYTHONHASHSEED": "0",
         "CODELOOP_SANDBOX": backend,
+        # The host environment's pytest plugins are not the project's; autoloading them
+        # costs seconds per run here (and some phone home). `-p NAME` still loads one.
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
         "CODELOOP_RUN": marker,
     }
 
