@@ -156,10 +156,8 @@ class DockerSandbox:
             "max_file_mb": limits.max_file_mb, "cpus": limits.cpus}}).encode()
         with self._lock:
             start = time.monotonic()
-            cid = self._container(limits)
             try:
-                out, err = self._exec(cid, request, start + limits.timeout_s + BACKSTOP_S,
-                                      cap=4 * limits.max_output_bytes + 4 * 1024 * 1024)
+                out, err = self._exec_fresh(request, limits, start)
             except TimeoutError:
                 self._drop()  # a stuck container is recycled, never reused
                 return RunResult(exit_code=137, stderr="sandbox container did not answer; recycled\n",
@@ -173,6 +171,22 @@ class DockerSandbox:
                          truncated=res["truncated"], timed_out=res["timed_out"], oom_killed=res["oom"],
                          duration_s=res["duration_s"], backend=self.name,
                          tests=junit.parse_junit(res["junit"]) if res["junit"] else [])
+
+    def _exec_fresh(self, request: bytes, limits: Limits, start: float) -> tuple[bytes, bytes]:
+        """Exec in the warm container; if the engine lost it (removed, crashed), retry once
+        in a new one. Other engine errors become SandboxError."""
+        import docker
+
+        deadline, cap = start + limits.timeout_s + BACKSTOP_S, 4 * limits.max_output_bytes + 4 * 1024 * 1024
+        for attempt in (1, 2):
+            try:
+                return self._exec(self._container(limits), request, deadline, cap)
+            except docker.errors.APIError as exc:
+                self._drop()
+                if attempt == 2:
+                    raise SandboxError(f"docker engine error: {exc.explanation or exc}") from None
+                log.warning("sandbox container lost (%s); starting a new one", exc.explanation or exc)
+        raise AssertionError("unreachable")
 
     def _exec(self, cid: str, request: bytes, deadline: float, cap: int) -> tuple[bytes, bytes]:
         api = self.client.api
