@@ -10,6 +10,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -118,6 +119,7 @@ def batch(
                     passed[0] += bool(record["verdict"].get("passed"))
                     progress.update(bar, advance=1, passed=passed[0])
 
+                config = replace(config, served_model=str(getattr(llm, "model", "") or ""))
                 outcome = run_batch(problems, make_solver(mode, llm, box, samples), out, Evaluator(box), config,
                                     workers=workers, redo=redo, on_start=on_start, on_record=on_record)
         finally:

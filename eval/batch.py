@@ -33,7 +33,8 @@ class BatchConfig:
     bench: str
     mode: str
     samples: int = 1
-    model: str = ""
+    model: str = ""  # as asked (--model); "" = the default model
+    served_model: str = ""  # what the server reports; recorded, not part of the identity
 
     def identity(self) -> dict:
         """The fields that must match for a resume."""

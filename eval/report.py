@@ -22,7 +22,8 @@ def report_rows(runs: Sequence[Run]) -> list[dict]:
     for run in runs:
         s = summarize(run.records)
         rows.append({"label": run.label, "path": str(run.path), "bench": run.meta.get("bench", "?"),
-                     "mode": run.meta.get("mode", "?"), "model": run.meta.get("model", ""), **s})
+                     "mode": run.meta.get("mode", "?"),
+                     "model": run.meta.get("served_model") or run.meta.get("model", ""), **s})
     return rows
 
 
@@ -59,6 +60,8 @@ def _bar_plot(rows: Sequence[dict], key: str, title: str, ylabel: str, path: Pat
             values.append(value if value is not None else 0.0)
         ax.bar([b + i * width for b in range(len(benches))], values, width, label=label)
     ax.set_xticks([b + width * (len(labels) - 1) / 2 for b in range(len(benches))], benches)
+    if key == "pass@1":
+        ax.set_ylim(0, 1)
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize="small")

@@ -29,7 +29,7 @@ class Run:
     @property
     def label(self) -> str:
         """How reports name this run: directory name, mode and model."""
-        model = self.meta.get("model") or "?"
+        model = self.meta.get("served_model") or self.meta.get("model") or "default model"
         return f"{self.path.name} ({self.meta.get('mode', '?')}, {model})"
 
 

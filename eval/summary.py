@@ -50,6 +50,7 @@ def summarize(records: Iterable[dict], ks: Iterable[int] = KS) -> dict:
         "seconds_per_task": totals["total_s"] / n if n else 0.0,
         "sandbox_seconds": round(totals["eval_s"], 2),
         "sandbox_share": totals["eval_s"] / totals["total_s"] if totals["total_s"] else 0.0,
-        "agents": {name: dict(stats) for name, stats in agents.items()},
+        "agents": {name: {k: round(v, 3) if k == "seconds" else int(v) for k, v in stats.items()}
+                   for name, stats in agents.items()},
     }
     return summary
