@@ -29,9 +29,12 @@ class BackendStatus:
         return asdict(self)
 
 
-def runc_status() -> tuple[bool | None, str]:
+SEARCH_PATH = "/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/bin:/usr/local/sbin"
+
+
+def runc_status(search_path: str = SEARCH_PATH, changelog: str = CHANGELOG) -> tuple[bool | None, str]:
     """(fixed?, explanation) for runc and Leaky Vessels; None when it cannot be told."""
-    runc = shutil.which("runc", path="/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/bin:/usr/local/sbin")
+    runc = shutil.which("runc", path=search_path)
     if runc is None:
         return None, "runc not found on this host (remote engine?): cannot check " + LEAKY_VESSELS
     try:
@@ -48,7 +51,7 @@ def runc_status() -> tuple[bool | None, str]:
     # Distributions backport the fix without bumping the upstream version: trust the
     # installed package's own changelog.
     try:
-        with gzip.open(CHANGELOG, "rt", errors="replace") as fh:
+        with gzip.open(changelog, "rt", errors="replace") as fh:
             if LEAKY_VESSELS in fh.read():
                 return True, f"runc {label}: upstream < 1.1.12 but the distribution backported the {LEAKY_VESSELS} fix"
     except OSError:

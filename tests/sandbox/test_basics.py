@@ -77,3 +77,27 @@ def test_make_sandbox_by_name_and_unknown():
     with pytest.raises(SandboxError, match="unknown sandbox backend"):
         make_sandbox("vm")
     assert "auto chose" in make_sandbox("auto").selection
+
+
+def _fake_runc(tmp_path, version: str) -> str:
+    runc = tmp_path / "runc"
+    runc.write_text(f"#!/bin/sh\necho 'runc version {version}'\necho 'commit: x'\n")
+    runc.chmod(0o755)
+    return str(tmp_path)
+
+
+def test_runc_leaky_vessels_verdicts(tmp_path):
+    import gzip
+
+    from sandbox.check import runc_status
+
+    none = str(tmp_path / "no-changelog.gz")
+    assert runc_status(_fake_runc(tmp_path, "1.1.12"), none)[0] is True
+    fixed, text = runc_status(_fake_runc(tmp_path, "1.1.5"), none)
+    assert fixed is False and "VULNERABLE" in text
+    log = tmp_path / "changelog.Debian.gz"
+    with gzip.open(log, "wt") as fh:
+        fh.write("runc (1.1.5+ds1-1+deb12u1) bookworm-security\n  * CVE-2024-21626: fd leak\n")
+    fixed, text = runc_status(_fake_runc(tmp_path, "1.1.5+ds1"), str(log))
+    assert fixed is True and "backported" in text
+    assert runc_status(str(tmp_path / "empty"), none)[0] is None
