@@ -49,7 +49,7 @@ def count_processes(uid: int) -> int:
     return n
 
 
-def rlimit_prefix(limits: Limits, uid: int) -> list[str]:
+def rlimit_prefix(limits: Limits, uid: int, extra_procs: int = 0) -> list[str]:
     """A `prlimit` command prefix setting address space, processes, file size and CPU time.
 
     `prlimit` (util-linux) applies the limits and execs the command, which avoids a
@@ -59,7 +59,7 @@ def rlimit_prefix(limits: Limits, uid: int) -> list[str]:
     if prlimit is None:
         raise FileNotFoundError("prlimit (util-linux) is required to apply rlimits")
     mem = limits.memory_mb * 1024 * 1024
-    nproc = count_processes(uid) + limits.max_processes
+    nproc = count_processes(uid) + limits.max_processes + extra_procs
     fsize = limits.max_file_mb * 1024 * 1024
     cpu = math.ceil(limits.timeout_s * max(1.0, limits.cpus)) + 1
     return [prlimit, f"--as={mem}", f"--nproc={nproc}", f"--fsize={fsize}", f"--cpu={cpu}", "--core=0", "--"]

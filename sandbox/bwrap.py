@@ -86,8 +86,7 @@ class BwrapSandbox:
                 os.chown(host_dir, self.run_as, self.run_as)
             args = self._args(files, fds, limits, host_dir if report else None)
             uid = self.run_as if self.run_as is not None else os.geteuid()
-            limited = limits if limits.max_processes + BWRAP_PROCS > 4096 else _with_bwrap_procs(limits)
-            res = run_local(rlimit_prefix(limited, uid) + args + ["--", *argv], cwd=Path("/"), env=dict(ENV),
+            res = run_local(rlimit_prefix(limits, uid, BWRAP_PROCS) + args + ["--", *argv], cwd=Path("/"), env=dict(ENV),
                             limits=limits, user=self.run_as, pass_fds=tuple(fds))
             tests = []
             xml = host_dir / junit.JUNIT_NAME
@@ -125,8 +124,3 @@ class BwrapSandbox:
     def close(self) -> None:
         """Nothing persistent to release."""
 
-
-def _with_bwrap_procs(limits: Limits) -> Limits:
-    from dataclasses import replace
-
-    return replace(limits, max_processes=limits.max_processes + BWRAP_PROCS)

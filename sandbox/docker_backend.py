@@ -28,7 +28,7 @@ from sandbox.process import resolve_python
 log = logging.getLogger(__name__)
 
 LABEL = "org.codeloop.sandbox"
-RUNNER = (Path(__file__).with_name("_runner.py")).read_text  # read lazily, not at import
+RUNNER_PATH = Path(__file__).with_name("_runner.py")
 # PID 1: reap orphans (they would otherwise count against the pids limit) and exit when
 # the attached stdin closes, i.e. when the owning process is gone.
 INIT = ("import os,signal\n"
@@ -99,6 +99,7 @@ class DockerSandbox:
         if not img.image_present(self.client, self.image):
             raise SandboxUnavailable(f"sandbox image {self.image} is missing (run `codeloop sandbox build`)")
         remove_stale(self.client)
+        self._runner = RUNNER_PATH.read_text(encoding="utf-8")
         self._lock = threading.Lock()
         self._cid: str | None = None
         self._spec: tuple | None = None
@@ -190,7 +191,7 @@ class DockerSandbox:
 
     def _exec(self, cid: str, request: bytes, deadline: float, cap: int) -> tuple[bytes, bytes]:
         api = self.client.api
-        exec_id = api.exec_create(cid, ["python3", "-c", RUNNER()], stdin=True, user=f"{img.SANDBOX_UID}:{img.SANDBOX_UID}",
+        exec_id = api.exec_create(cid, ["python3", "-c", self._runner], stdin=True, user=f"{img.SANDBOX_UID}:{img.SANDBOX_UID}",
                                   workdir="/work", environment={"PATH": CHILD_ENV["PATH"]})["Id"]
         conn = api.exec_start(exec_id, socket=True)
         raw = getattr(conn, "_sock", conn)
