@@ -38,6 +38,13 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def served_model(base_url: str, timeout_s: float = 2.0) -> str | None:
     """The model id an OpenAI-compatible server at `base_url` serves, or None if none answers."""
     try:

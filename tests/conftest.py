@@ -1,17 +1,12 @@
 """Shared fixtures: a stub OpenAI-compatible server and a free port."""
 
 import json
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from serving.embedded import free_port  # noqa: F401  (re-exported for tests)
 
 
 class StubServer:
