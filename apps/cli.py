@@ -6,6 +6,8 @@ import logging
 
 import typer
 
+from apps import batch_cli, retrieval_cli
+from apps.sandbox_cli import sandbox_app
 from apps.serve_cmd import models_app, serve
 from apps.solve_cmd import solve
 
@@ -13,6 +15,9 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Local-first 
 app.command()(solve)
 app.command()(serve)
 app.add_typer(models_app, name="models")
+app.add_typer(sandbox_app, name="sandbox")
+batch_cli.register(app)
+retrieval_cli.register(app)
 
 
 @app.callback()
