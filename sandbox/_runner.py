@@ -1,4 +1,4 @@
-"""In-container run agent for the docker backend (stdlib only; runs as `python3 -c`).
+"""In-container run agent for the docker backend (stdlib only; runs as `python3 -I -S -c`).
 
 Reads one JSON request on stdin ({files, command, limits}), resets /work, runs the
 command in its own session with rlimits and a timeout, kills every other process of the

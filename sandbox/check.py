@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import shutil
 import subprocess
@@ -71,8 +72,11 @@ def check_all() -> list[BackendStatus]:
             if fixed is False:
                 status.notes.append("WARNING: a container escape is possible with this runc")
         if name == "process":
-            from sandbox.process import GAPS
+            from sandbox.process import GAPS, ProcessSandbox
 
             status.notes.append("weak: " + "; ".join(GAPS))
+            if reason is None and ProcessSandbox().run_as is None and os.geteuid() == 0:
+                status.notes.append("runs code as root here (the interpreter is not reachable by nobody): "
+                                    "no process-count limit")
         statuses.append(status)
     return statuses

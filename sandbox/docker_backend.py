@@ -191,7 +191,7 @@ class DockerSandbox:
 
     def _exec(self, cid: str, request: bytes, deadline: float, cap: int) -> tuple[bytes, bytes]:
         api = self.client.api
-        exec_id = api.exec_create(cid, ["python3", "-c", self._runner], stdin=True, user=f"{img.SANDBOX_UID}:{img.SANDBOX_UID}",
+        exec_id = api.exec_create(cid, ["python3", "-I", "-S", "-c", self._runner], stdin=True, user=f"{img.SANDBOX_UID}:{img.SANDBOX_UID}",
                                   workdir="/work", environment={"PATH": CHILD_ENV["PATH"]})["Id"]
         conn = api.exec_start(exec_id, socket=True)
         raw = getattr(conn, "_sock", conn)
