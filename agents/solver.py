@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from langgraph.checkpoint.sqlite import SqliteSaver
 
 from agents.graph import build_graph
 from agents.state import SolveConfig
@@ -39,13 +42,43 @@ class SolveResult:
         return asdict(self) | {"totals": self.totals}
 
 
-def solve_task(task: Task, llm: LLM, sandbox: Sandbox, config: SolveConfig | None = None) -> SolveResult:
-    """Run the graph on `task` to the end and collect the result."""
-    graph = build_graph(llm, sandbox, config)
+def _recursion_limit(config: SolveConfig) -> int:
+    # coder + tester, then (repair + tester) per attempt, plus slack for routing steps
+    return 4 + 2 * config.max_repairs + 2
+
+
+def solve_task(
+    task: Task,
+    llm: LLM,
+    sandbox: Sandbox,
+    config: SolveConfig | None = None,
+    *,
+    checkpoint: str | Path | None = None,
+    thread_id: str | None = None,
+) -> SolveResult:
+    """Run the graph on `task` to the end and collect the result.
+
+    With `checkpoint` (an SQLite file) and `thread_id`, every finished node is saved; calling
+    again with the same thread id after a crash resumes after the last finished node."""
+    config = config or SolveConfig()
     started = time.perf_counter()
-    # Each coder→tester→repair round is 2 steps; leave room beyond max_repairs for the router.
-    limit = 4 + 2 * (config or SolveConfig()).max_repairs + 2
-    final = graph.invoke({"task": task.to_dict(), "attempts": 0}, {"recursion_limit": limit})
+    if checkpoint is None:
+        graph = build_graph(llm, sandbox, config)
+        final = graph.invoke({"task": task.to_dict(), "attempts": 0}, {"recursion_limit": _recursion_limit(config)})
+        return _result(final, time.perf_counter() - started)
+    with SqliteSaver.from_conn_string(str(checkpoint)) as saver:
+        graph = build_graph(llm, sandbox, config, checkpointer=saver)
+        run_config = {"configurable": {"thread_id": thread_id or "default"}, "recursion_limit": _recursion_limit(config)}
+        saved = graph.get_state(run_config)
+        if saved.values and not saved.next:  # this thread already finished: nothing to redo
+            return _result(saved.values, time.perf_counter() - started)
+        # An interrupted thread has nodes still to run: continue it (input None), don't restart.
+        start = None if saved.next else {"task": task.to_dict(), "attempts": 0}
+        final = graph.invoke(start, run_config)
+        return _result(final, time.perf_counter() - started)
+
+
+def _result(final: dict, seconds: float) -> SolveResult:
     return SolveResult(
         code=final.get("code", ""),
         raw=final.get("raw", ""),
@@ -55,7 +88,7 @@ def solve_task(task: Task, llm: LLM, sandbox: Sandbox, config: SolveConfig | Non
         stuck=final.get("stuck", False),
         tests_passed=final.get("tests_passed", 0),
         tests_failed=final.get("tests_failed", 0),
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
         usage=final.get("usage", {}),
         events=final.get("events", []),
     )

@@ -47,6 +47,8 @@ def print_report(console: Console, result: SolveResult, check: str | None) -> No
     console.rule("verdict")
     tests = f"{result.tests_passed} passed, {result.tests_failed} failed"
     console.print(f"visible tests: [bold]{result.verdict}[/bold] ({tests}); repair attempts: {result.attempts}")
+    if result.stuck:
+        console.print("stopped early: repair reproduced a candidate that had already failed")
     if check is not None:
         console.print(f"benchmark check: [bold]{check}[/bold]")
     if result.verdict not in ("passed", "untested") and result.feedback:

@@ -91,3 +91,16 @@ def test_graph_shape_snapshot():
     drawn = build_graph(None, None).get_graph().draw_mermaid()
     snapshot = Path(__file__).with_name("graph.mermaid.snapshot")
     assert drawn == snapshot.read_text(), "graph shape changed: update the snapshot if intended"
+
+
+def test_resume_from_checkpoint_after_a_crash(sandbox, tmp_path):
+    db = tmp_path / "checkpoints.sqlite"
+    crashing = FakeLLM([WRONG])  # coder answers, then the model "dies" when repair asks
+    with pytest.raises(Exception, match="ran out"):
+        solve_task(TASK, crashing, sandbox, checkpoint=db, thread_id="t1")
+    resumed = FakeLLM([GOOD])  # only repair's answer: the finished coder step must not rerun
+    result = solve_task(TASK, resumed, sandbox, checkpoint=db, thread_id="t1")
+    assert result.verdict == "passed" and result.attempts == 1 and resumed.remaining == 0
+    assert [e["agent"] for e in result.events] == ["coder", "tester", "repair", "tester"]
+    again = FakeLLM([])  # a finished thread is returned as it was, without calling the model
+    assert solve_task(TASK, again, sandbox, checkpoint=db, thread_id="t1").verdict == "passed"
