@@ -86,8 +86,8 @@ class BwrapSandbox:
                 os.chown(host_dir, self.run_as, self.run_as)
             args = self._args(files, fds, limits, host_dir if report else None)
             uid = self.run_as if self.run_as is not None else os.geteuid()
-            res = run_local(rlimit_prefix(limits, uid, BWRAP_PROCS) + args + ["--", *argv], cwd=Path("/"), env=dict(ENV),
-                            limits=limits, user=self.run_as, pass_fds=tuple(fds))
+            res = run_local(rlimit_prefix(limits, uid, BWRAP_PROCS) + args + ["--", *argv], cwd=Path("/"),
+                            env=dict(ENV), limits=limits, user=self.run_as, pass_fds=tuple(fds))
             tests = []
             xml = host_dir / junit.JUNIT_NAME
             if report and xml.is_file() and not xml.is_symlink():

@@ -133,8 +133,9 @@ class DockerSandbox:
             pids_limit=limits.max_processes + 4,  # + PID 1, the exec'd runner and headroom
             nano_cpus=int(limits.cpus * 1e9))
         labels = {LABEL: "1", f"{LABEL}.pid": str(os.getpid()), f"{LABEL}.host": socket.gethostname()}
-        cid = api.create_container(self.image, command=["python3", "-c", INIT], user=f"{img.SANDBOX_UID}:{img.SANDBOX_UID}",
-                                   stdin_open=True, network_disabled=True, working_dir="/work", labels=labels,
+        cid = api.create_container(self.image, command=["python3", "-I", "-S", "-c", INIT], stdin_open=True,
+                                   user=f"{img.SANDBOX_UID}:{img.SANDBOX_UID}", network_disabled=True,
+                                   working_dir="/work", labels=labels,
                                    environment={"PATH": CHILD_ENV["PATH"]}, host_config=host_config)["Id"]
         sock = api.attach_socket(cid, params={"stdin": 1, "stream": 1})
         self._finalizer = weakref.finalize(self, _destroy, api, cid, sock)
@@ -191,8 +192,9 @@ class DockerSandbox:
 
     def _exec(self, cid: str, request: bytes, deadline: float, cap: int) -> tuple[bytes, bytes]:
         api = self.client.api
-        exec_id = api.exec_create(cid, ["python3", "-I", "-S", "-c", self._runner], stdin=True, user=f"{img.SANDBOX_UID}:{img.SANDBOX_UID}",
-                                  workdir="/work", environment={"PATH": CHILD_ENV["PATH"]})["Id"]
+        exec_id = api.exec_create(cid, ["python3", "-I", "-S", "-c", self._runner], stdin=True,
+                                  user=f"{img.SANDBOX_UID}:{img.SANDBOX_UID}", workdir="/work",
+                                  environment={"PATH": CHILD_ENV["PATH"]})["Id"]
         conn = api.exec_start(exec_id, socket=True)
         raw = getattr(conn, "_sock", conn)
         try:

@@ -79,7 +79,11 @@ def build_rootfs(force: bool = False) -> Path:
     if os.geteuid() != 0:
         raise SandboxUnavailable("building the root filesystem needs root (debootstrap)")
     final.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(final.parent, 0o755)
+    # bwrap runs as nobody when we are root: every directory on the way must be searchable
+    # whatever the umask was.
+    for d in (final.parent, final.parent.parent):
+        if d.stat().st_uid == os.geteuid():
+            os.chmod(d, d.stat().st_mode | 0o755)
     staging = final.with_name(final.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(staging), MIRROR]

@@ -35,7 +35,8 @@ def test_run_process_prints_output(project):
 
 
 def test_run_json_is_a_run_result(project):
-    res = invoke("run", "--backend", "process", "--json", "--", "python", "-c", "import os; print(sorted(os.listdir()))")
+    listing = "import os; print(sorted(os.listdir()))"
+    res = invoke("run", "--backend", "process", "--json", "--", "python", "-c", listing)
     data = json.loads(res.stdout)
     assert data["exit_code"] == 0 and data["backend"] == "process"
     assert "main.py" in data["stdout"] and ".git" not in data["stdout"]
