@@ -108,16 +108,22 @@ def batch(
                 disable=as_json or not err.is_terminal,
             ) as progress:
                 bar = progress.add_task(bench, total=None, passed=0)
-                passed = [0]
+                counts = {"done": 0, "passed": 0, "todo": 0}
 
                 def on_start(todo: int, skipped: int) -> None:
+                    counts["todo"] = todo
                     progress.update(bar, total=todo)
                     if skipped:
                         err.print(f"resuming {out}: {skipped} records already done")
 
                 def on_record(record: dict) -> None:
-                    passed[0] += bool(record["verdict"].get("passed"))
-                    progress.update(bar, advance=1, passed=passed[0])
+                    counts["done"] += 1
+                    counts["passed"] += bool(record["verdict"].get("passed"))
+                    progress.update(bar, advance=1, passed=counts["passed"])
+                    if not err.is_terminal:  # a log line per record instead of a bar (background runs)
+                        err.print(f"[{counts['done']}/{counts['todo']}] {record['task_id']}#{record['sample']} "
+                                  f"{record['verdict']['status']} {record['seconds']['total']:.1f} s "
+                                  f"({counts['passed']} passed)", markup=False, highlight=False)
 
                 config = replace(config, served_model=str(getattr(llm, "model", "") or ""))
                 outcome = run_batch(problems, make_solver(mode, llm, box, samples), out, Evaluator(box), config,

@@ -12,6 +12,7 @@ from pathlib import Path
 from eval.evaluate import Evaluator
 from eval.problems import load_benchmark
 from eval.runstore import RunDirError, read_meta, read_records
+from eval.samples import write_samples
 from eval.summary import summarize
 
 EVAL_FILE = "eval.json"
@@ -50,7 +51,8 @@ def load_run(run_dir: Path) -> Run:
 
 
 def evaluate_run(run_dir: Path, evaluator: Evaluator, *, data_dir: str | None = None, workers: int = 2) -> dict:
-    """Re-check every record's completion in the sandbox; write and return eval.json."""
+    """Re-check every record's completion in the sandbox; write and return eval.json
+    (and rewrite samples.jsonl)."""
     run = load_run(run_dir)
     problems = {p.task_id: p for p in load_benchmark(run.meta["bench"], data_dir)}
     records = [r for r in run.records if r["task_id"] in problems]
@@ -65,6 +67,7 @@ def evaluate_run(run_dir: Path, evaluator: Evaluator, *, data_dir: str | None = 
         "verdicts": {f"{r['task_id']}#{r.get('sample', 0)}": r["verdict"] for r in checked},
         "warnings": run.warnings + [f"unknown task id {t} skipped" for t in unknown],
     }
+    write_samples(run_dir)  # also brings samples.jsonl up to date after an interrupted batch
     tmp = Path(run_dir) / (EVAL_FILE + ".tmp")
     tmp.write_text(json.dumps(result, indent=1), encoding="utf-8")
     os.replace(tmp, Path(run_dir) / EVAL_FILE)
