@@ -72,8 +72,10 @@ def reset_work(files):
             fh.write(content)
 
 
-def child_setup(limits):
+def child_setup(limits, libc):
     # Runs in the child between fork and exec; the runner is single-threaded, so safe.
+    if libc is not None:
+        libc.prctl(4, 1, 0, 0, 0)  # dumpable again, or /proc/self is root's (exec resets it anyway)
     fsize = limits["max_file_mb"] * 1024 * 1024
     cpu = int(limits["timeout_s"] * max(1.0, limits["cpus"])) + 2
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
@@ -105,7 +107,21 @@ def pump(proc, bufs, deadline):
     return False
 
 
+def undumpable():
+    """Code under test runs as our uid: without this it could ptrace us or open
+    /proc/<us>/fd/1 and forge the result. Non-dumpable processes are off limits to it."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+        return libc
+    except (ImportError, OSError, AttributeError):
+        return None
+
+
 def main():
+    libc = undumpable()
     req = json.loads(sys.stdin.buffer.read())
     limits, env = req["limits"], req["env"]
     reset_work(req["files"])
@@ -116,7 +132,7 @@ def main():
     try:
         proc = subprocess.Popen(req["command"], cwd=WORK, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=True,
-                                preexec_fn=lambda: child_setup(limits))
+                                preexec_fn=lambda: child_setup(limits, libc))
     except OSError as exc:
         print(json.dumps({"exit_code": 127, "stdout": "", "stderr": f"cannot run command: {exc}\n",
                           "truncated": False, "timed_out": False, "oom": False, "duration_s": 0.0, "junit": None}))

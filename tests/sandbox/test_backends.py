@@ -104,3 +104,23 @@ def test_docker_removes_stale_containers_at_start():
     finally:
         if _containers(client, stale.id):
             stale.remove(force=True)
+
+
+def test_docker_code_cannot_reach_the_runner_or_init():
+    require_or_skip("docker")
+    code = """
+import os
+for path in [f"/proc/{os.getppid()}/fd/1", "/proc/1/fd/0", f"/proc/{os.getppid()}/mem", "/proc/1/environ"]:
+    try:
+        open(path, "rb").close() if not path.endswith(("/1", "/0")) else os.readlink(path)
+        print("REACHED", path)
+    except OSError as exc:
+        print("denied", path, type(exc).__name__)
+"""
+    sb = make_sandbox("docker")
+    try:
+        res = sb.run({"peek.py": code}, ["python", "peek.py"], Limits(timeout_s=20))
+    finally:
+        sb.close()
+    assert res.exit_code == 0, res.stderr
+    assert "REACHED" not in res.stdout, res.stdout
