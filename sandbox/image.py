@@ -138,7 +138,18 @@ def image_present(client, name: str | None = None) -> bool:
 
 def build_image(client=None, method: str = "auto", force: bool = False) -> str:
     """Build the Docker image (and the root filesystem it comes from); return its tag."""
+    import docker
+
     client = client or docker_client()
+    try:
+        return _build_image(client, method, force)
+    except docker.errors.DockerException as exc:
+        raise SandboxError(f"building the sandbox image failed: {exc}".splitlines()[0][:300]) from exc
+    except subprocess.CalledProcessError as exc:
+        raise SandboxError(f"packing the root filesystem failed: {exc}") from exc
+
+
+def _build_image(client, method: str, force: bool) -> str:
     name = image_name()
     if method == "auto":
         method = "debootstrap" if shutil.which("debootstrap") else "dockerfile"

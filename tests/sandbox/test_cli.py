@@ -102,3 +102,9 @@ def test_check_json_lists_every_backend():
     assert res.exit_code == 0
     names = [s["name"] for s in json.loads(res.stdout)]
     assert names == ["docker", "bwrap", "process"]
+
+
+def test_build_with_unknown_method_is_one_line_exit_2():
+    res = invoke("build", "--method", "bogus")
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
