@@ -180,7 +180,9 @@ class DockerSandbox:
         in a new one. Other engine errors become SandboxError."""
         import docker
 
-        deadline, cap = start + limits.timeout_s + BACKSTOP_S, 4 * limits.max_output_bytes + 4 * 1024 * 1024
+        deadline = start + limits.timeout_s + BACKSTOP_S
+        # Two capped streams, JSON-escaped (a control byte becomes 6), plus the JUnit report.
+        cap = 12 * limits.max_output_bytes + 4 * 1024 * 1024
         for attempt in (1, 2):
             try:
                 return self._exec(self._container(limits), request, deadline, cap)
