@@ -93,6 +93,7 @@ def stdlib_documents(stdlib_dir: str | os.PathLike | None = None) -> Iterator[Do
     """
     root = Path(stdlib_dir or sysconfig.get_paths()["stdlib"])
     public = {m for m in sys.stdlib_module_names if not m.startswith("_")}
+    seen: set[str] = set()
     skip = {"test", "idlelib", "lib2to3", "turtledemo", "ensurepip", "tkinter", "this", "antigravity"}
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root)
@@ -106,6 +107,9 @@ def stdlib_documents(stdlib_dir: str | os.PathLike | None = None) -> Iterator[Do
         except (SyntaxError, UnicodeDecodeError, OSError):
             continue
         for qualname, text in _docs_of_module(module, tree):
+            if qualname in seen:  # e.g. a property's setter: the getter's doc is enough
+                continue
+            seen.add(qualname)
             yield Document(f"stdlib:{qualname}", text, {"kind": "doc", "qualname": qualname}, whole=True)
 
 
