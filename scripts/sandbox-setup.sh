@@ -26,7 +26,7 @@ fi
 if ! docker info >/dev/null 2>&1; then
     echo "sandbox-setup: starting dockerd"
     # No systemd in CI containers/VMs: start the daemon directly, detached from this shell.
-    nohup dockerd >/var/log/codeloop-dockerd.log 2>&1 &
+    setsid nohup dockerd >/var/log/codeloop-dockerd.log 2>&1 < /dev/null &
     for _ in $(seq 1 60); do
         docker info >/dev/null 2>&1 && break
         sleep 1
