@@ -1,13 +1,33 @@
 """Runs inside the sandbox (never imported by codeloop itself): checks `solution.py`
-against the visible tests in `tests.json` and prints a readable report for the repair
-agent, ending with a `N passed, N failed` line. Exit code 0 only when all pass.
+against the tests in `tests.json` — the task's visible asserts and doctest examples, and
+the generated asserts — one at a time, each under its own time limit.
+
+It prints a readable report, a `N passed, N failed` line for the visible tests and, last,
+one `@@CODELOOP_RESULT@@ {json}` line with every test's outcome (the tester parses it to
+compute agreement between candidates). Exit code 0 only when every visible test passes.
 """
 
 import ast
+import contextlib
 import doctest
+import io
 import json
+import signal
 import sys
+import time
 import traceback
+
+MARKER = "@@CODELOOP_RESULT@@"
+MAX_MESSAGE = 600  # per test: enough for an assertion and a short traceback
+
+
+class TestTimeout(BaseException):
+    """Raised by the alarm when one test runs past its limit (BaseException: the
+    candidate's own `except Exception` must not swallow it)."""
+
+
+def _alarm(signum, frame):
+    raise TestTimeout()
 
 
 def _left_value(source, namespace):
@@ -16,54 +36,120 @@ def _left_value(source, namespace):
         test = ast.parse(source).body[0].test
         if isinstance(test, ast.Compare) and len(test.ops) == 1:
             return repr(eval(compile(ast.Expression(test.left), "<assert>", "eval"), dict(namespace)))
-    except Exception:  # the report is best effort; the failure itself is already known
+    except BaseException:  # the report is best effort; the failure itself is already known
         pass
     return None
 
 
-def run_asserts(asserts, namespace):
-    passed = failed = 0
-    for source in asserts:
-        try:
-            exec(compile(source, "<test>", "exec"), dict(namespace))
-            passed += 1
-        except AssertionError:
-            failed += 1
-            got = _left_value(source, namespace)
-            print(f"FAILED: {source}" + (f"\n  actual value of the left side: {got}" if got is not None else ""))
-        except BaseException as exc:  # noqa: BLE001 - any error in the candidate is a failed test
-            failed += 1
-            tb = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4)
-            print(f"ERROR: {source}\n" + "".join(tb).rstrip())
-    return passed, failed
+def _limited(func, seconds):
+    """Run `func()` with candidate output captured and an alarm after `seconds`;
+    return (status, message, captured stdout)."""
+    captured = io.StringIO()
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        with contextlib.redirect_stdout(captured):
+            message = func()
+        status = "pass"
+    except TestTimeout:
+        status, message = "timeout", f"stopped after {seconds:g} s: the code is too slow or loops forever"
+    except AssertionError:
+        status, message = "fail", ""
+    except BaseException as exc:  # noqa: BLE001 - any error in the candidate is a failed test
+        tb = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4)
+        status, message = "error", "".join(tb).rstrip()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    return status, message or "", captured.getvalue()
 
 
-def run_doctests(examples, namespace):
+def run_assert(source, namespace, seconds):
+    """One assert line → a result dict."""
+    status, message, out = _limited(lambda: exec(compile(source, "<test>", "exec"), dict(namespace)), seconds)
+    if status == "fail":
+        status, message = "fail", ""
+        got = _limited(lambda: _left_value(source, namespace), min(seconds, 1.0))[1]
+        if got:
+            message = f"actual value of the left side: {got}"
+    return {"source": source, "ok": status == "pass", "status": status, "message": message[-MAX_MESSAGE:],
+            "stdout": out[-300:]}
+
+
+class _RecordingRunner(doctest.DocTestRunner):
+    """A doctest runner that keeps one result per example."""
+
+    def __init__(self):
+        super().__init__(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        self.results = []
+
+    def _record(self, example, ok, status, message):
+        source = ">>> " + example.source.rstrip("\n") + ("\n" + example.want.rstrip("\n") if example.want else "")
+        self.results.append({"source": source, "ok": ok, "status": status, "message": message[-MAX_MESSAGE:],
+                             "stdout": ""})
+
+    def report_success(self, out, test, example, got):
+        self._record(example, True, "pass", "")
+
+    def report_failure(self, out, test, example, got):
+        self._record(example, False, "fail", f"expected {example.want.strip()!r}, got {got.strip()!r}")
+
+    def report_unexpected_exception(self, out, test, example, exc_info):
+        tb = "".join(traceback.format_exception(*exc_info, limit=-4)).rstrip()
+        self._record(example, False, "error", tb)
+
+
+def run_doctests(examples, namespace, seconds):
+    """The `>>>` examples (they share state, so they run as one doctest) → result dicts."""
     if not examples.strip():
-        return 0, 0
+        return []
     test = doctest.DocTestParser().get_doctest(examples, dict(namespace), "examples", "task", 0)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    runner.run(test, out=sys.stdout.write)
-    result = runner.summarize(verbose=False)
-    return result.attempted - result.failed, result.failed
+    runner = _RecordingRunner()
+    status, message, _ = _limited(lambda: runner.run(test, out=lambda text: None, clear_globs=False), seconds)
+    results = runner.results
+    if status != "pass":  # timed out or crashed: the examples not reached count as failed
+        for example in test.examples[len(results):]:
+            runner._record(example, False, status, message)
+    return results
+
+
+def _not_run(sources, why):
+    return [{"source": s, "ok": False, "status": "not run", "message": why, "stdout": ""} for s in sources]
+
+
+def _print_failures(title, results):
+    for r in results:
+        if not r["ok"]:
+            print(f"{title} {r['status'].upper()}: {r['source']}" + (f"\n  {r['message']}" if r["message"] else ""))
 
 
 def main():
     with open("tests.json", encoding="utf-8") as fh:
         tests = json.load(fh)
-    try:
-        import solution
-    except BaseException as exc:  # noqa: BLE001
-        traceback.print_exception(type(exc), exc, exc.__traceback__, limit=-4, file=sys.stdout)
+    per_test = float(tests.get("per_test_s", 5.0))
+    signal.signal(signal.SIGALRM, _alarm)
+    status, message, _ = _limited(lambda: __import__("solution"), per_test)
+    if status != "pass":
+        print(message or status)
         print("ERROR: importing the solution failed")
         print("0 passed, 1 failed")
+        print(MARKER, json.dumps({"import_error": message or status, "visible": [], "generated": []}))
         sys.exit(1)
-    namespace = vars(solution)
-    a_passed, a_failed = run_asserts(tests.get("asserts", []), namespace)
-    d_passed, d_failed = run_doctests(tests.get("doctests", ""), namespace)
-    passed, failed = a_passed + d_passed, a_failed + d_failed
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    namespace = vars(sys.modules["solution"])
+    deadline = time.monotonic() + float(tests.get("total_s", 20.0))
+    visible = []
+    for source in tests.get("asserts", []):
+        visible.append(run_assert(source, namespace, per_test) if time.monotonic() < deadline
+                       else _not_run([source], "not run: the time for all tests was spent")[0])
+    visible += run_doctests(tests.get("doctests", ""), namespace, per_test)
+    generated = []
+    for source in tests.get("generated", []):
+        generated.append(run_assert(source, namespace, per_test) if time.monotonic() < deadline
+                         else _not_run([source], "not run: the time for all tests was spent")[0])
+    _print_failures("VISIBLE", visible)
+    _print_failures("GENERATED", generated)
+    passed = sum(r["ok"] for r in visible)
+    print(f"{passed} passed, {len(visible) - passed} failed")
+    print(MARKER, json.dumps({"import_error": "", "visible": visible, "generated": generated}))
+    sys.exit(0 if passed == len(visible) else 1)
 
 
 if __name__ == "__main__":

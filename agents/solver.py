@@ -9,9 +9,10 @@ from pathlib import Path
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from agents.graph import build_graph
+from agents.graph import build_graph, recursion_limit
 from agents.state import SolveConfig
 from agents.task import Task, task_from_problem
+from retrieval.base import Retriever
 from sandbox.base import Sandbox
 from serving.base import LLM
 
@@ -31,6 +32,11 @@ class SolveResult:
     seconds: float
     usage: dict = field(default_factory=dict)  # per agent
     events: list = field(default_factory=list)
+    stop: str = ""  # why the loop ended: solved | stuck | attempts | budget:<what>
+    plan: list = field(default_factory=list)
+    gen_tests: list = field(default_factory=list)  # asserts the test writer wrote
+    gen_passed: int = 0  # of those, passed by the final code
+    candidates: int = 0  # distinct candidates tested
 
     @property
     def totals(self) -> dict:
@@ -42,11 +48,6 @@ class SolveResult:
         return asdict(self) | {"totals": self.totals}
 
 
-def _recursion_limit(config: SolveConfig) -> int:
-    # coder + tester, then (repair + tester) per attempt, plus slack for routing steps
-    return 4 + 2 * config.max_repairs + 2
-
-
 def solve_task(
     task: Task,
     llm: LLM,
@@ -55,20 +56,22 @@ def solve_task(
     *,
     checkpoint: str | Path | None = None,
     thread_id: str | None = None,
+    retriever: Retriever | None = None,
 ) -> SolveResult:
     """Run the graph on `task` to the end and collect the result.
 
     With `checkpoint` (an SQLite file) and `thread_id`, every finished node is saved; calling
-    again with the same thread id after a crash resumes after the last finished node."""
+    again with the same thread id after a crash resumes after the last finished node.
+    `retriever` supplies context to the coder (none by default)."""
     config = config or SolveConfig()
     started = time.perf_counter()
     if checkpoint is None:
-        graph = build_graph(llm, sandbox, config)
-        final = graph.invoke({"task": task.to_dict(), "attempts": 0}, {"recursion_limit": _recursion_limit(config)})
+        graph = build_graph(llm, sandbox, config, retriever=retriever)
+        final = graph.invoke({"task": task.to_dict(), "attempts": 0}, {"recursion_limit": recursion_limit(config)})
         return _result(final, time.perf_counter() - started)
     with SqliteSaver.from_conn_string(str(checkpoint)) as saver:
-        graph = build_graph(llm, sandbox, config, checkpointer=saver)
-        run_config = {"configurable": {"thread_id": thread_id or "default"}, "recursion_limit": _recursion_limit(config)}
+        graph = build_graph(llm, sandbox, config, checkpointer=saver, retriever=retriever)
+        run_config = {"configurable": {"thread_id": thread_id or "default"}, "recursion_limit": recursion_limit(config)}
         saved = graph.get_state(run_config)
         if saved.values and not saved.next:  # this thread already finished: nothing to redo
             return _result(saved.values, time.perf_counter() - started)
@@ -91,6 +94,11 @@ def _result(final: dict, seconds: float) -> SolveResult:
         seconds=seconds,
         usage=final.get("usage", {}),
         events=final.get("events", []),
+        stop=final.get("stop", ""),
+        plan=final.get("plan", []),
+        gen_tests=final.get("gen_tests", []),
+        gen_passed=final.get("gen_passed", 0),
+        candidates=len(final.get("pool", [])),
     )
 
 

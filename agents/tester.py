@@ -1,54 +1,90 @@
-"""Tester: runs a candidate against the task's visible tests in the sandbox."""
+"""Tester: runs every new candidate against the task's visible tests and the generated
+tests in the sandbox, one result per test, and adds the candidates to the pool."""
 
 from __future__ import annotations
 
+import doctest
 import json
-import re
 import time
 from functools import cache
 from importlib import resources
 
 from agents.extract import validate
+from agents.feedback import failure_report
 from agents.repair import code_hash
 from agents.state import SolveConfig, SolveState
 from agents.task import Task
 from sandbox.base import Limits, RunResult, Sandbox
 
-_SUMMARY_RE = re.compile(r"^(\d+) passed, (\d+) failed$", re.MULTILINE)
+MARKER = "@@CODELOOP_RESULT@@"  # the runner's last line: JSON with per-test outcomes
 
 
 @cache  # package data, read once
 def runner_script() -> str:
-    """The script that runs visible tests inside the sandbox (agents/sandbox_runner.py)."""
+    """The script that runs the tests inside the sandbox (agents/sandbox_runner.py)."""
     return resources.files("agents").joinpath("sandbox_runner.py").read_text(encoding="utf-8")
 
 
-def test_files(task: Task, code: str) -> dict[str, str]:
+def test_files(task: Task, code: str, generated: list[str], config: SolveConfig) -> dict[str, str]:
     """The files one test run needs: the candidate, the runner and the tests as JSON."""
-    tests = {"asserts": task.asserts, "doctests": task.doctests}
+    tests = {
+        "asserts": task.asserts,
+        "doctests": task.doctests,
+        "generated": generated,
+        "per_test_s": config.test_timeout_s,
+        "total_s": 2 * config.test_timeout_s,
+    }
     return {"solution.py": code, "run_tests.py": runner_script(), "tests.json": json.dumps(tests)}
 
 
-def report(result: RunResult, timeout_s: float) -> str:
-    """What the repair agent should see: the real output, or what stopped the run."""
-    if result.timed_out:
-        return f"The tests were stopped after {timeout_s:g} s: the code is too slow or loops forever.\n{result.stdout[-1500:]}"
-    if result.oom_killed:
-        return "The tests ran out of memory."
-    text = result.stdout.strip()
-    if result.stderr.strip():
-        text += "\n" + result.stderr.strip()
-    return text or f"The tests failed with exit code {result.exit_code} and no output."
+def visible_count(task: Task) -> int:
+    """How many visible tests the task has (asserts plus doctest examples)."""
+    examples = doctest.DocTestParser().get_examples(task.doctests) if task.doctests.strip() else []
+    return len(task.asserts) + len(examples)
 
 
-def run_visible_tests(sandbox: Sandbox, task: Task, code: str, config: SolveConfig) -> tuple[RunResult, int, int]:
-    """Run the task's tests (or just import the code when it has none); return the result
-    and the passed/failed counts from the runner's summary line."""
-    limits = Limits(timeout_s=config.test_timeout_s, memory_mb=config.test_memory_mb)
-    result = sandbox.run(test_files(task, code), ["python", "run_tests.py"], limits)
-    match = _SUMMARY_RE.search(result.stdout)
-    passed, failed = (int(match.group(1)), int(match.group(2))) if match else (0, 1 if not result.ok else 0)
-    return result, passed, failed
+def parse_run(result: RunResult) -> dict | None:
+    """The runner's JSON result line, or None when the run ended before printing it."""
+    for line in reversed(result.stdout.splitlines()):
+        if line.startswith(MARKER):
+            try:
+                return json.loads(line[len(MARKER):])
+            except ValueError:
+                return None
+    return None
+
+
+def run_candidate(sandbox: Sandbox, task: Task, code: str, generated: list[str], config: SolveConfig) -> dict:
+    """Test one valid candidate: per-test outcomes, verdict and the report for repair."""
+    # import, then every test within total_s (the runner enforces it), plus start-up slack
+    limits = Limits(timeout_s=3 * config.test_timeout_s + 2, memory_mb=config.test_memory_mb)
+    result = sandbox.run(test_files(task, code, generated, config), ["python", "run_tests.py"], limits)
+    parsed = parse_run(result)
+    finished = parsed is not None
+    if parsed is None:  # killed (timeout, memory) or crashed hard: every test counts as failed
+        parsed = {"import_error": "", "visible": [{"ok": False}] * visible_count(task),
+                  "generated": [{"ok": False}] * len(generated)}
+    visible = [bool(r["ok"]) for r in parsed["visible"]]
+    if not finished or parsed["import_error"]:
+        verdict = "failed"
+    elif visible:
+        verdict = "passed" if all(visible) else "failed"
+    else:
+        verdict = "untested"
+    return {
+        "verdict": verdict,
+        "visible": visible,
+        "generated": [bool(r["ok"]) for r in parsed["generated"]],
+        "feedback": "" if verdict in ("passed", "untested") and all(r["ok"] for r in parsed["generated"])
+        else failure_report(result, parsed if finished else None, config.test_timeout_s),
+        "seconds": round(result.duration_s, 3),
+    }
+
+
+def invalid_candidate(problem: str, task: Task, generated: list[str]) -> dict:
+    """A candidate that cannot be tested (no code, does not parse, wrong name)."""
+    return {"verdict": "invalid", "visible": [False] * visible_count(task), "generated": [False] * len(generated),
+            "feedback": problem, "seconds": 0.0}
 
 
 def make_tester(sandbox: Sandbox, config: SolveConfig):
@@ -56,27 +92,25 @@ def make_tester(sandbox: Sandbox, config: SolveConfig):
 
     def tester(state: SolveState) -> dict:
         task = Task.from_dict(state["task"])
-        code = state.get("code", "")
-        update: dict = {"tried": [code_hash(code)]}
-        problem = validate(code, task.entry_point)
-        if problem:
-            event = {"agent": "tester", "verdict": "invalid", "why": problem}
-            return update | {"verdict": "invalid", "feedback": problem, "tests_passed": 0, "tests_failed": 0, "events": [event]}
+        generated = state.get("gen_tests") or []
         started = time.perf_counter()
-        result, passed, failed = run_visible_tests(sandbox, task, code, config)
-        if not result.ok:
-            verdict = "failed"
-        else:
-            verdict = "passed" if task.has_tests else "untested"
-        event = {"agent": "tester", "verdict": verdict, "passed": passed, "failed": failed, "seconds": round(result.duration_s, 3)}
+        tested, events = [], []
+        for offset, cand in enumerate(state.get("pending") or []):
+            problem = validate(cand["code"], task.entry_point)
+            outcome = (invalid_candidate(problem, task, generated) if problem
+                       else run_candidate(sandbox, task, cand["code"], generated, config))
+            record = cand | outcome | {"id": len(state.get("pool") or []) + offset, "hash": code_hash(cand["code"])}
+            tested.append(record)
+            events.append({"agent": "tester", "candidate": record["id"], "verdict": outcome["verdict"],
+                           "passed": sum(outcome["visible"]), "failed": len(outcome["visible"]) - sum(outcome["visible"]),
+                           "generated_passed": sum(outcome["generated"]), "seconds": outcome["seconds"]})
         seconds = time.perf_counter() - started
-        return update | {
-            "verdict": verdict,
-            "feedback": "" if result.ok else report(result, config.test_timeout_s),
-            "tests_passed": passed,
-            "tests_failed": failed,
+        return {
+            "pool": tested,
+            "pending": [],
+            "tried": [r["hash"] for r in tested],
             "usage": {"tester": {"calls": 0, "seconds": seconds}},
-            "events": [event],
+            "events": events,
         }
 
     return tester

@@ -1,0 +1,64 @@
+"""Test writer (the tester's first job): assert lines from the specification, written
+before any candidate exists so the tests are not fitted to the code.
+
+Generated tests are evidence, not truth: small models often get expected values wrong.
+They are kept apart from the task's own visible tests, capped, and weighed by the
+selector through agreement between candidates.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from agents.extract import fenced_blocks
+from agents.llm_call import timed_complete
+from agents.prompts import entry_point_line, example_messages, layout, render
+from agents.state import SolveConfig, SolveState
+from agents.task import Task, assert_lines
+from serving.base import LLM
+
+
+def calls_name(line: str, name: str) -> bool:
+    """True when the assert line calls `name` (a test that never calls the function is useless)."""
+    try:
+        tree = ast.parse(line)
+    except SyntaxError:
+        return False
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name for n in ast.walk(tree))
+
+
+def parse_tests(text: str, task: Task, cap: int) -> list[str]:
+    """Assert lines from the answer's code block(s) (or its text), deduplicated, without the
+    task's own asserts, each calling the entry point when there is one, at most `cap`."""
+    source = "\n".join(fenced_blocks(text)) or text
+    own = set(task.asserts)
+    found: list[str] = []
+    for line in assert_lines(source):
+        if line in own or line in found:
+            continue
+        if task.entry_point and not calls_name(line, task.entry_point):
+            continue
+        found.append(line)
+    return found[:cap]
+
+
+def writer_messages(task: Task, config: SolveConfig) -> list:
+    """Shared system prompt, the fixed example, then the task."""
+    values = {"max_tests": str(config.max_gen_tests)}
+    user = render("tests_user", task=task.prompt, entry_point_line=entry_point_line(task.entry_point), **values)
+    return layout(user, example_messages("tests_user", "tests_example_answer", **values))
+
+
+def make_test_writer(llm: LLM, config: SolveConfig):
+    """The test-writer node; a no-op (no model call) when `config.gen_tests` is off."""
+
+    def write_tests(state: SolveState) -> dict:
+        if not config.gen_tests:
+            return {"gen_tests": []}
+        task = Task.from_dict(state["task"])
+        completion, usage = timed_complete(llm, "test_writer", writer_messages(task, config),
+                                           max_tokens=min(config.max_tokens, 512), temperature=0.0)
+        tests = parse_tests(completion.texts[0], task, config.max_gen_tests)
+        return {"gen_tests": tests, "usage": usage, "events": [{"agent": "test_writer", "tests": len(tests)}]}
+
+    return write_tests
