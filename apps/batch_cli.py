@@ -132,7 +132,7 @@ def batch(
             box.close()
         for warning in outcome.warnings:
             err.print(f"warning: {warning}", markup=False, highlight=False)
-        summary = summarize(read_records(out).records)
+        summary = summarize(read_records(out).effective())
         if as_json:
             print(json.dumps({"run_dir": str(out), "new_records": outcome.new_records, "skipped": outcome.skipped,
                               "warnings": outcome.warnings, **summary}, indent=2))

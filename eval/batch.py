@@ -2,7 +2,8 @@
 
 Resumable: (task_id, sample) pairs already in `records.jsonl` are skipped, so a rerun after
 a crash or `kill -9` continues where it stopped without losing or duplicating a record.
-A solver that raises is recorded with `exit_status: "error"` and the batch goes on.
+A solver that raises is recorded with `exit_status: "error"` and the batch goes on; the
+next resume retries such pairs (their new record supersedes the errored one).
 Records are written by the calling thread only; workers solve and check in parallel.
 """
 

@@ -41,7 +41,7 @@ def load_run(run_dir: Path) -> Run:
     if meta is None:
         raise RunDirError(f"{run_dir} is not a run directory (no meta.json)")
     loaded = read_records(run_dir)
-    records = loaded.records
+    records = loaded.effective()
     eval_path = run_dir / EVAL_FILE
     if eval_path.exists():
         verdicts = json.loads(eval_path.read_text(encoding="utf-8")).get("verdicts", {})

@@ -3,7 +3,9 @@
 Appends are crash-safe: each record is one `os.write` of a whole line to a file opened
 with O_APPEND, followed by fsync, so a `kill -9` leaves either the whole line or none of
 it. A line cut short by a crash (or edited by hand) is reported with its line number and
-skipped; the other lines are kept, and the next append starts on a fresh line.
+skipped; the other lines are kept, and the next append starts on a fresh line. A record
+with `exit_status: "error"` (model server down, sandbox failure) does not count as done:
+a resume retries it and the new record supersedes it (`LoadedRecords.effective`).
 """
 
 from __future__ import annotations
@@ -32,9 +34,17 @@ class LoadedRecords:
     records: list[dict] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
+    def effective(self) -> list[dict]:
+        """One record per (task_id, sample): the last one written. Only an errored record is
+        ever followed by another (a resume retries errors), so this drops superseded errors."""
+        latest: dict[tuple[str, int], dict] = {}
+        for r in self.records:
+            latest[(r["task_id"], int(r.get("sample", 0)))] = r
+        return list(latest.values())
+
     def done(self) -> set[tuple[str, int]]:
-        """(task_id, sample) pairs already recorded."""
-        return {(r["task_id"], int(r.get("sample", 0))) for r in self.records}
+        """(task_id, sample) pairs finished: recorded, and not with an error (those are retried)."""
+        return {(r["task_id"], int(r.get("sample", 0))) for r in self.effective() if r.get("exit_status") != "error"}
 
 
 def read_records(run_dir: Path) -> LoadedRecords:

@@ -25,7 +25,7 @@ def _natural(task_id: str) -> tuple:
 def write_samples(run_dir: Path) -> Path:
     """(Re)write `samples.jsonl` from the run's records, atomically; returns its path."""
     run_dir = Path(run_dir)
-    records = sorted(read_records(run_dir).records, key=lambda r: (_natural(r["task_id"]), r.get("sample", 0)))
+    records = sorted(read_records(run_dir).effective(), key=lambda r: (_natural(r["task_id"]), r.get("sample", 0)))
     path = run_dir / SAMPLES
     tmp = path.with_suffix(".jsonl.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:

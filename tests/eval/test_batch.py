@@ -55,6 +55,17 @@ def test_a_failing_task_is_recorded_and_the_batch_goes_on(problems, evaluator, t
     errored = [r for r in read_records(tmp_path).records if r["exit_status"] == "error"]
     assert len(errored) == 2 and all("FakeLLMExhausted" in r["error"] for r in errored)
     assert all(r["verdict"]["passed"] is False for r in errored)
+    # A resume retries only the errored pairs; their new records supersede the errors.
+    llm = FakeLLM([answer(problems[1]), answer(problems[2])])
+    outcome = run_batch(problems, make_baseline_solver(llm), tmp_path, evaluator, BatchConfig("humaneval", "baseline"))
+    assert (outcome.new_records, outcome.skipped, outcome.errors, llm.remaining) == (2, 1, 0, 0)
+    loaded = read_records(tmp_path)
+    assert len(loaded.records) == 5
+    effective = loaded.effective()
+    assert sorted(r["task_id"] for r in effective) == [p.task_id for p in problems]
+    assert all(r["verdict"]["passed"] for r in effective)
+    samples = (tmp_path / "samples.jsonl").read_text().splitlines()
+    assert len(samples) == 3
 
 
 def test_other_run_in_directory_is_refused(problems, evaluator, tmp_path):
