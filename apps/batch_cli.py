@@ -67,6 +67,46 @@ def _summary_lines(summary: dict) -> list[str]:
     return lines
 
 
+class ProgressFeed:
+    """Batch progress on stderr: a bar with ETA on a terminal, one line per record otherwise
+    (background runs), nothing but the start-up notes with --json on a terminal."""
+
+    def __init__(self, console: Console, title: str, out: Path, *, quiet: bool) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.console, self.out = console, out
+        self.lines = not console.is_terminal
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[passed]} passed"), TimeRemainingColumn(),
+                                 console=console, disable=quiet or self.lines)
+        self.bar = self.progress.add_task(title, total=None, passed=0)
+        self.todo = self.done = self.passed = 0
+
+    def __enter__(self) -> "ProgressFeed":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+    def start(self, todo: int, skipped: int) -> None:
+        """Called once the run directory is read: how much is left, how much was done."""
+        self.todo = todo
+        self.progress.update(self.bar, total=todo)
+        if skipped:
+            self.console.print(f"resuming {self.out}: {skipped} records already done", markup=False, highlight=False)
+
+    def record(self, record: dict) -> None:
+        """Called after each record is safely written."""
+        self.done += 1
+        self.passed += bool(record["verdict"].get("passed"))
+        self.progress.update(self.bar, advance=1, passed=self.passed)
+        if self.lines:
+            self.console.print(f"[{self.done}/{self.todo}] {record['task_id']}#{record['sample']} "
+                               f"{record['verdict']['status']} {record['seconds']['total']:.1f} s "
+                               f"({self.passed} passed)", markup=False, highlight=False)
+
+
 def batch(
     bench: str = typer.Argument(..., help=f"Benchmark: {', '.join(LOADERS)}."),
     limit: int = typer.Option(None, "--limit", min=1, help="Only the first N problems."),
@@ -83,8 +123,6 @@ def batch(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary at the end."),
 ) -> None:
     """Run a benchmark: resumable, one fsync'd record per task and sample, checked in the sandbox."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from eval.batch import BatchConfig, check_identity, run_batch
     from eval.evaluate import Evaluator
     from sandbox import make_sandbox
@@ -102,32 +140,10 @@ def batch(
         box = make_sandbox(sandbox)
         err = Console(stderr=True)
         try:
-            with open_llm(model, base_url, port) as llm, Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[passed]} passed"), TimeRemainingColumn(), console=err,
-                disable=as_json or not err.is_terminal,
-            ) as progress:
-                bar = progress.add_task(bench, total=None, passed=0)
-                counts = {"done": 0, "passed": 0, "todo": 0}
-
-                def on_start(todo: int, skipped: int) -> None:
-                    counts["todo"] = todo
-                    progress.update(bar, total=todo)
-                    if skipped:
-                        err.print(f"resuming {out}: {skipped} records already done")
-
-                def on_record(record: dict) -> None:
-                    counts["done"] += 1
-                    counts["passed"] += bool(record["verdict"].get("passed"))
-                    progress.update(bar, advance=1, passed=counts["passed"])
-                    if not err.is_terminal:  # a log line per record instead of a bar (background runs)
-                        err.print(f"[{counts['done']}/{counts['todo']}] {record['task_id']}#{record['sample']} "
-                                  f"{record['verdict']['status']} {record['seconds']['total']:.1f} s "
-                                  f"({counts['passed']} passed)", markup=False, highlight=False)
-
+            with open_llm(model, base_url, port) as llm, ProgressFeed(err, bench, out, quiet=as_json) as feed:
                 config = replace(config, served_model=str(getattr(llm, "model", "") or ""))
                 outcome = run_batch(problems, make_solver(mode, llm, box, samples), out, Evaluator(box), config,
-                                    workers=workers, redo=redo, on_start=on_start, on_record=on_record)
+                                    workers=workers, redo=redo, on_start=feed.start, on_record=feed.record)
         finally:
             box.close()
         for warning in outcome.warnings:

@@ -49,11 +49,16 @@ def test_batch_eval_report(app, fake_session, tmp_path, data_dir, gt_cache, monk
     summary = json.loads(r.stdout)
     assert (summary["records"], summary["passed"], summary["new_records"]) == (3, 2, 3)
     assert summary["pass@1"] == pytest.approx(2 / 3)
-    # Resume: nothing left to do, the model is not called.
+    assert "[3/3]" in r.stderr  # not a terminal: one progress line per record
+    # Resume after a crash left half a line: reported with its line number, the rest kept,
+    # nothing left to do, so the model is not called.
+    with open(out / "records.jsonl", "a") as fh:
+        fh.write('{"task_id": "HumanEval/9", "sam')
     fake_session([])
     r = run(app, "batch", "humaneval", "--limit", 3, "--mode", "baseline", "--out", out, "--sandbox", "process",
             "--json")
     assert r.exit_code == 0 and json.loads(r.stdout)["skipped"] == 3
+    assert "records.jsonl: line 4: malformed record skipped" in r.stderr
     r = run(app, "eval", out, "--sandbox", "process", "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["passed"] == 2 and (out / "eval.json").exists()
