@@ -138,7 +138,7 @@ def batch(
         if not redo:
             check_identity(out, config)  # before minutes of model start-up, not after
         box = make_sandbox(sandbox)
-        err = Console(stderr=True)
+        err = Console(stderr=True, soft_wrap=True)  # log lines must not be wrapped
         try:
             with open_llm(model, base_url, port) as llm, ProgressFeed(err, bench, out, quiet=as_json) as feed:
                 config = replace(config, served_model=str(getattr(llm, "model", "") or ""))
