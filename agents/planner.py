@@ -33,7 +33,7 @@ def parse_plan(text: str, max_steps: int = MAX_STEPS) -> list[dict]:
     """Numbered lines (`1. do X | done when: Y`, `2) ...`) → steps; [] when none parse."""
     steps = []
     for line in text.splitlines():
-        match = _STEP_RE.match(line.strip().strip("*").strip())
+        match = _STEP_RE.match(line.replace("*", "").strip("#> \t"))  # markdown bold/headings
         if not match:
             continue
         parts = _DONE_RE.split(match.group(1).strip(), maxsplit=1)

@@ -50,9 +50,10 @@ def make_solver(mode: str, llm, box, samples: int):
 
         return make_baseline_solver(llm, temperature=0.0 if samples == 1 else 0.8)
     from agents.solver import make_pipeline_solver
-    from agents.state import SolveConfig
+    from agents.state import config_from_env
 
-    return make_pipeline_solver(llm, box, SolveConfig(temperature=0.0 if samples == 1 else 0.8))
+    # CODELOOP_CANDIDATES, CODELOOP_GEN_TESTS, CODELOOP_MAX_REPAIRS, ... select the variant (ablations)
+    return make_pipeline_solver(llm, box, config_from_env(temperature=0.0 if samples == 1 else 0.8))
 
 
 def _summary_lines(summary: dict) -> list[str]:

@@ -48,7 +48,12 @@ def print_report(console: Console, result: SolveResult, check: str | None) -> No
     tests = f"{result.tests_passed} passed, {result.tests_failed} failed"
     console.print(f"visible tests: [bold]{result.verdict}[/bold] ({tests}); repair attempts: {result.attempts}")
     if result.stuck:
-        console.print("stopped early: repair reproduced a candidate that had already failed")
+        console.print("stopped early: repair reproduced a candidate or a failure already seen")
+    if result.gen_tests:
+        console.print(f"generated tests: {result.gen_passed}/{len(result.gen_tests)} passed; "
+                      f"{result.candidates} candidates tested")
+    if result.stop.startswith("budget:"):
+        console.print(f"stopped: the {result.stop.split(':', 1)[1]} budget was spent")
     if check is not None:
         console.print(f"benchmark check: [bold]{check}[/bold]")
     if result.verdict not in ("passed", "untested") and result.feedback:
@@ -69,6 +74,12 @@ def solve(
     port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
     sandbox: str = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX", help="auto|docker|bwrap|process"),
     max_repairs: int = typer.Option(2, "--max-repairs", min=0, max=10, help="Repair attempts after the first candidate."),
+    candidates: int = typer.Option(1, "--candidates", min=1, max=16, envvar="CODELOOP_CANDIDATES",
+                                   help="Candidates sampled from one prompt; the selector picks by agreement."),
+    gen_tests: bool = typer.Option(False, "--gen-tests/--no-gen-tests", envvar="CODELOOP_GEN_TESTS",
+                                   help="Write tests from the specification before coding."),
+    max_calls: int = typer.Option(SolveConfig.max_llm_calls, "--max-calls", min=1, envvar="CODELOOP_MAX_CALLS",
+                                  help="LLM calls allowed for the task."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Solve one task: write code, test it in the sandbox, repair it from real failures."""
@@ -79,7 +90,9 @@ def solve(
         box = make_sandbox(sandbox)
         try:
             with llm_session(model, base_url, port=port) as llm:
-                result = solve_task(task, llm, box, SolveConfig(max_repairs=max_repairs))
+                config = SolveConfig(max_repairs=max_repairs, candidates=candidates, gen_tests=gen_tests,
+                                     max_llm_calls=max_calls)
+                result = solve_task(task, llm, box, config)
             check = benchmark_verdict(bench_problem, result.code, box) if bench_problem else None
         finally:
             box.close()
