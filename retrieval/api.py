@@ -107,3 +107,31 @@ def examples_retriever(benchmark: str | None, data_dir=None, root=None, mode: st
     index_examples(benchmark, data_dir, name, root, dense=None if mode == "auto" else mode != "bm25",
                    embedder=embedder)
     return LeakageGuard(open_index(name, root, mode, embedder), evaluation_ids(benchmark, data_dir))
+
+
+def make_retriever(benchmark: str | None = None, data_dir=None, repo: str | None = None, root=None,
+                   stdlib: bool = True, examples: bool = True, mode: str = "auto") -> Retriever:
+    """The retriever the agent graph uses: examples + stdlib docs (+ a named repo index), fused.
+
+    - examples: the solved-example pool for `benchmark`, leakage-guarded;
+    - stdlib: the stdlib-docs index, built BM25-only on first use if missing (1–2 s;
+      embedding it takes minutes, so run `codeloop index --stdlib --dense` for hybrid);
+    - repo: an index previously built with `codeloop index PATH… --name repo`.
+    The fused result is wrapped in the leakage guard again, whatever the corpora.
+    """
+    from retrieval.base import NullRetriever
+    from retrieval.hybrid import FusedRetriever
+
+    parts: list[Retriever] = []
+    if examples:
+        parts.append(examples_retriever(benchmark, data_dir, root, mode))
+    if stdlib:
+        if not (index_dir("stdlib", root) / "manifest.json").exists():
+            index_stdlib("stdlib", root, dense=False)
+        parts.append(open_index("stdlib", root, mode))
+    if repo:
+        parts.append(open_index(repo, root, mode))
+    if not parts:
+        return NullRetriever()
+    fused = parts[0] if len(parts) == 1 else FusedRetriever(parts)
+    return LeakageGuard(fused, evaluation_ids(benchmark, data_dir))

@@ -69,3 +69,23 @@ def test_real_mbpp_plus_overlaps_the_train_pool_and_is_excluded():
     ids = {d.meta["task_id"] for d in mbpp_example_documents(REAL_DATA, banned)}
     assert not ids & {i for _, i in banned}
     assert len(ids) == 384 - len(train_overlap)
+
+
+def test_make_retriever_fuses_corpora_and_stays_guarded(fake_mbpp, tmp_path):
+    src = tmp_path / "repo"
+    src.mkdir()
+    (src / "widgets.py").write_text("def widget_helper(x):\n    'Shared widget number helper.'\n")
+    api.index_paths([src], name="repo", dense=False)
+    retriever = api.make_retriever("mbpp+", fake_mbpp, repo="repo", stdlib=False, mode="bm25")
+    hits = retriever.search("widget number 602 widget_602 helper", 30)
+    sources = {h.source for h in hits}
+    assert "mbpp:601" in sources and any("widgets.py" in s for s in sources)
+    assert "mbpp:602" not in sources
+    assert api.make_retriever(stdlib=False, examples=False).search("x", 3) == []
+
+
+def test_make_retriever_builds_stdlib_docs_on_first_use():
+    retriever = api.make_retriever(examples=False, mode="bm25")
+    hits = retriever.search("serialize obj to a JSON formatted str", 5)
+    assert "stdlib:json.dumps" in {h.source for h in hits}
+    assert hits[0].meta["kind"] == "doc"
