@@ -80,6 +80,9 @@ class LocalIndex:
             if self.model != MODEL_NAME:
                 raise DenseUnavailable(f"index was embedded with unknown model {self.model!r}")
             self._embedder = MiniLMEmbedder()
+        if self._embedder.name != self.model:
+            # Vectors from another model live in another space: similarities would be noise.
+            raise DenseUnavailable(f"index was embedded with {self.model!r}, not {self._embedder.name!r}; re-index")
         return self._dense.top(self._embedder.encode([query])[0], n)
 
     def ranked(self, query: str, k: int) -> list[tuple[int, float]]:

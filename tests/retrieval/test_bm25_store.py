@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from retrieval.bm25 import BM25Index
+from retrieval.dense import DenseUnavailable
 from retrieval.local import LocalIndex
 from retrieval.store import Document, build_index
 from retrieval.tokens import split_identifier, tokenize
@@ -88,3 +91,17 @@ def test_empty_corpus_and_k_zero(tmp_path):
     assert index.search("anything", 5) == []
     build_index([Document("x.py", "def f():\n    pass\n")], tmp_path / "ix")
     assert LocalIndex.load(tmp_path / "ix").search("f", 0) == []
+
+
+@pytest.mark.integration
+def test_dense_query_with_another_model_is_refused(tmp_path, counting_embedder):
+    pytest.importorskip("faiss", reason="needs the dense extra: pip install 'codeloop[dense]'")
+    build_index([Document("a.py", "def alpha():\n    return 1\n")], tmp_path / "ix", counting_embedder)
+    index = LocalIndex.load(tmp_path / "ix", mode="dense", embedder=counting_embedder)
+    assert index.search("alpha", 1)[0].meta["qualname"] == "alpha"
+
+    class Other(type(counting_embedder)):
+        name = "other-model"
+
+    with pytest.raises(DenseUnavailable, match="re-index"):
+        LocalIndex.load(tmp_path / "ix", mode="dense", embedder=Other()).search("alpha", 1)
