@@ -55,7 +55,7 @@ def index_command(
 
 def search_command(
     query: Annotated[str, typer.Argument(help="What to look for.")],
-    k: Annotated[int, typer.Option("--k", "-k", help="Number of hits.", min=1, max=1000)] = 5,
+    k: Annotated[int, typer.Option("--k", "-k", help="Number of hits (1-1000).")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     name: Annotated[str, typer.Option("--name", "-n", help="Index name.")] = "default",
     mode: Annotated[str, typer.Option("--mode", help="auto, bm25, dense or hybrid.")] = "auto",
@@ -69,6 +69,8 @@ def search_command(
 
     if not query.strip():
         raise _fail("empty query")
+    if not 1 <= k <= 1000:
+        raise _fail(f"--k must be between 1 and 1000, got {k}")
     try:
         retriever = api.open_index(name, index_dir, mode)
         if benchmark:

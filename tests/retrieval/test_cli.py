@@ -50,8 +50,7 @@ def test_bad_input_is_a_one_line_error_with_exit_code_2(tmp_path):
             runner.invoke(app, ["index", str(tmp_path), "--name", "default", "--no-dense"])
         result = runner.invoke(app, args)
         _one_line_error(result)
-        if "--k" not in args:  # typer's own usage errors print a box; ours print one line
-            assert result.output.strip().count("\n") == 0 and result.output.startswith("error: ")
+        assert result.output.strip().count("\n") == 0 and result.output.startswith("error: ")
 
 
 def test_search_with_benchmark_applies_leakage_guard(fake_mbpp):
