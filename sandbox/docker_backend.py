@@ -60,19 +60,21 @@ def _owner_alive(pid: int) -> bool:
 def remove_stale(client) -> int:
     """Remove codeloop containers whose owning process on this host is gone."""
     removed = 0
-    for c in client.containers.list(all=True, filters={"label": LABEL}):
-        labels = c.labels or {}
+    # The low-level list: the high-level one inspects each container and races with
+    # containers that auto-remove meanwhile.
+    for c in client.api.containers(all=True, filters={"label": LABEL}):
+        labels = c.get("Labels") or {}
         if labels.get(f"{LABEL}.host") != socket.gethostname():
             continue
         pid = int(labels.get(f"{LABEL}.pid", "0") or 0)
         if pid and _owner_alive(pid):
             continue
-        log.info("removing stale sandbox container %s (owner pid %s gone)", c.short_id, pid)
+        log.info("removing stale sandbox container %s (owner pid %s gone)", c["Id"][:12], pid)
         try:
-            c.remove(force=True)
+            client.api.remove_container(c["Id"], force=True)
             removed += 1
         except Exception as exc:  # already being removed by auto-remove
-            log.debug("could not remove %s: %s", c.short_id, exc)
+            log.debug("could not remove %s: %s", c["Id"][:12], exc)
     return removed
 
 
@@ -88,12 +90,48 @@ def _destroy(api, cid: str, sock) -> None:
         log.debug("container %s already gone: %s", cid[:12], exc)
 
 
+class _Container:
+    """One warm, locked-down container made for one set of limits."""
+
+    def __init__(self, api, image: str, limits: Limits) -> None:
+        uid = img.SANDBOX_UID
+        self.spec = container_spec(limits)
+        host_config = api.create_host_config(
+            network_mode="none", read_only=True, auto_remove=True, cap_drop=["ALL"],
+            security_opt=["no-new-privileges"], ipc_mode="private",
+            # uid/gid, not mode: the engine copies the image's /work mode over `mode=`.
+            tmpfs={"/work": f"rw,exec,nosuid,nodev,size={limits.disk_mb}m,uid={uid},gid={uid}",
+                   "/tmp": f"rw,noexec,nosuid,nodev,size=64m,uid={uid},gid={uid}"},
+            mem_limit=f"{limits.memory_mb}m", memswap_limit=f"{limits.memory_mb}m",
+            pids_limit=limits.max_processes + 4,  # + PID 1, the exec'd runner and headroom
+            nano_cpus=int(limits.cpus * 1e9))
+        labels = {LABEL: "1", f"{LABEL}.pid": str(os.getpid()), f"{LABEL}.host": socket.gethostname()}
+        self.cid = api.create_container(image, command=["python3", "-I", "-S", "-c", INIT], stdin_open=True,
+                                        user=f"{uid}:{uid}", network_disabled=True, working_dir="/work",
+                                        labels=labels, environment={"PATH": CHILD_ENV["PATH"]},
+                                        host_config=host_config)["Id"]
+        sock = api.attach_socket(self.cid, params={"stdin": 1, "stream": 1})
+        # Runs on destroy(), on garbage collection, and at interpreter exit.
+        self.destroy = weakref.finalize(self, _destroy, api, self.cid, sock)
+        api.start(self.cid)
+        log.debug("started sandbox container %s", self.cid[:12])
+
+
+def container_spec(limits: Limits) -> tuple:
+    """The limits fixed at container creation; other limits apply per run."""
+    return (limits.memory_mb, limits.max_processes, limits.cpus, limits.disk_mb)
+
+
 class DockerSandbox:
-    """Runs commands by `exec` in a warm hardened container (see module docstring)."""
+    """Runs commands by `exec` in warm hardened containers (see module docstring).
+
+    Safe to share between threads: each concurrent run gets its own warm container
+    (created on demand, kept for reuse), so W workers keep W containers warm.
+    """
 
     name = "docker"
 
-    def __init__(self, image: str | None = None, client=None) -> None:
+    def __init__(self, image: str | None = None, client=None, max_idle: int = 4) -> None:
         """Connect to the engine, check the image, clean up stale containers."""
         self.image = image or img.image_name()
         self.client = client or img.docker_client()
@@ -101,10 +139,10 @@ class DockerSandbox:
             raise SandboxUnavailable(f"sandbox image {self.image} is missing (run `codeloop sandbox build`)")
         remove_stale(self.client)
         self._runner = RUNNER_PATH.read_text(encoding="utf-8")
+        self._max_idle = max_idle
         self._lock = threading.Lock()
-        self._cid: str | None = None
-        self._spec: tuple | None = None
-        self._finalizer = None
+        self._idle: list[_Container] = []
+        self._all: set[_Container] = set()
 
     @staticmethod
     def probe(image: str | None = None) -> str | None:
@@ -118,57 +156,51 @@ class DockerSandbox:
             return f"sandbox image {name} is missing (run `codeloop sandbox build`)"
         return None
 
-    def _container(self, limits: Limits) -> str:
-        spec = (limits.memory_mb, limits.max_processes, limits.cpus, limits.disk_mb)
-        if self._cid and spec == self._spec:
-            return self._cid
-        self._drop()
-        api, uid = self.client.api, img.SANDBOX_UID
-        host_config = api.create_host_config(
-            network_mode="none", read_only=True, auto_remove=True, cap_drop=["ALL"],
-            security_opt=["no-new-privileges"], ipc_mode="private",
-            # uid/gid, not mode: the engine copies the image's /work mode over `mode=`.
-            tmpfs={"/work": f"rw,exec,nosuid,nodev,size={limits.disk_mb}m,uid={uid},gid={uid}",
-                   "/tmp": f"rw,noexec,nosuid,nodev,size=64m,uid={uid},gid={uid}"},
-            mem_limit=f"{limits.memory_mb}m", memswap_limit=f"{limits.memory_mb}m",
-            pids_limit=limits.max_processes + 4,  # + PID 1, the exec'd runner and headroom
-            nano_cpus=int(limits.cpus * 1e9))
-        labels = {LABEL: "1", f"{LABEL}.pid": str(os.getpid()), f"{LABEL}.host": socket.gethostname()}
-        cid = api.create_container(self.image, command=["python3", "-I", "-S", "-c", INIT], stdin_open=True,
-                                   user=f"{img.SANDBOX_UID}:{img.SANDBOX_UID}", network_disabled=True,
-                                   working_dir="/work", labels=labels,
-                                   environment={"PATH": CHILD_ENV["PATH"]}, host_config=host_config)["Id"]
-        sock = api.attach_socket(cid, params={"stdin": 1, "stream": 1})
-        self._finalizer = weakref.finalize(self, _destroy, api, cid, sock)
-        api.start(cid)
-        self._cid, self._spec = cid, spec
-        log.debug("started sandbox container %s", cid[:12])
-        return cid
+    @property
+    def container_ids(self) -> list[str]:
+        """Ids of this sandbox's live containers (idle or busy)."""
+        with self._lock:
+            return [c.cid for c in self._all if c.destroy.alive]
 
-    def _drop(self) -> None:
-        if self._finalizer is not None:
-            self._finalizer()
-        self._cid = self._spec = self._finalizer = None
+    def _acquire(self, limits: Limits) -> _Container:
+        spec = container_spec(limits)
+        with self._lock:
+            for i, box in enumerate(self._idle):
+                if box.spec == spec:
+                    return self._idle.pop(i)
+        box = _Container(self.client.api, self.image, limits)
+        with self._lock:
+            self._all.add(box)
+        return box
+
+    def _release(self, box: _Container, healthy: bool) -> None:
+        with self._lock:
+            if healthy and box.destroy.alive:
+                self._idle.append(box)
+            else:
+                self._all.discard(box)
+                box.destroy()  # stuck, lost or misbehaving: never reused
+            while len(self._idle) > self._max_idle:
+                old = self._idle.pop(0)
+                self._all.discard(old)
+                old.destroy()
 
     def run(self, files: dict[str, str], command: list[str], limits: Limits) -> RunResult:
-        """Reset /work to `files` and run `command` there; one run at a time per instance."""
+        """Reset /work to `files` and run `command` there, in a container of our own."""
         files = check_files(files)
         argv = junit.with_junit(resolve_python(command, "python3"))
         request = json.dumps({"files": files, "command": argv, "env": CHILD_ENV, "limits": {
             "timeout_s": limits.timeout_s, "max_output_bytes": limits.max_output_bytes,
             "max_file_mb": limits.max_file_mb, "cpus": limits.cpus}}).encode()
-        with self._lock:
-            start = time.monotonic()
-            try:
-                out, err = self._exec_fresh(request, limits, start)
-            except TimeoutError:
-                self._drop()  # a stuck container is recycled, never reused
-                return RunResult(exit_code=137, stderr="sandbox container did not answer; recycled\n",
-                                 timed_out=True, duration_s=time.monotonic() - start, backend=self.name)
+        start = time.monotonic()
+        try:
+            out, err = self._exec_fresh(request, limits, start)
+        except TimeoutError:
+            return RunResult(exit_code=137, stderr="sandbox container did not answer; recycled\n",
+                             timed_out=True, duration_s=time.monotonic() - start, backend=self.name)
         try:
             res = json.loads(out)
         except ValueError:
-            self._drop()
             raise SandboxError(f"sandbox runner failed: {err.decode('utf-8', 'replace').strip()[-500:]}") from None
         return RunResult(exit_code=res["exit_code"], stdout=res["stdout"], stderr=res["stderr"],
                          truncated=res["truncated"], timed_out=res["timed_out"], oom_killed=res["oom"],
@@ -176,21 +208,25 @@ class DockerSandbox:
                          tests=junit.parse_junit(res["junit"]) if res["junit"] else [])
 
     def _exec_fresh(self, request: bytes, limits: Limits, start: float) -> tuple[bytes, bytes]:
-        """Exec in the warm container; if the engine lost it (removed, crashed), retry once
-        in a new one. Other engine errors become SandboxError."""
+        """Exec in a warm container; if the engine lost it (removed, crashed), retry once
+        in a new one. A container whose runner did not answer properly is discarded."""
         import docker
 
         deadline = start + limits.timeout_s + BACKSTOP_S
         # Two capped streams, JSON-escaped (a control byte becomes 6), plus the JUnit report.
         cap = 12 * limits.max_output_bytes + 4 * 1024 * 1024
         for attempt in (1, 2):
+            box, healthy = self._acquire(limits), False
             try:
-                return self._exec(self._container(limits), request, deadline, cap)
+                out, err = self._exec(box.cid, request, deadline, cap)
+                healthy = out.startswith(b"{")
+                return out, err
             except docker.errors.APIError as exc:
-                self._drop()
                 if attempt == 2:
                     raise SandboxError(f"docker engine error: {exc.explanation or exc}") from None
                 log.warning("sandbox container lost (%s); starting a new one", exc.explanation or exc)
+            finally:
+                self._release(box, healthy)
         raise AssertionError("unreachable")
 
     def _exec(self, cid: str, request: bytes, deadline: float, cap: int) -> tuple[bytes, bytes]:
@@ -211,9 +247,11 @@ class DockerSandbox:
             conn.close()
 
     def close(self) -> None:
-        """Remove the warm container."""
+        """Remove every container of this sandbox."""
         with self._lock:
-            self._drop()
+            boxes, self._idle, self._all = list(self._all), [], set()
+        for box in boxes:
+            box.destroy()
 
 
 def _read_frames(raw, deadline: float, cap: int) -> tuple[bytes, bytes]:

@@ -55,15 +55,15 @@ def test_docker_reuses_one_warm_container_and_resets_work_dir():
     sb = make_sandbox("docker")
     try:
         sb.run({"leftover.txt": "x"}, ["python", "-c", "open('more.txt','w').write('y')"], Limits())
-        cid = sb._cid
+        ids = sb.container_ids
         res = sb.run({}, ["python", "-c", "import os; print(sorted(os.listdir()))"], Limits())
-        assert sb._cid == cid and res.stdout.strip() == "[]"
+        assert len(ids) == 1 and sb.container_ids == ids and res.stdout.strip() == "[]"
     finally:
         sb.close()
 
 
 def _containers(client, cid: str) -> list:
-    return client.containers.list(all=True, filters={"id": cid})
+    return client.api.containers(all=True, filters={"id": cid})  # no per-container inspect: no race
 
 
 def test_docker_container_removed_when_owner_is_killed():
@@ -72,7 +72,7 @@ def test_docker_container_removed_when_owner_is_killed():
 
     code = ("from sandbox import make_sandbox, Limits\nimport time\n"
             "sb = make_sandbox('docker'); sb.run({}, ['true'], Limits())\n"
-            "print(sb._cid, flush=True); time.sleep(120)\n")
+            "print(sb.container_ids[0], flush=True); time.sleep(120)\n")
     owner = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                              cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
     cid = owner.stdout.readline().strip()
@@ -104,6 +104,27 @@ def test_docker_removes_stale_containers_at_start():
     finally:
         if _containers(client, stale.id):
             stale.remove(force=True)
+
+
+def test_docker_parallel_runs_get_their_own_warm_containers():
+    require_or_skip("docker")
+    import threading
+
+    sb = make_sandbox("docker")
+    code = "import time, os; open('mine', 'w').write(str(os.getpid())); time.sleep(1); print(os.listdir())"
+    results = []
+    try:
+        threads = [threading.Thread(target=lambda: results.append(sb.run({}, ["python", "-c", code], Limits())))
+                   for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(sb.container_ids) == 2
+        assert [r.stdout.strip() for r in results] == ["['mine']", "['mine']"]
+    finally:
+        sb.close()
+    assert not sb.container_ids
 
 
 def test_docker_code_cannot_reach_the_runner_or_init():
