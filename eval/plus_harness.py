@@ -94,13 +94,14 @@ def _is_floats(x):
 
 
 def _close(out, exp, atol, rtol=1e-7):
-    """numpy.testing.assert_allclose semantics without numpy (the sandbox may lack it)."""
+    """numpy.allclose(out, exp, rtol, atol) semantics without numpy (the sandbox may lack it):
+    elementwise |out - exp| <= atol + rtol * |exp|; equal infinities match, NaN never does."""
     if isinstance(out, (list, tuple)) and isinstance(exp, (list, tuple)):
         return len(out) == len(exp) and all(_close(o, e, atol, rtol) for o, e in zip(out, exp))
     numbers = (int, float, complex)
     if not isinstance(out, numbers) or not isinstance(exp, numbers):
         return False
-    if isinstance(out, float) and isinstance(exp, float) and math.isnan(out) and math.isnan(exp):
+    if out == exp:
         return True
     try:
         return abs(out - exp) <= atol + rtol * abs(exp)
@@ -146,7 +147,7 @@ def _matches(p, out, exp, args):
             exact = out == exp if isinstance(out, bool) else exp == (out is not None)
     if atol == 0 and _is_floats(exp):
         atol = 1e-6
-    if not exact and atol != 0:
+    if not exact and atol != 0:  # EvalPlus: same type, same length, then np.allclose
         return type(out) is type(exp) and _close(out, exp, atol)
     return bool(exact)
 
