@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/sandbox.py [--runs 30] [--workers 2] [--backends docker,bwrap,process]
 
 Latency is host wall time per `Sandbox.run` on a warm instance (docker: the container
-already exists). Throughput runs `python -c pass` on W instances in W threads.
+already exists). Throughput runs `python -c pass` from W threads sharing one instance.
 """
 
 from __future__ import annotations
@@ -51,24 +51,28 @@ def latency(sandbox, files, command, runs: int) -> list[float]:
 
 
 def throughput(name: str, workers: int, runs_each: int) -> float:
-    """Runs per second of `python -c pass` over `workers` parallel instances."""
-    boxes = [make_sandbox(name) for _ in range(workers)]
+    """Runs per second of `python -c pass` from `workers` threads sharing one sandbox
+    (as the batch runner does; docker keeps one warm container per concurrent run)."""
+    box = make_sandbox(name)
     files, command = CASES["python -c pass"]
     limits = Limits(timeout_s=60)
-    for box in boxes:
-        box.run(files, command, limits)  # warm
-    def work(box):
-        for _ in range(runs_each):
+
+    def work(n: int) -> None:
+        for _ in range(n):
             box.run(files, command, limits)
-    threads = [threading.Thread(target=work, args=(b,)) for b in boxes]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
-    for box in boxes:
-        box.close()
+
+    def in_parallel(n: int) -> float:
+        threads = [threading.Thread(target=work, args=(n,)) for _ in range(workers)]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return time.perf_counter() - start
+
+    in_parallel(1)  # warm: one container per worker for docker
+    elapsed = in_parallel(runs_each)
+    box.close()
     return workers * runs_each / elapsed
 
 

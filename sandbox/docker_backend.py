@@ -9,7 +9,6 @@ engine auto-removes the container. Stale containers of dead owners are removed a
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -22,6 +21,7 @@ from pathlib import Path
 from sandbox import image as img
 from sandbox import junit
 from sandbox._files import check_files
+from sandbox._wire import RESULT_MAGIC, decode_result, encode_request
 from sandbox.base import Limits, RunResult, SandboxError, SandboxUnavailable
 from sandbox.process import resolve_python
 
@@ -189,23 +189,18 @@ class DockerSandbox:
         """Reset /work to `files` and run `command` there, in a container of our own."""
         files = check_files(files)
         argv = junit.with_junit(resolve_python(command, "python3"))
-        request = json.dumps({"files": files, "command": argv, "env": CHILD_ENV, "limits": {
-            "timeout_s": limits.timeout_s, "max_output_bytes": limits.max_output_bytes,
-            "max_file_mb": limits.max_file_mb, "cpus": limits.cpus}}).encode()
+        request = encode_request("/work", limits, argv, CHILD_ENV, files)
         start = time.monotonic()
         try:
             out, err = self._exec_fresh(request, limits, start)
         except TimeoutError:
             return RunResult(exit_code=137, stderr="sandbox container did not answer; recycled\n",
                              timed_out=True, duration_s=time.monotonic() - start, backend=self.name)
-        try:
-            res = json.loads(out)
-        except ValueError:
-            raise SandboxError(f"sandbox runner failed: {err.decode('utf-8', 'replace').strip()[-500:]}") from None
-        return RunResult(exit_code=res["exit_code"], stdout=res["stdout"], stderr=res["stderr"],
-                         truncated=res["truncated"], timed_out=res["timed_out"], oom_killed=res["oom"],
-                         duration_s=res["duration_s"], backend=self.name,
-                         tests=junit.parse_junit(res["junit"]) if res["junit"] else [])
+        if not out.startswith(RESULT_MAGIC.encode()):
+            raise SandboxError(f"sandbox runner failed: {err.decode('utf-8', 'replace').strip()[-500:]}")
+        res = decode_result(out)
+        junit_xml = res.pop("junit")
+        return RunResult(**res, backend=self.name, tests=junit.parse_junit(junit_xml) if junit_xml else [])
 
     def _exec_fresh(self, request: bytes, limits: Limits, start: float) -> tuple[bytes, bytes]:
         """Exec in a warm container; if the engine lost it (removed, crashed), retry once
@@ -213,13 +208,13 @@ class DockerSandbox:
         import docker
 
         deadline = start + limits.timeout_s + BACKSTOP_S
-        # Two capped streams, JSON-escaped (a control byte becomes 6), plus the JUnit report.
-        cap = 12 * limits.max_output_bytes + 4 * 1024 * 1024
+        # Two capped streams with their truncation markers, plus the JUnit report.
+        cap = 3 * limits.max_output_bytes + 4 * 1024 * 1024
         for attempt in (1, 2):
             box, healthy = self._acquire(limits), False
             try:
                 out, err = self._exec(box.cid, request, deadline, cap)
-                healthy = out.startswith(b"{")
+                healthy = out.startswith(RESULT_MAGIC.encode())
                 return out, err
             except docker.errors.APIError as exc:
                 if attempt == 2:
