@@ -101,3 +101,27 @@ def test_runc_leaky_vessels_verdicts(tmp_path):
     fixed, text = runc_status(_fake_runc(tmp_path, "1.1.5+ds1"), str(log))
     assert fixed is True and "backported" in text
     assert runc_status(str(tmp_path / "empty"), none)[0] is None
+
+
+def test_wire_request_roundtrip_through_the_runner_parser():
+    from sandbox import _runner
+    from sandbox._wire import encode_request
+
+    limits = Limits(timeout_s=2.5, max_output_bytes=4096, max_file_mb=3, cpus=0.5)
+    files = {"a.py": "print('é')\n", "pkg/b.txt": "x:y:12:"}
+    data = encode_request("/work", limits, ["python3", "-c", "1:2"], {"HOME": "/work"}, files)
+    work, nums, command, env, got = _runner.parse_request(data)
+    assert work == "/work" and nums == (2.5, 4096, 3, 0.5) and command == ["python3", "-c", "1:2"]
+    assert env == {"HOME": "/work"} and {k: v.decode() for k, v in got.items()} == files
+
+
+def test_wire_result_is_parsed_strictly():
+    from sandbox._wire import decode_result
+
+    ok = decode_result(b"CODELOOP-RES1 1 0 1 0 0.5 3 3 4\nouterr<x/>")
+    assert ok["exit_code"] == 1 and ok["oom_killed"] and not ok["timed_out"]
+    assert (ok["stdout"], ok["stderr"], ok["junit"]) == ("out", "err", b"<x/>")
+    for bad in (b"", b"{}", b"CODELOOP-RES1 0 0 0 0 0.1 5 0 0\nhi", b"CODELOOP-RES1 x 0 0 0 0.1 0 0 0\n",
+                b"CODELOOP-RES1 0 0 0 0 0.1 -1 1 0\n"):
+        with pytest.raises(SandboxError):
+            decode_result(bad)
