@@ -1,7 +1,5 @@
 """Verdicts from the sandboxed evaluator, for each kind of benchmark test."""
 
-import pytest
-
 from eval.problems import get_problem
 
 
