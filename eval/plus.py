@@ -108,7 +108,7 @@ def ground_truth(problem: Problem, sandbox: Sandbox, cache_dir: Path | None = No
         data = json.loads(path.read_text(encoding="utf-8"))
         return GroundTruth(data["expected"], data["times"])
     program = build_program(problem, "groundtruth", problem.canonical_code())
-    limits = Limits(timeout_s=timeout_s, memory_mb=4096, max_output_bytes=64 * 1024 * 1024)
+    limits = Limits(timeout_s=timeout_s, memory_mb=4096, max_output_bytes=16 * 1024 * 1024)
     run = sandbox.run({"check.py": program}, ["python", "check.py"], limits)
     result = parse_result(run)
     if not run.ok or result is None:
