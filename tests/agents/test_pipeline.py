@@ -148,3 +148,11 @@ def test_slow_generated_test_times_out_alone(sandbox):
     result = solve_task(TASK, llm, sandbox, config)
     assert result.verdict == "passed" and result.gen_passed == 1  # add(-1, 1) timed out, the rest ran
     assert "TIMEOUT: assert add(-1, 1) == 0" in result.feedback and "stopped after 0.5 s" in result.feedback
+
+
+def test_generated_float_equality_means_close_but_visible_stays_exact(sandbox):
+    task = task_from_text("Write add(a, b) that returns a + b.\nassert add(0.1, 0.2) == 0.3\n")
+    llm = FakeLLM(["```python\nassert add(0.2, 0.1) == 0.3\nassert add(1, 1) == 3\n```", GOOD])
+    result = solve_task(task, llm, sandbox, SolveConfig(gen_tests=True, max_repairs=0))
+    assert result.verdict == "failed" and result.gen_passed == 1  # 0.30000000000000004 is close to 0.3
+    assert "actual value of the left side: 0.30000000000000004" in result.feedback
