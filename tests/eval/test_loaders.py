@@ -54,3 +54,35 @@ def test_checksum_mismatch(data_dir, tmp_path):
         fh.write(" ")
     with pytest.raises(BenchmarkDataError, match="sha256"):
         data_file("sanitized-mbpp.json", tmp_path)
+
+
+def test_download_verifies_before_keeping(tmp_path):
+    import hashlib
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from eval.data import DataFile, download
+
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "f.jsonl").write_text('{"a": 1}\n')
+    good = hashlib.sha256(b'{"a": 1}\n').hexdigest()
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=str(served), **kw)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/f.jsonl"
+    try:
+        download(DataFile("f.jsonl", good, url), tmp_path / "data" / "f.jsonl")
+        assert (tmp_path / "data" / "f.jsonl").read_text() == '{"a": 1}\n'
+        with pytest.raises(BenchmarkDataError, match="sha256"):
+            download(DataFile("g.jsonl", "0" * 64, url), tmp_path / "data" / "g.jsonl")
+        assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["f.jsonl"]  # nothing half-kept
+    finally:
+        server.shutdown()
