@@ -65,6 +65,19 @@ def rlimit_prefix(limits: Limits, uid: int, extra_procs: int = 0) -> list[str]:
     return [prlimit, f"--as={mem}", f"--nproc={nproc}", f"--fsize={fsize}", f"--cpu={cpu}", "--core=0", "--"]
 
 
+def privilege_prefix(user: int | None) -> list[str]:
+    """`setpriv`: no-new-privileges always (setuid binaries cannot elevate), and the switch
+    to `user` when given. Doing the switch in a helper, not with Popen(user=...), keeps
+    CPython's vfork path: a plain fork of a large parent costs tens of milliseconds."""
+    setpriv = shutil.which("setpriv", path="/usr/bin:/bin:/usr/sbin:/sbin")
+    if setpriv is None:
+        raise FileNotFoundError("setpriv (util-linux) is required to start sandboxed processes")
+    prefix = [setpriv, "--no-new-privs"]
+    if user is not None:
+        prefix += [f"--reuid={user}", f"--regid={user}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"]
+    return prefix + ["--"]
+
+
 def kill_marked(marker: str, rounds: int = 3) -> int:
     """SIGKILL every process whose environment carries `marker`; return how many.
 
@@ -103,9 +116,9 @@ def run_local(argv: list[str], *, cwd: Path, env: dict[str, str], limits: Limits
     """Run `argv` in a new session; kill the whole group at the timeout or when it ends."""
     start = time.monotonic()
     deadline = start + limits.timeout_s
-    ids = {} if user is None else {"user": user, "group": user, "extra_groups": []}
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True, pass_fds=pass_fds, **ids)
+    proc = subprocess.Popen(privilege_prefix(user) + argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            pass_fds=pass_fds)
     out, err = CappedBuffer(limits.max_output_bytes), CappedBuffer(limits.max_output_bytes)
     timed_out = False
     try:
