@@ -42,6 +42,16 @@ def markdown_table(rows: Sequence[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def agent_table(rows: Sequence[dict]) -> str:
+    """Per-agent totals of each run: calls, tokens, seconds (where the solver reported them)."""
+    lines = ["| run | agent | calls | prompt tokens | completion tokens | cached | seconds |", "|" + "---|" * 7]
+    for r in rows:
+        for name, a in sorted(r["agents"].items()):
+            lines.append(f"| {r['label']} | {name} | {a.get('calls', 0)} | {a.get('prompt_tokens', 0)} "
+                         f"| {a.get('completion_tokens', 0)} | {a.get('cached_tokens', 0)} | {a.get('seconds', 0):.1f} |")
+    return "\n".join(lines) + "\n"
+
+
 def _bar_plot(rows: Sequence[dict], key: str, title: str, ylabel: str, path: Path) -> None:
     import matplotlib
 
@@ -84,7 +94,7 @@ def write_report(runs: Sequence[Run], out_dir: Path) -> tuple[Path, list[Path]]:
     _bar_plot(rows, "tokens_per_solved", "tokens per solved task", "tokens", plots[1])
     _bar_plot(rows, "seconds_per_task", "seconds per task", "seconds", plots[2])
     text = "# codeloop run report\n\n" + markdown_table(rows) + "\n" + "".join(
-        f"![{p.stem}]({p.name})\n" for p in plots)
+        f"![{p.stem}]({p.name})\n" for p in plots) + "\n## Per agent\n\n" + agent_table(rows)
     warnings = [w for run in runs for w in run.warnings]
     if warnings:
         text += "\n## Warnings\n\n" + "".join(f"- {w}\n" for w in warnings)

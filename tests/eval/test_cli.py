@@ -66,6 +66,7 @@ def test_batch_eval_report(app, fake_session, tmp_path, data_dir, gt_cache, monk
     r = run(app, "report", out, out, "--out", tmp_path / "rep")
     assert r.exit_code == 0, r.output
     assert "| humaneval | baseline | 3 | 2 | 66.7%" in r.stdout
+    assert "| baseline | 3 |" in (tmp_path / "rep" / "report.md").read_text()  # per-agent table: 3 calls
     for name in ("report.md", "pass_at_1.png", "tokens_per_solved.png", "seconds_per_task.png"):
         assert (tmp_path / "rep" / name).stat().st_size > 0
 
