@@ -37,6 +37,16 @@ class LocalOutcome:
     duration_s: float
 
 
+SYSTEM_PATH = "/usr/bin:/bin:/usr/sbin:/sbin"
+HELPERS = ("prlimit", "setpriv")
+
+
+def missing_helpers() -> str | None:
+    """None when the util-linux helpers we start children through exist, else which not."""
+    missing = [t for t in HELPERS if shutil.which(t, path=SYSTEM_PATH) is None]
+    return f"{' and '.join(missing)} not found (install util-linux)" if missing else None
+
+
 def count_processes(uid: int) -> int:
     """How many processes `uid` owns now (RLIMIT_NPROC counts all of them, not ours only)."""
     n = 0
@@ -55,7 +65,7 @@ def rlimit_prefix(limits: Limits, uid: int, extra_procs: int = 0) -> list[str]:
     `prlimit` (util-linux) applies the limits and execs the command, which avoids a
     `preexec_fn` (unsafe in a threaded parent, and batch runs use threads).
     """
-    prlimit = shutil.which("prlimit", path="/usr/bin:/bin:/usr/sbin:/sbin")
+    prlimit = shutil.which("prlimit", path=SYSTEM_PATH)
     if prlimit is None:
         raise FileNotFoundError("prlimit (util-linux) is required to apply rlimits")
     mem = limits.memory_mb * 1024 * 1024
@@ -69,7 +79,7 @@ def privilege_prefix(user: int | None) -> list[str]:
     """`setpriv`: no-new-privileges always (setuid binaries cannot elevate), and the switch
     to `user` when given. Doing the switch in a helper, not with Popen(user=...), keeps
     CPython's vfork path: a plain fork of a large parent costs tens of milliseconds."""
-    setpriv = shutil.which("setpriv", path="/usr/bin:/bin:/usr/sbin:/sbin")
+    setpriv = shutil.which("setpriv", path=SYSTEM_PATH)
     if setpriv is None:
         raise FileNotFoundError("setpriv (util-linux) is required to start sandboxed processes")
     prefix = [setpriv, "--no-new-privs"]

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from sandbox import image as img
 from sandbox import junit
 from sandbox._files import check_files
-from sandbox._local import remove_tree, rlimit_prefix, run_local
+from sandbox._local import missing_helpers, privilege_prefix, remove_tree, rlimit_prefix, run_local
 from sandbox.base import Limits, RunResult, SandboxUnavailable
 from sandbox.process import looks_oom, resolve_python
 
@@ -61,11 +61,12 @@ class BwrapSandbox:
         root = Path(rootfs) if rootfs else img.rootfs_dir()
         if img.rootfs_info(root) is None:
             return f"no sandbox root filesystem at {root} (run `codeloop sandbox build`)"
-        uid = _sandbox_uid()
-        ids = {} if uid is None else {"user": uid, "group": uid, "extra_groups": []}
+        if missing_helpers():
+            return missing_helpers()
         try:
-            proc = subprocess.run([exe, "--unshare-all", "--ro-bind", str(root), "/", "--", "/bin/true"],
-                                  capture_output=True, text=True, timeout=10, cwd="/", **ids)
+            proc = subprocess.run(privilege_prefix(_sandbox_uid()) + [exe, "--unshare-all", "--ro-bind", str(root),
+                                                                      "/", "--", "/bin/true"],
+                                  capture_output=True, text=True, timeout=10, cwd="/")
         except (OSError, subprocess.TimeoutExpired) as exc:
             return f"bwrap cannot start: {exc}"
         if proc.returncode != 0:

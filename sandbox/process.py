@@ -16,8 +16,8 @@ from pathlib import Path
 
 from sandbox import junit
 from sandbox._files import check_files, write_files
-from sandbox._local import remove_tree, rlimit_prefix, run_local
-from sandbox.base import Limits, RunResult, SandboxError
+from sandbox._local import missing_helpers, remove_tree, rlimit_prefix, run_local
+from sandbox.base import Limits, RunResult, SandboxError, SandboxUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,16 @@ class ProcessSandbox:
     def __init__(self, python: str | None = None, run_as: int | None = None) -> None:
         """`python` replaces `python`/`python3` in commands (default: this interpreter);
         `run_as` is the uid for the child (default: nobody when running as root)."""
+        reason = self.probe()
+        if reason:
+            raise SandboxUnavailable(reason)
         self.python = python or sys.executable
         self.run_as = run_as if run_as is not None else _default_run_as(self.python)
+
+    @staticmethod
+    def probe() -> str | None:
+        """None when the helpers that apply limits exist, else why not."""
+        return missing_helpers()
 
     def run(self, files: dict[str, str], command: list[str], limits: Limits) -> RunResult:
         """Write `files` into a fresh temp dir, run `command` there, and delete the dir."""
