@@ -12,6 +12,7 @@ import selectors
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,6 +177,33 @@ def _pump(proc: subprocess.Popen, buffers: dict, deadline: float) -> bool:
         return False
     finally:
         sel.close()
+
+
+def make_workdir(kind: str) -> Path:
+    """A fresh private temp dir named after our pid, so a later sweep can tell it is stale."""
+    return Path(tempfile.mkdtemp(prefix=f"codeloop-{kind}-{os.getpid()}-"))
+
+
+def sweep_workdirs(kind: str) -> int:
+    """Remove temp dirs left by codeloop processes that died mid-run (SIGKILL, `timeout`)."""
+    removed = 0
+    for path in Path(tempfile.gettempdir()).glob(f"codeloop-{kind}-*-*"):
+        pid = path.name.split("-")[2]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        remove_tree(path)
+        removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def remove_tree(path: Path) -> None:

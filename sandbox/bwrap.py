@@ -13,13 +13,13 @@ import logging
 import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path, PurePosixPath
 
 from sandbox import image as img
 from sandbox import junit
 from sandbox._files import check_files
-from sandbox._local import missing_helpers, privilege_prefix, remove_tree, rlimit_prefix, run_local
+from sandbox._local import (make_workdir, missing_helpers, privilege_prefix, remove_tree, rlimit_prefix, run_local,
+                             sweep_workdirs)
 from sandbox.base import Limits, RunResult, SandboxUnavailable
 from sandbox.process import looks_oom, resolve_python
 
@@ -48,6 +48,7 @@ class BwrapSandbox:
         reason = self.probe(rootfs)
         if reason:
             raise SandboxUnavailable(reason)
+        sweep_workdirs("bwrap")
         self.rootfs = Path(rootfs) if rootfs else img.rootfs_dir()
         self.bwrap = shutil.which("bwrap")
         self.run_as = _sandbox_uid()
@@ -80,7 +81,7 @@ class BwrapSandbox:
         report = junit.is_pytest(argv)
         if report:
             argv = junit.with_junit(argv, f"{REPORT_DIR}/{junit.JUNIT_NAME}")
-        host_dir = Path(tempfile.mkdtemp(prefix="codeloop-bwrap-"))
+        host_dir = make_workdir("bwrap")
         fds: list[int] = []
         try:
             if self.run_as is not None:

@@ -10,13 +10,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
 from sandbox import junit
 from sandbox._files import check_files, write_files
-from sandbox._local import missing_helpers, remove_tree, rlimit_prefix, run_local
+from sandbox._local import make_workdir, missing_helpers, remove_tree, rlimit_prefix, run_local, sweep_workdirs
 from sandbox.base import Limits, RunResult, SandboxError, SandboxUnavailable
 
 log = logging.getLogger(__name__)
@@ -79,6 +78,7 @@ class ProcessSandbox:
         reason = self.probe()
         if reason:
             raise SandboxUnavailable(reason)
+        sweep_workdirs("run")
         self.python = python or sys.executable
         self.run_as = run_as if run_as is not None else _default_run_as(self.python)
 
@@ -91,7 +91,7 @@ class ProcessSandbox:
         """Write `files` into a fresh temp dir, run `command` there, and delete the dir."""
         files = check_files(files)
         argv = junit.with_junit(resolve_python(command, self.python))
-        workdir = Path(tempfile.mkdtemp(prefix="codeloop-run-"))
+        workdir = make_workdir("run")
         try:
             write_files(workdir, files)
             if self.run_as is not None:

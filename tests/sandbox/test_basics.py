@@ -125,3 +125,19 @@ def test_wire_result_is_parsed_strictly():
                 b"CODELOOP-RES1 0 0 0 0 0.1 -1 1 0\n"):
         with pytest.raises(SandboxError):
             decode_result(bad)
+
+
+def test_work_dirs_of_dead_processes_are_swept(tmp_path, monkeypatch):
+    import subprocess
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f"codeloop-run-{dead.pid}-abc123"
+    (stale / "sub").mkdir(parents=True)
+    (stale / "sub" / "check.py").write_text("x")
+    mine = tmp_path / "codeloop-run-1-keep"  # pid 1 is alive
+    mine.mkdir()
+    ProcessSandbox()
+    assert not stale.exists() and mine.exists()
