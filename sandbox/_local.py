@@ -77,13 +77,14 @@ def rlimit_prefix(limits: Limits, uid: int, extra_procs: int = 0) -> list[str]:
 
 
 def privilege_prefix(user: int | None) -> list[str]:
-    """`setpriv`: no-new-privileges always (setuid binaries cannot elevate), and the switch
+    """`setpriv`: no-new-privileges and a parent-death signal always, and the switch
     to `user` when given. Doing the switch in a helper, not with Popen(user=...), keeps
     CPython's vfork path: a plain fork of a large parent costs tens of milliseconds."""
     setpriv = shutil.which("setpriv", path=SYSTEM_PATH)
     if setpriv is None:
         raise FileNotFoundError("setpriv (util-linux) is required to start sandboxed processes")
-    prefix = [setpriv, "--no-new-privs"]
+    # --pdeathsig: if codeloop itself is killed mid-run, the child dies with it.
+    prefix = [setpriv, "--no-new-privs", "--pdeathsig=KILL"]
     if user is not None:
         prefix += [f"--reuid={user}", f"--regid={user}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"]
     return prefix + ["--"]
