@@ -74,7 +74,8 @@ class ProcessSandbox:
 
     def __init__(self, python: str | None = None, run_as: int | None = None) -> None:
         """`python` replaces `python`/`python3` in commands (default: this interpreter);
-        `run_as` is the uid for the child (default: nobody when running as root)."""
+        `run_as` is the uid for the child (default: nobody when we are root and nobody can
+        run the interpreter, else our own uid)."""
         reason = self.probe()
         if reason:
             raise SandboxUnavailable(reason)
