@@ -4,7 +4,7 @@ agreement evidence for the selector)."""
 
 from __future__ import annotations
 
-from agents.extract import extract_code
+from agents.extract import extract_code, with_task_imports
 from agents.llm_call import timed_complete
 from agents.planner import plan_section
 from agents.prompts import context_section, entry_point_line, example_messages, layout, render
@@ -40,12 +40,12 @@ def sample(llm: LLM, messages: list[Message], config: SolveConfig) -> tuple[list
     return texts, usages
 
 
-def dedupe(raws: list[str], entry_point: str, tried: list[str]) -> list[dict]:
+def dedupe(raws: list[str], task: Task, tried: list[str]) -> list[dict]:
     """One pending candidate per distinct code (whitespace-insensitive), counting copies;
     code tested before is left out."""
     by_hash: dict[str, dict] = {}
     for raw in raws:
-        code = extract_code(raw, entry_point)
+        code = with_task_imports(extract_code(raw, task.entry_point), task.prompt)
         key = code_hash(code)
         if key in tried:
             continue
@@ -63,7 +63,7 @@ def make_coder(llm: LLM, config: SolveConfig):
         task = Task.from_dict(state["task"])
         messages = coder_messages(task, context_text(state), state.get("plan"))
         raws, usages = sample(llm, messages, config)
-        pending = dedupe(raws, task.entry_point, state.get("tried") or [])
+        pending = dedupe(raws, task, state.get("tried") or [])
         usage: dict = {}
         for update in usages:  # two requests → add their counters
             for key, value in update["coder"].items():

@@ -66,3 +66,25 @@ def validate(code: str, entry_point: str = "") -> str:
     if entry_point and not defines(code, entry_point):
         return f"The code does not define the required function `{entry_point}`."
     return ""
+
+
+def task_imports(prompt: str) -> list[str]:
+    """Top-level import statements of a task written as Python code (e.g. HumanEval's
+    `from typing import List`); [] when the task is prose."""
+    try:
+        tree = ast.parse(prompt)
+    except SyntaxError:
+        return []
+    return [ast.get_source_segment(prompt, n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+
+
+def with_task_imports(code: str, prompt: str) -> str:
+    """`code` with the task's own imports it lacks put first.
+
+    Small models often drop the imports a signature needs (`List`); benchmarks run the
+    prompt before the code, so it would pass there yet fail our tests alone — and a
+    correct candidate would be discarded."""
+    if not code.strip() or not parses(code):
+        return code
+    missing = [line for line in task_imports(prompt) if line and line not in code]
+    return "\n".join(missing + [code]) if missing else code

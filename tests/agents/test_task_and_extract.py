@@ -2,7 +2,7 @@
 
 import pytest
 
-from agents.extract import extract_code, validate
+from agents.extract import extract_code, validate, with_task_imports
 from agents.task import TaskError, task_from_problem, task_from_text
 from eval.problems import get_problem
 
@@ -55,3 +55,12 @@ def test_validate_reports_why_code_cannot_be_tested():
     assert "does not parse" in validate("def f(:\n", "f")
     assert "does not define the required function `f`" in validate("def g():\n    pass", "f")
     assert validate("def f():\n    pass", "f") == ""
+
+
+def test_the_task_imports_a_candidate_lacks_are_added():
+    prompt = "from typing import List\nimport math\n\n\ndef f(xs: List[int]) -> int:\n    '''Sum.'''\n"
+    assert with_task_imports("def f(xs: List[int]) -> int:\n    return sum(xs)", prompt).splitlines()[:2] == [
+        "from typing import List", "import math"]
+    assert with_task_imports("import math\nx = 1", prompt) == "from typing import List\nimport math\nx = 1"
+    assert with_task_imports("x = 1", "Write f that sums a list.") == "x = 1"  # prose task: nothing to add
+    assert with_task_imports("", prompt) == ""
