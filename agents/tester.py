@@ -103,7 +103,8 @@ def make_tester(sandbox: Sandbox, config: SolveConfig):
             tested.append(record)
             events.append({"agent": "tester", "candidate": record["id"], "verdict": outcome["verdict"],
                            "passed": sum(outcome["visible"]), "failed": len(outcome["visible"]) - sum(outcome["visible"]),
-                           "generated_passed": sum(outcome["generated"]), "seconds": outcome["seconds"]})
+                           "generated_passed": sum(outcome["generated"]), "seconds": outcome["seconds"]}
+                          | ({"why": outcome["feedback"][:300]} if outcome["verdict"] not in ("passed", "untested") else {}))
         seconds = time.perf_counter() - started
         return {
             "pool": tested,
