@@ -13,6 +13,7 @@ import doctest
 import io
 import json
 import math
+import os
 import signal
 import sys
 import time
@@ -29,6 +30,25 @@ class TestTimeout(BaseException):
 
 def _alarm(signum, frame):
     raise TestTimeout()
+
+
+def _traceback(exc_type, exc, tb):
+    """The traceback without this runner's or doctest's own frames (they would only
+    distract the repair agent), at most the last 4 frames."""
+    frames = [f for f in traceback.extract_tb(tb) if not f.filename.endswith(("run_tests.py", "doctest.py"))]
+    for frame in frames:  # the work dir differs per run: a path in the report would hide a repeated failure
+        frame.filename = os.path.basename(frame.filename) if frame.filename.startswith("/") else frame.filename
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames[-4:]),
+             *traceback.format_exception_only(exc_type, exc)]
+    return "".join(lines).rstrip()
+
+
+def _tail(text, limit=MAX_MESSAGE):
+    """The end of `text`, cut at a line start."""
+    if len(text) <= limit:
+        return text
+    cut = text[-limit:]
+    return "..." + cut[cut.find("\n"):] if "\n" in cut else cut
 
 
 def _left_value(source, namespace):
@@ -56,8 +76,7 @@ def _limited(func, seconds):
     except AssertionError:
         status, message = "fail", ""
     except BaseException as exc:  # noqa: BLE001 - any error in the candidate is a failed test
-        tb = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4)
-        status, message = "error", "".join(tb).rstrip()
+        status, message = "error", _traceback(type(exc), exc, exc.__traceback__)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     return status, message or "", captured.getvalue()
@@ -87,7 +106,7 @@ def run_assert(source, namespace, seconds, float_tolerance=False):
         got = _limited(lambda: _left_value(source, namespace), min(seconds, 1.0))[1]
         if got:
             message = f"actual value of the left side: {got}"
-    return {"source": source, "ok": status == "pass", "status": status, "message": message[-MAX_MESSAGE:],
+    return {"source": source, "ok": status == "pass", "status": status, "message": _tail(message),
             "stdout": out[-300:]}
 
 
@@ -100,7 +119,7 @@ class _RecordingRunner(doctest.DocTestRunner):
 
     def _record(self, example, ok, status, message):
         source = ">>> " + example.source.rstrip("\n") + ("\n" + example.want.rstrip("\n") if example.want else "")
-        self.results.append({"source": source, "ok": ok, "status": status, "message": message[-MAX_MESSAGE:],
+        self.results.append({"source": source, "ok": ok, "status": status, "message": _tail(message),
                              "stdout": ""})
 
     def report_success(self, out, test, example, got):
@@ -110,8 +129,7 @@ class _RecordingRunner(doctest.DocTestRunner):
         self._record(example, False, "fail", f"expected {example.want.strip()!r}, got {got.strip()!r}")
 
     def report_unexpected_exception(self, out, test, example, exc_info):
-        tb = "".join(traceback.format_exception(*exc_info, limit=-4)).rstrip()
-        self._record(example, False, "error", tb)
+        self._record(example, False, "error", _traceback(*exc_info))
 
 
 def run_doctests(examples, namespace, seconds):

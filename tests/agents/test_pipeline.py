@@ -156,3 +156,11 @@ def test_generated_float_equality_means_close_but_visible_stays_exact(sandbox):
     result = solve_task(task, llm, sandbox, SolveConfig(gen_tests=True, max_repairs=0))
     assert result.verdict == "failed" and result.gen_passed == 1  # 0.30000000000000004 is close to 0.3
     assert "actual value of the left side: 0.30000000000000004" in result.feedback
+
+
+def test_errors_are_reported_with_the_candidates_frames_only(sandbox):
+    broken = "```python\ndef add(a, b):\n    return combinations(a, b)\n```"
+    result = solve_task(TASK, FakeLLM([broken]), sandbox, SolveConfig(max_repairs=0))
+    assert 'File "solution.py", line 2, in add' in result.feedback  # no per-run work dir
+    assert "NameError: name 'combinations' is not defined" in result.feedback
+    assert "run_tests.py" not in result.feedback and "_limited" not in result.feedback
