@@ -102,11 +102,12 @@ def _result(final: dict, seconds: float) -> SolveResult:
     )
 
 
-def make_pipeline_solver(llm: LLM, sandbox: Sandbox, config: SolveConfig | None = None) -> Callable[[object], dict]:
+def make_pipeline_solver(llm: LLM, sandbox: Sandbox, config: SolveConfig | None = None,
+                         retriever: Retriever | None = None) -> Callable[[object], dict]:
     """A solver for the batch runner: `Problem -> record fields` (see eval/)."""
 
     def solve(problem) -> dict:
-        result = solve_task(task_from_problem(problem), llm, sandbox, config)
+        result = solve_task(task_from_problem(problem), llm, sandbox, config, retriever=retriever)
         totals = result.totals
         return {
             "completion": result.code,

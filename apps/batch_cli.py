@@ -10,7 +10,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import typer
@@ -43,17 +43,39 @@ def open_llm(model: str | None, base_url: str | None, port: int):
     return llm_session(model, base_url, port=port)
 
 
-def make_solver(mode: str, llm, box, samples: int):
+def pipeline_config(samples: int):
+    """The pipeline's SolveConfig: CODELOOP_CANDIDATES, CODELOOP_GEN_TESTS, CODELOOP_MAX_REPAIRS, ...
+    select the variant (ablations) without a flag per knob."""
+    from agents.state import config_from_env
+
+    return config_from_env(temperature=0.0 if samples == 1 else 0.8)
+
+
+def make_solver(mode: str, llm, box, samples: int, retriever=None):
     """The solver for `mode`: the agent pipeline or the single-call baseline."""
     if mode == "baseline":
         from eval.baseline import make_baseline_solver
 
         return make_baseline_solver(llm, temperature=0.0 if samples == 1 else 0.8)
     from agents.solver import make_pipeline_solver
-    from agents.state import config_from_env
 
-    # CODELOOP_CANDIDATES, CODELOOP_GEN_TESTS, CODELOOP_MAX_REPAIRS, ... select the variant (ablations)
-    return make_pipeline_solver(llm, box, config_from_env(temperature=0.0 if samples == 1 else 0.8))
+    return make_pipeline_solver(llm, box, pipeline_config(samples), retriever)
+
+
+def counting_prefix_reuse(solver, log_path: Path):
+    """Wrap `solver` so each record's usage carries the prompt tokens the embedded server
+    served from its prefix cache, read from the server log (the server does not report them
+    in responses). Exact with one worker; with several, requests interleave between records."""
+    from serving.server_log import prefix_reuse_from_file
+
+    def solve(problem) -> dict:
+        start = log_path.stat().st_size if log_path.exists() else 0
+        fields = solver(problem)
+        if log_path.exists():
+            fields["usage"] = dict(fields["usage"], cached_tokens=prefix_reuse_from_file(log_path, start).reused_tokens)
+        return fields
+
+    return solve
 
 
 def _summary_lines(summary: dict) -> list[str]:
@@ -121,21 +143,28 @@ def batch(
     base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="OpenAI-compatible server."),
     port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
     sandbox: str = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX", help="auto|docker|bwrap|process"),
+    retrieval: str = typer.Option("none", "--retrieval", envvar="CODELOOP_RETRIEVAL",
+                                  help="Context for the coder: none | examples (solved pool) | docs (stdlib) | all."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary at the end."),
 ) -> None:
     """Run a benchmark: resumable, one fsync'd record per task and sample, checked in the sandbox."""
     from eval.batch import BatchConfig, check_identity, run_batch
     from eval.evaluate import Evaluator
+    from retrieval.api import retriever_for
     from sandbox import make_sandbox
 
+    retriever = None
     with eval_errors():
         if mode not in MODES:
             fail(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
         if bench not in LOADERS:
             fail(f"unknown benchmark {bench!r}; known: {', '.join(LOADERS)}")
+        if mode == "pipeline":
+            retriever = retriever_for(retrieval, bench, data_dir)  # ValueError (bad choice): one-line error
         problems = load_benchmark(bench, data_dir)[:limit]
         out = out or Path("runs") / f"{bench.replace('+', 'plus')}-{mode}"
-        config = BatchConfig(bench, mode, samples, model=model or "")
+        variant = {} if mode == "baseline" else asdict(pipeline_config(samples)) | {"retrieval": retrieval}
+        config = BatchConfig(bench, mode, samples, model=model or "", variant=variant)
         if not redo:
             check_identity(out, config)  # before minutes of model start-up, not after
         box = make_sandbox(sandbox)
@@ -143,7 +172,12 @@ def batch(
         try:
             with open_llm(model, base_url, port) as llm, ProgressFeed(err, bench, out, quiet=as_json) as feed:
                 config = replace(config, served_model=str(getattr(llm, "model", "") or ""))
-                outcome = run_batch(problems, make_solver(mode, llm, box, samples), out, Evaluator(box), config,
+                solver = make_solver(mode, llm, box, samples, retriever)
+                if not base_url:
+                    from serving.session import server_log_path
+
+                    solver = counting_prefix_reuse(solver, server_log_path(port))
+                outcome = run_batch(problems, solver, out, Evaluator(box), config,
                                     workers=workers, redo=redo, on_start=feed.start, on_record=feed.record)
         finally:
             box.close()

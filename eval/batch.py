@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from eval.evaluate import Evaluator
@@ -36,10 +36,13 @@ class BatchConfig:
     samples: int = 1
     model: str = ""  # as asked (--model); "" = the default model
     served_model: str = ""  # what the server reports; recorded, not part of the identity
+    variant: dict = field(default_factory=dict)  # pipeline settings (ablations); {} for the baseline
 
     def identity(self) -> dict:
-        """The fields that must match for a resume."""
-        return {"bench": self.bench, "mode": self.mode, "samples": self.samples, "model": self.model}
+        """The fields that must match for a resume (a variant only when there is one, so runs
+        recorded before variants existed still resume)."""
+        fixed = {"bench": self.bench, "mode": self.mode, "samples": self.samples, "model": self.model}
+        return fixed | ({"variant": self.variant} if self.variant else {})
 
 
 @dataclass

@@ -135,3 +135,19 @@ def make_retriever(benchmark: str | None = None, data_dir=None, repo: str | None
         return NullRetriever()
     fused = parts[0] if len(parts) == 1 else FusedRetriever(parts)
     return LeakageGuard(fused, evaluation_ids(benchmark, data_dir))
+
+
+RETRIEVAL_CHOICES = ("none", "examples", "docs", "all")
+
+
+def retriever_for(choice: str, benchmark: str | None = None, data_dir=None, repo: str | None = None) -> Retriever | None:
+    """The retriever a command's `--retrieval CHOICE [--index REPO]` asks for, or None.
+
+    none: no context (unless a repo index is named); examples: the solved-example pool;
+    docs: the stdlib docs; all: both. Raises ValueError for an unknown choice."""
+    if choice not in RETRIEVAL_CHOICES:
+        raise ValueError(f"--retrieval must be one of {', '.join(RETRIEVAL_CHOICES)}, got {choice!r}")
+    if choice == "none" and not repo:
+        return None
+    return make_retriever(benchmark, data_dir, repo=repo, examples=choice in ("examples", "all"),
+                          stdlib=choice in ("docs", "all"))

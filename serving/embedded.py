@@ -2,8 +2,8 @@
 
 Why llama-cpp-python's server rather than upstream `llama-server`: it installs from PyPI
 (one portable source build, no toolchain download), applies the GGUF's chat template and
-keeps a RAM prompt cache, so prefix reuse works out of the box. It serves one sequence at
-a time; upstream `llama-server` (parallel slots) is the upgrade path for batch throughput.
+reuses the KV state of the previous request up to the longest common prefix, so prefix
+caching works out of the box. It serves one sequence at a time; upstream `llama-server` (parallel slots) is the upgrade path for batch throughput.
 """
 
 from __future__ import annotations
@@ -95,7 +95,12 @@ class EmbeddedServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def command(self) -> list[str]:
-        """The server command line; listens on 127.0.0.1 only, RAM prompt cache on."""
+        """The server command line; listens on 127.0.0.1 only.
+
+        Prefix reuse against the previous request is built into llama.cpp's context and stays
+        on. The extra RAM prompt cache (`--cache true`) is off: measured with 0.3.36 it grew the
+        server by ~60 MB per distinct prompt even with `--cache_size` capped at 256 MB
+        (SmolLM2, 40 requests: 2.97 GB vs 0.47 GB without it), reaching 18.8 GB in a batch."""
         return [
             sys.executable, "-m", "llama_cpp.server",
             "--model", str(self.model_path),
@@ -104,8 +109,7 @@ class EmbeddedServer:
             "--port", str(self.port),
             "--n_ctx", str(self.n_ctx),
             "--n_threads", str(self.n_threads),
-            "--cache", "true",
-            "--cache_type", "ram",
+            "--cache", "false",
         ]  # fmt: skip
 
     def start(self, timeout_s: float = 180.0) -> str:

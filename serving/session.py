@@ -18,6 +18,11 @@ def model_alias(model: str | None, path: Path) -> str:
     return model if model in REGISTRY else path.stem
 
 
+def server_log_path(port: int) -> Path:
+    """Where the embedded server on `port` appends its log (see serving/server_log.py)."""
+    return cache_dir().parent / "logs" / f"server-{port}.log"
+
+
 @contextlib.contextmanager
 def llm_session(
     model: str | None = None,
@@ -40,9 +45,9 @@ def llm_session(
         return
     path = resolve(model)
     alias = model_alias(model, path)
-    logs = cache_dir().parent / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    server = EmbeddedServer(path, alias, port=port, n_ctx=n_ctx, log_path=logs / f"server-{port}.log")
+    log_path = server_log_path(port)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    server = EmbeddedServer(path, alias, port=port, n_ctx=n_ctx, log_path=log_path)
     client = OpenAICompatibleLLM(server.start(), model=alias, timeout_s=timeout_s)
     try:
         yield client

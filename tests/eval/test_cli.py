@@ -23,11 +23,14 @@ def app():
 def fake_session(monkeypatch):
     """Replace the model session with a FakeLLM answering the first N humaneval problems."""
     def install(outputs):
+        llm = FakeLLM(outputs)
+
         @contextlib.contextmanager
         def open_llm(model, base_url, port):
-            yield FakeLLM(outputs)
+            yield llm
 
         monkeypatch.setattr(batch_cli, "open_llm", open_llm)
+        return llm
     return install
 
 
@@ -99,3 +102,25 @@ def test_other_run_in_out_dir_is_exit_2(app, fake_session, tmp_path):
                "--sandbox", "process").exit_code == 0
     r = run(app, "batch", "humaneval", "--limit", 1, "--mode", "pipeline", "--out", tmp_path, "--sandbox", "process")
     assert r.exit_code == 2 and "holds a different run" in r.stderr
+
+
+def test_pipeline_batch_records_its_variant_and_uses_retrieval(app, fake_session, tmp_path, data_dir, gt_cache,
+                                                               monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(gt_cache))
+    monkeypatch.setenv("CODELOOP_INDEX_DIR", str(tmp_path / "indexes"))
+    llm = fake_session(good_answers(1))
+    out = tmp_path / "run"
+    args = ["batch", "humaneval", "--limit", 1, "--out", out, "--sandbox", "process", "--data-dir", data_dir, "--json"]
+    r = run(app, *args, "--retrieval", "examples")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["passed"] == 1
+    variant = json.loads((out / "meta.json").read_text())["variant"]
+    assert (variant["retrieval"], variant["candidates"], variant["max_repairs"]) == ("examples", 1, 2)
+    prompt = "\n".join(m["content"] for m in llm.calls[0])
+    assert "<<<BEGIN RETRIEVED 1 source=" in prompt  # a solved example reached the coder, quoted
+    # the same directory with another variant is another run: refused before any model call
+    monkeypatch.setenv("CODELOOP_MAX_REPAIRS", "0")
+    r = run(app, *args, "--retrieval", "examples")
+    assert r.exit_code == 2 and "holds a different run" in r.output
+    r = run(app, *args, "--retrieval", "web")
+    assert r.exit_code == 2 and "--retrieval must be one of" in r.output
