@@ -80,19 +80,25 @@ def solve(
                                    help="Write tests from the specification before coding."),
     max_calls: int = typer.Option(SolveConfig.max_llm_calls, "--max-calls", min=1, envvar="CODELOOP_MAX_CALLS",
                                   help="LLM calls allowed for the task."),
+    retrieval: str = typer.Option("none", "--retrieval", envvar="CODELOOP_RETRIEVAL",
+                                  help="Context for the coder: none | examples (solved pool) | docs (stdlib) | all."),
+    index: str = typer.Option(None, "--index", help="Also search this index (built by `codeloop index PATH --name N`)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Solve one task: write code, test it in the sandbox, repair it from real failures."""
+    from retrieval.api import retriever_for
     from sandbox import make_sandbox
 
     with cli_errors():
         task, bench_problem = load_task(text, file, problem)
+        # a benchmark problem's own split stays out of the example pool (leakage guard)
+        retriever = retriever_for(retrieval, bench_problem.benchmark if bench_problem else None, repo=index)
         box = make_sandbox(sandbox)
         try:
             with llm_session(model, base_url, port=port) as llm:
                 config = SolveConfig(max_repairs=max_repairs, candidates=candidates, gen_tests=gen_tests,
                                      max_llm_calls=max_calls)
-                result = solve_task(task, llm, box, config)
+                result = solve_task(task, llm, box, config, retriever=retriever)
             check = benchmark_verdict(bench_problem, result.code, box) if bench_problem else None
         finally:
             box.close()

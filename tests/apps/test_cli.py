@@ -106,3 +106,32 @@ def test_models_list_json(runner):
     rows = json.loads(invoke(runner, "models", "list", "--json").stdout)
     assert {r["name"] for r in rows} >= {"qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "smollm2-135m"}
     assert [r["name"] for r in rows if r["default"]] == ["qwen2.5-coder-1.5b"]
+
+
+def test_solve_candidates_and_generated_tests_flags(runner, stub_server):
+    tests = "```python\nassert add(2, 2) == 4\nassert add(0, 5) == 5\n```"
+    other_good = GOOD.replace("a + b", "b + a")
+    server = stub_server([tests, WRONG, GOOD, other_good])  # the tests first, then 3 candidates
+    result = invoke(runner, "solve", TASK, "--base-url", server.base_url, "--sandbox", "process",
+                    "--candidates", "3", "--gen-tests", "--max-repairs", "0", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["verdict"] == "passed" and "a + b" in data["code"]
+    assert data["candidates"] == 3 and len(data["gen_tests"]) == 2 and data["gen_passed"] == 2
+    assert len(server.requests) == 4
+    assert "Write tests for this task before any code exists" in json.dumps(server.requests[0])  # tests were written before any code
+
+
+def test_solve_with_a_repo_index_quotes_it_as_context(runner, stub_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("CODELOOP_INDEX_DIR", str(tmp_path / "indexes"))
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "mathutil.py").write_text('def add_numbers(a, b):\n    """Add two numbers: the house style."""\n    return a + b\n')
+    assert invoke(runner, "index", str(repo), "--name", "mine", "--no-dense").exit_code == 0
+    server = stub_server([GOOD])
+    result = invoke(runner, "solve", TASK + "Use add_numbers style.", "--base-url", server.base_url,
+                    "--sandbox", "process", "--index", "mine")
+    assert result.exit_code == 0, result.output
+    assert "mathutil.py" in json.dumps(server.requests[0]) and "RETRIEVED" in json.dumps(server.requests[0])
+    missing = invoke(runner, "solve", TASK, "--base-url", server.base_url, "--index", "nope")
+    assert_one_line_error(missing, "nope")

@@ -9,6 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from apps.sandbox_cli import sandbox_app
+from tests.sandbox.conftest import require_or_skip
 
 app = typer.Typer()
 app.add_typer(sandbox_app, name="sandbox")
@@ -66,12 +67,7 @@ def test_no_docker_engine_is_one_line_exit_2(project, monkeypatch):
 
 
 def test_missing_image_hints_at_build(project, monkeypatch):
-    from sandbox import image
-
-    try:
-        image.docker_client()
-    except Exception as exc:
-        pytest.skip(f"needs a Docker engine: {exc}")
+    require_or_skip("docker")
     monkeypatch.setenv("CODELOOP_SANDBOX_IMAGE", "codeloop-sandbox:does-not-exist")
     res = invoke("run", "--backend", "docker", "--", "python", "main.py")
     assert res.exit_code == 2 and "codeloop sandbox build" in res.output
