@@ -15,12 +15,13 @@ import sysconfig
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from eval.data import ENV_VAR as ENV_DATA_DIR
+from eval.data import resolve_data_dir  # one convention for where benchmark files live
 from retrieval.leakage import POOL_TASK_IDS
 from retrieval.store import Document
 
 log = logging.getLogger(__name__)
 
-ENV_DATA_DIR = "CODELOOP_DATA_DIR"
 TEXT_SUFFIXES = {".py", ".pyi", ".md", ".markdown", ".rst", ".txt", ".toml", ".cfg", ".ini", ".yaml", ".yml"}
 SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "node_modules", ".mypy_cache",
              ".pytest_cache", ".tox", "build", "dist", ".eggs"}
@@ -111,20 +112,6 @@ def stdlib_documents(stdlib_dir: str | os.PathLike | None = None) -> Iterator[Do
                 continue
             seen.add(qualname)
             yield Document(f"stdlib:{qualname}", text, {"kind": "doc", "qualname": qualname}, whole=True)
-
-
-def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """Benchmark data directory: the argument, else $CODELOOP_DATA_DIR, else the user cache.
-
-    Same convention as `eval/`: the directory holds `mbpp.jsonl` etc. directly.
-    """
-    if data_dir:
-        return Path(data_dir).expanduser()
-    if os.environ.get(ENV_DATA_DIR):
-        return Path(os.environ[ENV_DATA_DIR]).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("codeloop")) / "benchmarks"
 
 
 def render_example(row: dict) -> str:
