@@ -226,10 +226,11 @@ def eval_run(
 def report(
     run_dirs: list[Path] = typer.Argument(..., help="Run directories to compare."),
     out: Path = typer.Option(Path("report"), "--out", help="Where report.md and the PNG plots go."),
+    common: bool = typer.Option(False, "--common", help="Compare only the tasks all runs of a benchmark share."),
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
 ) -> None:
     """Compare runs: a markdown table plus PNG plots (pass@1, tokens per solved task, seconds per task)."""
-    from eval.report import markdown_table, report_rows, write_report
+    from eval.report import markdown_table, on_common_tasks, report_rows, write_report
     from eval.runs import load_run
 
     with eval_errors():
@@ -238,6 +239,8 @@ def report(
             if not run_dir.is_dir():
                 fail(f"run directory not found: {run_dir}")
             runs.append(load_run(run_dir))
+        if common:
+            runs = on_common_tasks(runs)
         try:
             md, plots = write_report(runs, out)
         except RuntimeError as exc:

@@ -4,6 +4,7 @@ solved task, seconds per task). Plots need matplotlib (the `eval` extra)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from eval.runs import Run
@@ -14,6 +15,18 @@ PLOTS = ("pass_at_1.png", "tokens_per_solved.png", "seconds_per_task.png")
 
 def _fmt(value, pattern: str) -> str:
     return "–" if value is None else format(value, pattern)
+
+
+def on_common_tasks(runs: Sequence[Run]) -> list[Run]:
+    """The runs restricted to the tasks every run of the same benchmark has a record for,
+    so a pipeline run over 60 tasks compares with a baseline over all 164 on those 60."""
+    shared: dict[str, set] = {}
+    for run in runs:
+        ids = {r["task_id"] for r in run.records}
+        bench = run.meta.get("bench", "?")
+        shared[bench] = shared[bench] & ids if bench in shared else ids
+    return [replace(run, records=[r for r in run.records if r["task_id"] in shared[run.meta.get("bench", "?")]])
+            for run in runs]
 
 
 def report_rows(runs: Sequence[Run]) -> list[dict]:
@@ -30,13 +43,16 @@ def report_rows(runs: Sequence[Run]) -> list[dict]:
 def markdown_table(rows: Sequence[dict]) -> str:
     """The comparison table in GitHub markdown."""
     head = ("| run | bench | mode | tasks | passed | pass@1 | base pass@1 | tokens/task | tokens/solved "
-            "| s/task | sandbox share | errors |")
-    lines = [head, "|" + "---|" * 12]
+            "| calls/task | cached share | s/task | sandbox share | errors |")
+    lines = [head, "|" + "---|" * 14]
     for r in rows:
+        t, n = r["tokens"], r["records"] or 1
+        cached = t["cached_tokens"] / t["prompt_tokens"] if t["prompt_tokens"] else None
         lines.append(
             f"| {r['label']} | {r['bench']} | {r['mode']} | {r['records']} | {r['passed']} "
             f"| {_fmt(r.get('pass@1'), '.1%')} | {_fmt(r['base'].get('pass@1'), '.1%')} "
             f"| {r['tokens_per_task']:.0f} | {_fmt(r['tokens_per_solved'], '.0f')} "
+            f"| {t['calls'] / n:.2f} | {_fmt(cached, '.1%')} "
             f"| {r['seconds_per_task']:.1f} | {r['sandbox_share']:.1%} | {r['errors']} |"
         )
     return "\n".join(lines) + "\n"
