@@ -81,7 +81,7 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def download(spec: DataFile, dest: Path, timeout_s: float = 30.0) -> None:
+def fetch(spec: DataFile, dest: Path, timeout_s: float = 30.0) -> None:
     """Fetch `spec.url` to `dest`, keeping it only if its sha256 matches."""
     import httpx
 
@@ -115,7 +115,7 @@ def data_file(name: str, data_dir: str | os.PathLike | None = None, *, download:
             raise BenchmarkDataError(f"benchmark file {name} not found in {directory} (get it from {spec.url})")
         log.info("downloading %s from %s", name, spec.url)
         try:
-            download(spec, path, timeout_s)
+            fetch(spec, path, timeout_s)
         except BenchmarkDataError:
             raise
         except Exception as exc:  # network down, HTTP error, read-only directory...

@@ -56,12 +56,12 @@ def test_checksum_mismatch(data_dir, tmp_path):
         data_file("sanitized-mbpp.json", tmp_path)
 
 
-def test_download_verifies_before_keeping(tmp_path):
+def test_download_verifies_before_keeping(tmp_path, monkeypatch):
     import hashlib
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-    from eval.data import DataFile, download
+    from eval.data import DATA_FILES, DataFile, data_file, fetch
 
     served = tmp_path / "served"
     served.mkdir()
@@ -79,10 +79,14 @@ def test_download_verifies_before_keeping(tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/f.jsonl"
     try:
-        download(DataFile("f.jsonl", good, url), tmp_path / "data" / "f.jsonl")
+        fetch(DataFile("f.jsonl", good, url), tmp_path / "data" / "f.jsonl")
         assert (tmp_path / "data" / "f.jsonl").read_text() == '{"a": 1}\n'
         with pytest.raises(BenchmarkDataError, match="sha256"):
-            download(DataFile("g.jsonl", "0" * 64, url), tmp_path / "data" / "g.jsonl")
+            fetch(DataFile("g.jsonl", "0" * 64, url), tmp_path / "data" / "g.jsonl")
         assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["f.jsonl"]  # nothing half-kept
+        # the way loaders get files: missing from the data dir, so fetched and verified
+        monkeypatch.delenv("CODELOOP_OFFLINE", raising=False)
+        monkeypatch.setitem(DATA_FILES, "f.jsonl", DataFile("f.jsonl", good, url))
+        assert data_file("f.jsonl", tmp_path / "fresh").read_text() == '{"a": 1}\n'
     finally:
         server.shutdown()
