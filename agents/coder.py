@@ -4,7 +4,7 @@ agreement evidence for the selector)."""
 
 from __future__ import annotations
 
-from agents.extract import extract_code, with_task_imports
+from agents.extract import candidate_code
 from agents.llm_call import timed_complete
 from agents.planner import plan_section
 from agents.prompts import context_section, entry_point_line, layout, render
@@ -49,7 +49,7 @@ def dedupe(raws: list[str], task: Task, tried: list[str]) -> list[dict]:
     code tested before is left out."""
     by_hash: dict[str, dict] = {}
     for raw in raws:
-        code = with_task_imports(extract_code(raw, task.entry_point), task.prompt)
+        code = candidate_code(raw, task.entry_point, task.prompt)
         key = code_hash(code)
         if key in tried:
             continue

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from agents.extract import extract_code, with_task_imports
+from agents.extract import candidate_code
 from agents.llm_call import timed_complete
 from agents.prompts import entry_point_line, layout, render
 from agents.state import SolveConfig, SolveState
@@ -40,7 +40,7 @@ def make_repair(llm: LLM, config: SolveConfig):
         completion, usage = timed_complete(llm, "repair", messages, max_tokens=config.max_tokens,
                                            temperature=config.temperature)
         raw = completion.texts[0]
-        code = with_task_imports(extract_code(raw, task.entry_point), task.prompt)
+        code = candidate_code(raw, task.entry_point, task.prompt)
         attempts = state.get("attempts", 0) + 1
         stuck = code_hash(code) in (state.get("tried") or [])
         pending = [] if stuck else [{"code": code, "raw": raw, "origin": "repair", "copies": 1,

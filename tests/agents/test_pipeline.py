@@ -164,3 +164,11 @@ def test_errors_are_reported_with_the_candidates_frames_only(sandbox):
     assert 'File "solution.py", line 2, in add' in result.feedback  # no per-run work dir
     assert "NameError: name 'combinations' is not defined" in result.feedback
     assert "run_tests.py" not in result.feedback and "_limited" not in result.feedback
+
+
+def test_a_wrong_self_test_after_a_correct_function_does_not_cost_a_repair(sandbox):
+    answer = "```python\ndef add(a, b):\n    return a + b\n\n# Test cases\nassert add(1, 1) == 3\nprint(add(2, 2))\n```"
+    llm = FakeLLM([answer])
+    result = solve_task(TASK, llm, sandbox)
+    assert result.verdict == "passed" and result.attempts == 0 and len(llm.calls) == 1
+    assert "assert add(1, 1)" not in result.code and "print(" not in result.code
