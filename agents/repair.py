@@ -30,6 +30,11 @@ def repair_messages(task: Task, code: str, feedback: str) -> list:
     return layout(user)
 
 
+def repair_temperature(config: SolveConfig) -> float:
+    """Greedy repair tends to repeat the failure it was shown; a set temperature samples."""
+    return config.temperature if config.repair_temperature < 0 else config.repair_temperature
+
+
 def make_repair(llm: LLM, config: SolveConfig):
     """The repair node."""
 
@@ -38,7 +43,7 @@ def make_repair(llm: LLM, config: SolveConfig):
         parent = state.get("code", "")
         messages = repair_messages(task, parent, state.get("feedback", ""))
         completion, usage = timed_complete(llm, "repair", messages, max_tokens=config.max_tokens,
-                                           temperature=config.temperature)
+                                           temperature=repair_temperature(config))
         raw = completion.texts[0]
         code = candidate_code(raw, task.entry_point, task.prompt)
         attempts = state.get("attempts", 0) + 1

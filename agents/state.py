@@ -53,6 +53,7 @@ class SolveConfig:
     test_memory_mb: int = 1024
     candidates: int = 1  # coder samples from one prompt
     sample_temperature: float = 0.8  # for the extra samples when candidates > 1
+    repair_temperature: float = -1.0  # < 0: same as `temperature`; > 0 samples the fixes
     gen_tests: bool = False  # tester writes asserts from the specification first
     max_gen_tests: int = 8
     plan_multi_part: bool = True  # LLM plan for tasks without a single entry point
@@ -68,6 +69,7 @@ ENV_FIELDS = {
     "CODELOOP_CANDIDATES": "candidates",
     "CODELOOP_GEN_TESTS": "gen_tests",
     "CODELOOP_MAX_REPAIRS": "max_repairs",
+    "CODELOOP_REPAIR_TEMPERATURE": "repair_temperature",
     "CODELOOP_MAX_CALLS": "max_llm_calls",
     "CODELOOP_MAX_TOTAL_TOKENS": "max_total_tokens",
     "CODELOOP_MAX_WALL_S": "max_wall_s",

@@ -78,3 +78,20 @@ def test_config_from_env():
     assert config_from_env({}) == SolveConfig()
     with pytest.raises(ValueError, match="CODELOOP_CANDIDATES"):
         config_from_env({"CODELOOP_CANDIDATES": "many"})
+
+
+def test_repair_samples_at_its_own_temperature_when_set():
+    from agents.repair import make_repair
+    from serving.fake import FakeLLM
+
+    class Recording(FakeLLM):
+        def complete(self, messages, **kwargs):
+            self.temperatures = [*getattr(self, "temperatures", []), kwargs.get("temperature")]
+            return super().complete(messages, **kwargs)
+
+    task = task_from_text("Write add(a, b).\nassert add(1, 2) == 3\n")
+    state = {"task": task.to_dict(), "code": "def add(a, b):\n    return a - b\n", "feedback": "FAILED", "attempts": 0}
+    for env, expected in (({}, 0.0), ({"CODELOOP_REPAIR_TEMPERATURE": "0.8"}, 0.8)):
+        llm = Recording(["```python\ndef add(a, b):\n    return a + b\n```"])
+        update = make_repair(llm, config_from_env(env))(state)
+        assert llm.temperatures == [expected] and update["attempts"] == 1 and update["pending"]
