@@ -51,15 +51,15 @@ def pipeline_config(samples: int):
     return config_from_env(temperature=0.0 if samples == 1 else 0.8)
 
 
-def make_solver(mode: str, llm, box, samples: int, retriever=None):
-    """The solver for `mode`: the agent pipeline or the single-call baseline."""
+def make_solver(mode: str, llm, box, samples: int, solve_config=None, retriever=None):
+    """The solver for `mode`: the agent pipeline (with `solve_config`) or the single-call baseline."""
     if mode == "baseline":
         from eval.baseline import make_baseline_solver
 
         return make_baseline_solver(llm, temperature=0.0 if samples == 1 else 0.8)
     from agents.solver import make_pipeline_solver
 
-    return make_pipeline_solver(llm, box, pipeline_config(samples), retriever)
+    return make_pipeline_solver(llm, box, solve_config, retriever)
 
 
 def counting_prefix_reuse(solver, log_path: Path):
@@ -163,7 +163,8 @@ def batch(
             retriever = retriever_for(retrieval, bench, data_dir)  # ValueError (bad choice): one-line error
         problems = load_benchmark(bench, data_dir)[:limit]
         out = out or Path("runs") / f"{bench.replace('+', 'plus')}-{mode}"
-        variant = {} if mode == "baseline" else asdict(pipeline_config(samples)) | {"retrieval": retrieval}
+        solve_config = pipeline_config(samples) if mode == "pipeline" else None
+        variant = asdict(solve_config) | {"retrieval": retrieval} if solve_config else {}
         config = BatchConfig(bench, mode, samples, model=model or "", variant=variant)
         if not redo:
             check_identity(out, config)  # before minutes of model start-up, not after
@@ -172,7 +173,7 @@ def batch(
         try:
             with open_llm(model, base_url, port) as llm, ProgressFeed(err, bench, out, quiet=as_json) as feed:
                 config = replace(config, served_model=str(getattr(llm, "model", "") or ""))
-                solver = make_solver(mode, llm, box, samples, retriever)
+                solver = make_solver(mode, llm, box, samples, solve_config, retriever)
                 if not base_url:
                     from serving.session import server_log_path
 

@@ -3,7 +3,8 @@
 Why llama-cpp-python's server rather than upstream `llama-server`: it installs from PyPI
 (one portable source build, no toolchain download), applies the GGUF's chat template and
 reuses the KV state of the previous request up to the longest common prefix, so prefix
-caching works out of the box. It serves one sequence at a time; upstream `llama-server` (parallel slots) is the upgrade path for batch throughput.
+caching works out of the box. It serves one sequence at a time; upstream `llama-server`
+(parallel slots) is the upgrade path for batch throughput.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # "Llama.generate: 255 prefix-match hit, remaining 1 prompt tokens to eval"
-_HIT = re.compile(r"Llama\.generate: (\d+) prefix-match hit, remaining (\d+) prompt tokens")
+_HIT = re.compile(r"Llama\.generate: (\d+) prefix-match hit")
 # "llama_perf_context_print: prompt eval time = 12.3 ms / 45 tokens (...)": one per request
 _EVAL = re.compile(r"llama_perf_context_print: +prompt eval time = +[\d.]+ ms / +(\d+) tokens")
 
