@@ -4,7 +4,7 @@ agreement evidence for the selector)."""
 
 from __future__ import annotations
 
-from agents.extract import candidate_code
+from codetext.sanitize import candidate_code
 from agents.llm_call import timed_complete
 from agents.planner import plan_section
 from agents.prompts import context_section, entry_point_line, layout, render

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from agents.extract import candidate_code
+from codetext.sanitize import candidate_code
 from agents.llm_call import timed_complete
 from agents.prompts import entry_point_line, layout, render
 from agents.state import SolveConfig, SolveState

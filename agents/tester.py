@@ -9,7 +9,7 @@ import time
 from functools import cache
 from importlib import resources
 
-from agents.extract import validate
+from codetext.extract import validate
 from agents.feedback import failure_report
 from agents.repair import code_hash
 from agents.state import SolveConfig, SolveState

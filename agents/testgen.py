@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from agents.extract import fenced_blocks
+from codetext.extract import fenced_blocks
 from agents.llm_call import timed_complete
 from agents.prompts import entry_point_line, example_messages, layout, render
 from agents.state import SolveConfig, SolveState

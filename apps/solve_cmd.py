@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.syntax import Syntax
 
 from agents.solver import SolveResult, solve_task
@@ -14,7 +15,7 @@ from agents.state import SolveConfig
 from agents.task import Task, task_from_problem, task_from_text
 from apps.errors import cli_errors, fail
 from eval.problems import Problem, get_problem
-from sandbox.base import Limits, Sandbox
+from sandbox.base import Sandbox
 from serving.session import llm_session
 
 
@@ -33,15 +34,21 @@ def load_task(text: str | None, file: Path | None, problem_ref: str | None) -> t
     return task_from_text(text or ""), None
 
 
-def benchmark_verdict(problem: Problem, code: str, sandbox: Sandbox) -> str:
-    """Run the benchmark's own (hidden) check once on the final code: "passed" or "failed"."""
-    if not code.strip():
-        return "failed"
-    result = sandbox.run({"check.py": problem.check_program(code)}, ["python", "check.py"], Limits(timeout_s=30))
-    return "passed" if result.ok else "failed"
+def benchmark_verdict(problem: Problem, code: str, sandbox: Sandbox) -> dict:
+    """The benchmark's own (hidden) check of the final code: the same `Evaluator`, limits
+    and verdict fields (passed, base, plus, status, detail) as `batch` and `eval`."""
+    from eval.evaluate import Evaluator
+
+    return Evaluator(sandbox).check(problem, code)
 
 
-def print_report(console: Console, result: SolveResult, check: str | None) -> None:
+def _verdict_line(check: dict) -> str:
+    plus = "" if check["plus"] is None else f", base tests {'passed' if check['base'] else 'failed'}"
+    why = f" — {escape(check['detail'])}" if check["detail"] else ""
+    return f"benchmark check: [bold]{'passed' if check['passed'] else 'failed'}[/bold] ({check['status']}{plus}){why}"
+
+
+def print_report(console: Console, result: SolveResult, check: dict | None) -> None:
     console.rule("code")
     console.print(Syntax(result.code or "# (no code)", "python", theme="ansi_dark"))
     console.rule("verdict")
@@ -55,7 +62,7 @@ def print_report(console: Console, result: SolveResult, check: str | None) -> No
     if result.stop.startswith("budget:"):
         console.print(f"stopped: the {result.stop.split(':', 1)[1]} budget was spent")
     if check is not None:
-        console.print(f"benchmark check: [bold]{check}[/bold]")
+        console.print(_verdict_line(check), highlight=False)
     if result.verdict not in ("passed", "untested") and result.feedback:
         console.print(result.feedback[-1500:], markup=False, highlight=False)
     t = result.totals
@@ -106,5 +113,5 @@ def solve(
         print(json.dumps(result.to_dict() | {"benchmark_check": check, "task": task.source}, indent=2))
     else:
         print_report(Console(), result, check)
-    final = check if check is not None else result.verdict
-    raise typer.Exit(0 if final in ("passed", "untested") else 1)
+    ok = check["passed"] if check is not None else result.verdict in ("passed", "untested")
+    raise typer.Exit(0 if ok else 1)

@@ -1,9 +1,9 @@
 """The baseline solver: one plain chat call to the model, code taken from its answer.
 
 This is the anchor every pipeline gain is compared against (DESIGN §2): same model, same
-problems, no planning, tests or repair. Code extraction is the pipeline's own
-(`agents.extract.extract_code`: the first fenced block that defines the entry point), so
-the two modes differ only in what happens between prompt and answer.
+problems, no planning, tests or repair. The answer goes through the pipeline's own
+extraction and sanitiser (`codetext.sanitize.answer_code`), so the two modes differ only
+in what happens between prompt and answer.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from codetext.sanitize import answer_code
 from eval.problems import Problem
 from serving.base import LLM, Message
 
@@ -28,22 +29,21 @@ def baseline_messages(problem: Problem, template: str | None = None) -> list[Mes
 def make_baseline_solver(llm: LLM, *, temperature: float = 0.0, max_tokens: int = 768) -> Callable[[Problem], dict]:
     """A solver (Problem -> record dict) making one call per problem. Use temperature 0 for
     pass@1 and a positive one when drawing several samples per problem."""
-    from agents.extract import extract_code
-
     template = PROMPT_FILE.read_text(encoding="utf-8")
 
     def solve(problem: Problem) -> dict:
         start = time.monotonic()
         result = llm.complete(baseline_messages(problem, template), max_tokens=max_tokens, temperature=temperature)
         raw = result.texts[0] if result.texts else ""
+        seconds = time.monotonic() - start
         u = result.usage
         usage = {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
                  "cached_tokens": u.cached_tokens, "calls": u.calls or 1}
         return {
-            "completion": extract_code(raw, problem.entry_point),
+            "completion": answer_code(raw, problem.entry_point),
             "raw": raw,
             "usage": usage,
-            "agents": {"baseline": {**usage, "seconds": round(time.monotonic() - start, 3)}},
+            "agents": {"baseline": {**usage, "seconds": round(seconds, 3), "model_s": round(seconds, 3)}},
             "model": result.model,
         }
 

@@ -4,7 +4,12 @@
 benchmark, so records and reports need not know which kind of test produced it:
 `{"passed", "base", "plus", "status", "detail", "seconds"}`. `passed` is the headline
 (for `+` benchmarks it is `plus`: base and extra inputs; `base` alone is reported too).
-`status` is one of pass, fail, timeout, error. Many checks run in parallel with
+`status` is one of pass, fail, timeout, error, no-result (the program ended — even with
+exit code 0 — before writing its token-stamped result: `eval/harness.py`).
+
+Every completion goes through `codetext.sanitize` first, whoever produced it, so baseline,
+pipeline and imported samples are judged by the same rules. `solve --problem`, `batch`
+and `eval` all use this class with the same limits. Many checks run in parallel with
 `check_many` (threads: each check is a separate sandboxed process).
 """
 
@@ -16,7 +21,9 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from eval.plus import GroundTruth, GroundTruthError, check_plus, ground_truth
+from codetext.sanitize import sanitize
+from eval.harness import build_program, run_program
+from eval.plus import GroundTruth, GroundTruthError, check_plus, ground_truth, no_result_reason
 from eval.problems import Problem
 from sandbox.base import Limits, Sandbox
 
@@ -49,16 +56,17 @@ class Evaluator:
 
     def check(self, problem: Problem, completion: str) -> dict:
         """The verdict for one completion (never raises for a failing or broken candidate)."""
-        if not completion.strip():
+        code = sanitize(completion, problem.entry_point)
+        if not code.strip():
             return {"passed": False, "base": False, "plus": False, "status": "fail",
                     "detail": "empty completion", "seconds": 0.0}
         if problem.has_plus:
-            return self._check_plus(problem, completion)
-        run = self.sandbox.run({"check.py": problem.check_program(completion)}, ["python", "check.py"],
-                               self.base_limits)
-        status = "pass" if run.ok else ("timeout" if run.timed_out else "fail")
-        detail = "" if run.ok else _last_line(run.stderr) or ("timed out" if run.timed_out else f"exit {run.exit_code}")
-        return {"passed": run.ok, "base": run.ok, "plus": None, "status": status, "detail": detail,
+            return self._check_plus(problem, code)
+        program = build_program("base_harness.py", problem.base_payload(code))
+        result, run = run_program(self.sandbox, program, self.base_limits)
+        passed = bool(result and result.get("passed")) and run.ok
+        return {"passed": passed, "base": passed, "plus": None, "status": _status(passed, result, run),
+                "detail": "" if passed else (result or {}).get("reason") or no_result_reason(run),
                 "seconds": round(run.duration_s, 3)}
 
     def _check_plus(self, problem: Problem, completion: str) -> dict:
@@ -68,9 +76,12 @@ class Evaluator:
             return {"passed": False, "base": False, "plus": False, "status": "error", "detail": str(exc),
                     "seconds": 0.0}
         result, run = check_plus(problem, completion, truth, self.sandbox)
-        passed = bool(result.get("plus")) and run.exit_code == 0
+        passed = bool(result and result.get("plus")) and run.ok
+        status = _status(passed, result, run)
+        result = result or {"reason": no_result_reason(run)}
         reason = result.get("reason", "")
-        status = "pass" if passed else ("timeout" if "timeout" in reason or run.timed_out else "fail")
+        if status == "fail" and reason.startswith("timeout"):
+            status = "timeout"  # one input ran past its own limit
         detail = reason if result.get("failed_input") is None else f"input {result['failed_input']}: {reason}"
         return {"passed": passed, "base": bool(result.get("base")), "plus": passed, "status": status,
                 "detail": detail, "seconds": round(run.duration_s, 3)}
@@ -81,6 +92,12 @@ class Evaluator:
             yield from pool.map(lambda item: self.check(*item), items)
 
 
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1][:300] if lines else ""
+def _status(passed: bool, result: dict | None, run) -> str:
+    """pass | timeout | no-result (exit 0, no stamped result) | fail."""
+    if passed:
+        return "pass"
+    if run.timed_out:
+        return "timeout"
+    if run.exit_code == 0 and result is None:
+        return "no-result"
+    return "fail"

@@ -17,17 +17,18 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from eval.harness import build_program as harness_program
+from eval.harness import run_program
 from eval.problems import Problem
 from sandbox.base import Limits, RunResult, Sandbox
 
 log = logging.getLogger(__name__)
 
-HARNESS_VERSION = "2"  # bump when plus_harness.py changes what it computes
+HARNESS_VERSION = "3"  # bump when plus_harness.py changes what it computes
 MIN_TIME_LIMIT_S = 1.0
 TIME_LIMIT_FACTOR = 4.0
 TASK_CAP_S = 60.0
 STARTUP_S = 5.0
-RESULT_MARK = "__CODELOOP_RESULT__ "
 
 
 class GroundTruthError(Exception):
@@ -47,16 +48,12 @@ class GroundTruth:
         return [max(MIN_TIME_LIMIT_S, TIME_LIMIT_FACTOR * t) for t in self.times]
 
 
-def _harness_source() -> str:
-    return (Path(__file__).parent / "plus_harness.py").read_text(encoding="utf-8")
-
-
 def _dataset(problem: Problem) -> str:
     return "humaneval" if problem.benchmark.startswith("humaneval") else "mbpp"
 
 
 def build_program(problem: Problem, mode: str, code: str, *, expected: str = "", limits: list[float] = ()) -> str:
-    """A self-contained program: the harness source and a call with this problem's payload."""
+    """A self-contained program: the plus harness and a call with this problem's payload."""
     payload = {
         "mode": mode,
         "code": code,
@@ -69,18 +66,7 @@ def build_program(problem: Problem, mode: str, code: str, *, expected: str = "",
         "canonical": problem.canonical_code() if mode == "check" and not expected else "",
         "limits": list(limits),
     }
-    return f"{_harness_source()}\n\nmain({payload!r})\n"
-
-
-def parse_result(run: RunResult) -> dict | None:
-    """The harness's result line from a run's stdout, or None when it printed none."""
-    for line in reversed(run.stdout.splitlines()):
-        if line.startswith(RESULT_MARK):
-            try:
-                return json.loads(line[len(RESULT_MARK):])
-            except json.JSONDecodeError:
-                return None
-    return None
+    return harness_program("plus_harness.py", payload)
 
 
 def _cache_key(problem: Problem) -> str:
@@ -109,8 +95,7 @@ def ground_truth(problem: Problem, sandbox: Sandbox, cache_dir: Path | None = No
         return GroundTruth(data["expected"], data["times"])
     program = build_program(problem, "groundtruth", problem.canonical_code())
     limits = Limits(timeout_s=timeout_s, memory_mb=4096, max_output_bytes=16 * 1024 * 1024)
-    run = sandbox.run({"check.py": program}, ["python", "check.py"], limits)
-    result = parse_result(run)
+    result, run = run_program(sandbox, program, limits)
     if not run.ok or result is None:
         why = "timed out" if run.timed_out else f"exit {run.exit_code}: {run.stderr.strip()[-300:]}"
         raise GroundTruthError(f"canonical solution of {problem.benchmark}:{problem.task_id} failed ({why})")
@@ -125,18 +110,23 @@ def ground_truth(problem: Problem, sandbox: Sandbox, cache_dir: Path | None = No
 
 
 def check_plus(problem: Problem, code: str, truth: GroundTruth, sandbox: Sandbox) -> tuple[dict, RunResult]:
-    """Run the differential check of `code`; returns (result dict, the sandbox run).
-    The result has `base` and `plus` (bools), `failed_input` and `reason`."""
+    """Run the differential check of `code`; returns (result dict or None when the program
+    wrote no token-stamped result, the sandbox run). The result has `base` and `plus`
+    (bools), `failed_input` and `reason`."""
     limits = truth.time_limits()
     program = build_program(problem, "check", problem.solution_code(code), expected=truth.expected, limits=limits)
     total = min(TASK_CAP_S, sum(limits)) + STARTUP_S
     if not truth.expected:  # the reference runs inside the check too
         total += sum(truth.times)
-    run = sandbox.run({"check.py": program}, ["python", "check.py"], Limits(timeout_s=total, memory_mb=4096))
-    result = parse_result(run)
-    if result is None:
-        reason = "timeout (whole task)" if run.timed_out else f"crashed (exit {run.exit_code})"
-        if run.oom_killed:
-            reason = "out of memory"
-        result = {"base": False, "plus": False, "failed_input": None, "reason": reason}
-    return result, run
+    return run_program(sandbox, program, Limits(timeout_s=total, memory_mb=4096))
+
+
+def no_result_reason(run: RunResult) -> str:
+    """Why a check program wrote no token-stamped result."""
+    if run.oom_killed:
+        return "out of memory"
+    if run.timed_out:
+        return "timeout (whole task)"
+    if run.exit_code == 0:
+        return "no result: the program ended before its tests finished (exit 0 without the token)"
+    return f"crashed (exit {run.exit_code})"

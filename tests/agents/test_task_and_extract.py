@@ -2,7 +2,7 @@
 
 import pytest
 
-from agents.extract import extract_code, validate, with_task_imports
+from codetext.extract import extract_code, validate, with_task_imports
 from agents.task import TaskError, task_from_problem, task_from_text
 from eval.problems import get_problem
 
@@ -64,17 +64,3 @@ def test_the_task_imports_a_candidate_lacks_are_added():
     assert with_task_imports("import math\nx = 1", prompt) == "from typing import List\nimport math\nx = 1"
     assert with_task_imports("x = 1", "Write f that sums a list.") == "x = 1"  # prose task: nothing to add
     assert with_task_imports("", prompt) == ""
-
-
-def test_strip_test_code_keeps_definitions_drops_self_tests():
-    from agents.extract import strip_test_code
-
-    code = ('import math\nLIMIT = 3\n\ndef f(x):\n    """Doc."""\n    assert x >= 0\n    return math.sqrt(x)\n\n'
-            '# Test cases\nassert f(4) == 3\nprint(f(9))\nif __name__ == "__main__":\n    f(\n        1)\n')
-    stripped = strip_test_code(code, "f")
-    assert stripped == 'import math\nLIMIT = 3\n\ndef f(x):\n    """Doc."""\n    assert x >= 0\n    return math.sqrt(x)\n\n# Test cases\n'
-    namespace: dict = {}
-    exec(stripped, namespace)  # the wrong self-test no longer fails the import
-    assert namespace["f"](9) == 3
-    assert strip_test_code("print('hi')\n", "") == "print('hi')\n"  # a script keeps its calls
-    assert strip_test_code("def f(:\n", "f") == "def f(:\n"  # unparsable: untouched

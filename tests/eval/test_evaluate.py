@@ -72,9 +72,13 @@ def test_mbpp_plus_inputs_are_tuples_again(data_dir, evaluator):
 
 def test_candidate_output_and_exit_do_not_fool_the_check(data_dir, evaluator):
     p = get_problem("mbpp+:Mbpp/2", data_dir)
-    noisy = "print('x' * 10_000_000)\n" + p.canonical_solution
-    assert evaluator.check(p, noisy)["passed"]
-    quitter = "import sys\nsys.exit(0)\n" + p.canonical_solution
+    noisy = p.canonical_solution.replace("def similar_elements(test_tup1, test_tup2):\n",
+                                         "def similar_elements(test_tup1, test_tup2):\n  print('x' * 1_000_000)\n")
+    assert noisy != p.canonical_solution and evaluator.check(p, noisy)["passed"]
+    # A top-level exit is test code: the sanitiser drops it and the right function passes;
+    # an exit the function itself makes is a fail (tests/eval/test_false_passes.py has the rest).
+    assert evaluator.check(p, "import sys\nsys.exit(0)\n" + p.canonical_solution)["passed"]
+    quitter = "import sys\ndef similar_elements(a, b):\n    sys.exit(0)\n"
     assert not evaluator.check(p, quitter)["passed"]
 
 

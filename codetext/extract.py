@@ -3,6 +3,7 @@
 Small models wrap code in prose, emit several blocks, or forget the fence. We take the
 first fenced block that defines the entry point, then any fenced block, then the whole
 text if it parses — and validate that the result parses and defines the entry point.
+What the extracted code may keep is decided by `codetext.sanitize`.
 """
 
 from __future__ import annotations
@@ -68,40 +69,6 @@ def validate(code: str, entry_point: str = "") -> str:
     return ""
 
 
-def _is_test_code(node: ast.stmt) -> bool:
-    """Top-level statements that exercise the code rather than define it."""
-    if isinstance(node, ast.Assert):
-        return True
-    if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Constant):  # print(...), f(3)
-        return True
-    if isinstance(node, ast.If):  # if __name__ == "__main__": ...
-        test = node.test
-        return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__")
-    return False
-
-
-def strip_test_code(code: str, entry_point: str) -> str:
-    """`code` without its own top-level asserts, calls and `__main__` block.
-
-    Small models append "test cases" to a function they were asked for; one wrong
-    expectation there fails the import, so a correct function is lost and repair sees only
-    "AssertionError" at load. Applies only when a named function is required (a script's
-    top-level calls are its point); returns `code` unchanged when it does not parse."""
-    if not entry_point:
-        return code
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return code
-    drop = [n for n in tree.body if _is_test_code(n)]
-    if not drop:
-        return code
-    lines = code.splitlines()
-    for node in reversed(drop):
-        del lines[node.lineno - 1 : node.end_lineno]
-    return "\n".join(lines).rstrip() + "\n"
-
-
 def task_imports(prompt: str) -> list[str]:
     """Top-level import statements of a task written as Python code (e.g. HumanEval's
     `from typing import List`); [] when the task is prose."""
@@ -122,9 +89,3 @@ def with_task_imports(code: str, prompt: str) -> str:
         return code
     missing = [line for line in task_imports(prompt) if line and line not in code]
     return "\n".join(missing + [code]) if missing else code
-
-
-def candidate_code(raw: str, entry_point: str, prompt: str) -> str:
-    """The testable code in a model answer: extracted, without its own self-tests, with
-    the task's imports it lacks (what coder and repair both put in the pool)."""
-    return with_task_imports(strip_test_code(extract_code(raw, entry_point), entry_point), prompt)

@@ -1,0 +1,51 @@
+"""Host side of the check programs: assemble one, run it in the sandbox with a fresh
+secret token, and accept its result line only when that line carries the token.
+
+A check program is `harness_io.py` + a harness (`base_harness.py`, `plus_harness.py`) +
+`main(payload)`. The token travels in a file the program deletes before candidate code
+runs (see `harness_io.py`); a run that ends without the stamped line has no result, even
+with exit code 0.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from functools import cache
+from pathlib import Path
+
+from sandbox.base import Limits, RunResult, Sandbox
+
+HERE = Path(__file__).parent
+RESULT_MARK = "__CODELOOP_RESULT__ "
+TOKEN_FILE = "token.txt"  # the same names as in harness_io.py (which runs in the sandbox)
+PROGRAM_FILE = "check.py"
+
+
+@cache  # package files, read once
+def _source(name: str) -> str:
+    return (HERE / name).read_text(encoding="utf-8")
+
+
+def build_program(harness: str, payload: dict) -> str:
+    """The self-contained check program: token I/O, the named harness file, the call."""
+    return f"{_source('harness_io.py')}\n\n{_source(harness)}\n\nmain({payload!r})\n"
+
+
+def parse_result(run: RunResult, token: str) -> dict | None:
+    """The result line stamped with `token`, or None when the run wrote none."""
+    stamp = f"{RESULT_MARK}{token} "
+    for line in reversed(run.stdout.splitlines()):
+        if line.startswith(stamp):
+            try:
+                return json.loads(line[len(stamp):])
+            except json.JSONDecodeError:
+                return None
+    return None
+
+
+def run_program(sandbox: Sandbox, program: str, limits: Limits) -> tuple[dict | None, RunResult]:
+    """Run a check program with a new token; returns (its result or None, the run)."""
+    token = secrets.token_hex(16)
+    run = sandbox.run({PROGRAM_FILE: program, TOKEN_FILE: token}, ["python", PROGRAM_FILE], limits)
+    return parse_result(run, token), run
