@@ -10,7 +10,9 @@ Records are written by the calling thread only; workers solve and check in paral
 from __future__ import annotations
 
 import logging
+import subprocess
 import time
+from functools import cache
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -55,6 +57,24 @@ class BatchOutcome:
     warnings: list[str]
 
 
+@cache  # one process, one checkout
+def code_version() -> str:
+    """The commit of the codeloop checkout that makes the records (`+dirty` when it has
+    uncommitted changes), or "" outside a git checkout. Recorded per record, so a run
+    resumed across code versions shows it."""
+    repo = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                              text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    if head.returncode != 0:
+        return ""
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
 def check_identity(out_dir: Path, config: BatchConfig) -> dict | None:
     """The run's metadata (None for a new run); raises RunDirError if it is another run."""
     meta = read_meta(Path(out_dir))
@@ -74,7 +94,8 @@ def prepare_run_dir(out_dir: Path, config: BatchConfig, *, redo: bool = False) -
             log.info("--redo: previous records moved to %s", archived)
     meta = None if redo else check_identity(out_dir, config)
     if meta is None:
-        write_meta(out_dir, {**asdict(config), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+        write_meta(out_dir, {**asdict(config), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                             "code_version": code_version()})
     loaded = read_records(out_dir)
     return loaded.done(), loaded.problems
 
@@ -107,6 +128,7 @@ def solve_and_check(problem: Problem, sample: int, solver: Solver, evaluator: Ev
     record["seconds"] = {"total": round(end - start, 3), "solve": round(solved_at - start, 3),
                          "eval": round(end - solved_at, 3)}
     record["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    record["code_version"] = code_version()
     return record
 
 
