@@ -110,7 +110,9 @@ def make_tester(sandbox: Sandbox, config: SolveConfig):
             "pool": tested,
             "pending": [],
             "tried": [r["hash"] for r in tested],
-            "usage": {"tester": {"calls": 0, "seconds": seconds}},
+            # sandbox_s: time inside sandbox runs, so reports can split wall time honestly
+            "usage": {"tester": {"calls": 0, "seconds": seconds,
+                                 "sandbox_s": sum(r["seconds"] for r in tested)}},
             "events": events,
         }
 

@@ -172,3 +172,12 @@ def test_a_wrong_self_test_after_a_correct_function_does_not_cost_a_repair(sandb
     result = solve_task(TASK, llm, sandbox)
     assert result.verdict == "passed" and result.attempts == 0 and len(llm.calls) == 1
     assert "assert add(1, 1)" not in result.code and "print(" not in result.code
+
+
+def test_usage_splits_model_and_sandbox_time(sandbox):
+    result = solve_task(TASK, FakeLLM([WRONG, GOOD]), sandbox, SolveConfig(max_repairs=1))
+    tester, coder = result.usage["tester"], result.usage["coder"]
+    runs = [e["seconds"] for e in result.events if e["agent"] == "tester"]
+    assert len(runs) == 2 and tester["sandbox_s"] == pytest.approx(sum(runs), abs=1e-3)
+    assert 0 < tester["sandbox_s"] <= tester["seconds"]
+    assert coder["model_s"] == coder["seconds"] and result.usage["repair"]["model_s"] >= 0
