@@ -79,10 +79,14 @@ def counting_prefix_reuse(solver, log_path: Path):
 
 
 def _summary_lines(summary: dict) -> list[str]:
-    ks = [k for k in summary if k.startswith("pass@")]
-    lines = [f"{summary['passed']}/{summary['records']} passed; " + ", ".join(f"{k} {summary[k]:.1%}" for k in ks)]
+    def _pass_at(summary: dict, k: str) -> str:  # `pass@1 68.9% [95% CI 61.4–75.5]` where there is an interval
+        ci = summary.get(f"{k}_ci")
+        return f"{k} {summary[k]:.1%}" + (f" [95% CI {ci[0] * 100:.1f}–{ci[1] * 100:.1f}]" if ci else "")
+
+    ks = [k for k in summary if k.startswith("pass@") and k[5:].isdigit()]  # not pass@1_ci
+    lines = [f"{summary['passed']}/{summary['records']} passed; " + ", ".join(_pass_at(summary, k) for k in ks)]
     if summary["base"].get("pass@1") is not None and summary["base_passed"] != summary["passed"]:
-        lines.append(f"base tests only: {summary['base_passed']} passed, pass@1 {summary['base']['pass@1']:.1%}")
+        lines.append(f"base tests only: {summary['base_passed']} passed, {_pass_at(summary['base'], 'pass@1')}")
     t = summary["tokens"]
     lines.append(f"tokens: {t['prompt_tokens']} prompt + {t['completion_tokens']} completion ({t['cached_tokens']} "
                  f"cached) in {t['calls']} calls; {summary['seconds_per_task']:.1f} s/task, sandbox "
@@ -230,8 +234,9 @@ def report(
     common: bool = typer.Option(False, "--common", help="Compare only the tasks all runs of a benchmark share."),
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
 ) -> None:
-    """Compare runs: a markdown table plus PNG plots (pass@1, tokens per solved task, seconds per task)."""
-    from eval.report import markdown_table, on_common_tasks, report_rows, write_report
+    """Compare runs: a markdown table with 95% intervals for pass@1, a paired comparison (won/lost,
+    McNemar p) of each run against the first run of its benchmark, and PNG plots."""
+    from eval.report import comparison_text, on_common_tasks, paired_rows, report_rows, write_report
     from eval.runs import load_run
 
     with eval_errors():
@@ -242,15 +247,16 @@ def report(
             runs.append(load_run(run_dir))
         if common:
             runs = on_common_tasks(runs)
+        rows, paired = report_rows(runs), paired_rows(runs)  # once: the file and the output show the same
         try:
-            md, plots = write_report(runs, out)
+            md, plots = write_report(runs, out, rows, paired)
         except RuntimeError as exc:
             fail(str(exc))
         if as_json:
-            print(json.dumps({"report": str(md), "plots": [str(p) for p in plots], "rows": report_rows(runs)},
+            print(json.dumps({"report": str(md), "plots": [str(p) for p in plots], "rows": rows, "paired": paired},
                              indent=2))
         else:
-            print(markdown_table(report_rows(runs)), end="")
+            print(comparison_text(rows, paired), end="")
             print(f"report: {md}")
 
 

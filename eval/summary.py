@@ -1,4 +1,5 @@
-"""Numbers of a run from its records: pass@k, tokens, seconds, the sandbox's share."""
+"""Numbers of a run from its records: pass@k (with a 95% interval for pass@1), tokens,
+seconds, the sandbox's share."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from eval.passk import pass_at_k
+from eval.stats import pass1_interval
 
-KS = (1, 5, 10, 100)
+# pass@k is reported only for these k, and only when every task has at least k samples
+# (eval.passk.pass_at_k drops the others); pass@100 needs 100+ samples, which no run here has.
+KS = (1, 5, 10)
 
 
 def passed(record: dict) -> bool:
@@ -16,7 +20,10 @@ def passed(record: dict) -> bool:
 
 
 def summarize(records: Iterable[dict], ks: Iterable[int] = KS) -> dict:
-    """Aggregate records (one per task and sample). Errored samples count as failures."""
+    """Aggregate records (one per task and sample). Errored samples count as failures.
+
+    `pass@1_ci` / `base["pass@1_ci"]` are 95% intervals (low, high) for pass@1, by the
+    method named in `ci_method` (eval.stats.pass1_interval); absent without records."""
     records = list(records)
     by_task: dict[str, list[bool]] = defaultdict(list)
     base_by_task: dict[str, list[bool]] = defaultdict(list)
@@ -41,7 +48,8 @@ def summarize(records: Iterable[dict], ks: Iterable[int] = KS) -> dict:
         "passed": solved,
         "errors": sum(r.get("exit_status") == "error" for r in records),
         **pass_at_k(by_task, ks),
-        "base": {k: v for k, v in pass_at_k(base_by_task, ks).items()},
+        **_interval(by_task),
+        "base": {**pass_at_k(base_by_task, ks), **_interval(base_by_task, with_method=False)},
         "base_passed": sum(sum(v) for v in base_by_task.values()),
         "tokens": {key: int(totals[key]) for key in ("prompt_tokens", "completion_tokens", "cached_tokens", "calls")},
         "tokens_per_task": tokens / n if n else 0.0,
@@ -54,3 +62,11 @@ def summarize(records: Iterable[dict], ks: Iterable[int] = KS) -> dict:
                    for name, stats in agents.items()},
     }
     return summary
+
+
+def _interval(by_task: dict[str, list[bool]], with_method: bool = True) -> dict:
+    """{"pass@1_ci": (low, high), "ci_method": ...} for the tasks' samples; {} without tasks."""
+    if not by_task:
+        return {}
+    ci, method = pass1_interval(by_task)
+    return {"pass@1_ci": ci, "ci_method": method} if with_method else {"pass@1_ci": ci}
