@@ -89,8 +89,9 @@ def _summary_lines(summary: dict) -> list[str]:
         lines.append(f"base tests only: {summary['base_passed']} passed, {_pass_at(summary['base'], 'pass@1')}")
     t = summary["tokens"]
     lines.append(f"tokens: {t['prompt_tokens']} prompt + {t['completion_tokens']} completion ({t['cached_tokens']} "
-                 f"cached) in {t['calls']} calls; {summary['seconds_per_task']:.1f} s/task, sandbox "
-                 f"{summary['sandbox_share']:.1%} of wall time; {summary['errors']} errored")
+                 f"cached) in {t['calls']} calls; {summary['seconds_per_task']:.1f} s/task (model "
+                 f"{summary['model_share']:.0%}, sandbox {summary['sandbox_share']:.0%}, other "
+                 f"{summary['other_share']:.0%}); {summary['errors']} errored")
     return lines
 
 

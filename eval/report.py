@@ -81,7 +81,7 @@ def markdown_table(rows: Sequence[dict]) -> str:
     """The comparison table in GitHub markdown; pass@5 / pass@10 columns only when a run has them."""
     extra = [k for k in EXTRA_KS if any(k in r for r in rows)]
     head = ("| run | bench | mode | tasks | passed | pass@1 | base pass@1 | " + "".join(f"{k} | " for k in extra)
-            + "tokens/task | tokens/solved | calls/task | cached share | s/task | sandbox share | errors |")
+            + "tokens/task | tokens/solved | calls/task | cached share | s/task | time model/sandbox/other | errors |")
     lines = [head, "|" + "---|" * (14 + len(extra))]
     for r in rows:
         t, n = r["tokens"], r["records"] or 1
@@ -93,9 +93,14 @@ def markdown_table(rows: Sequence[dict]) -> str:
             + "".join(f"| {_fmt(r.get(k), '.1%')} " for k in extra)
             + f"| {r['tokens_per_task']:.0f} | {_fmt(r['tokens_per_solved'], '.0f')} "
             f"| {t['calls'] / n:.2f} | {_fmt(cached, '.1%')} "
-            f"| {r['seconds_per_task']:.1f} | {r['sandbox_share']:.1%} | {r['errors']} |"
+            f"| {r['seconds_per_task']:.1f} | {_split(r)} | {r['errors']} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _split(row: dict) -> str:
+    """`62% / 9% / 29%`: shares of wall time spent on the model, in the sandbox, elsewhere."""
+    return " / ".join(f"{row[k]:.0%}" for k in ("model_share", "sandbox_share", "other_share"))
 
 
 def paired_table(paired: Sequence[dict]) -> str:
@@ -120,11 +125,13 @@ def comparison_text(rows: Sequence[dict], paired: Sequence[dict]) -> str:
 
 def agent_table(rows: Sequence[dict]) -> str:
     """Per-agent totals of each run: calls, tokens, seconds (where the solver reported them)."""
-    lines = ["| run | agent | calls | prompt tokens | completion tokens | cached | seconds |", "|" + "---|" * 7]
+    lines = ["| run | agent | calls | prompt tokens | completion tokens | cached | seconds | model s | sandbox s |",
+             "|" + "---|" * 9]
     for r in rows:
         for name, a in sorted(r["agents"].items()):
             lines.append(f"| {r['label']} | {name} | {a.get('calls', 0)} | {a.get('prompt_tokens', 0)} "
-                         f"| {a.get('completion_tokens', 0)} | {a.get('cached_tokens', 0)} | {a.get('seconds', 0):.1f} |")
+                         f"| {a.get('completion_tokens', 0)} | {a.get('cached_tokens', 0)} | {a.get('seconds', 0):.1f} "
+                         f"| {a.get('model_s', 0):.1f} | {a.get('sandbox_s', 0):.1f} |")
     return "\n".join(lines) + "\n"
 
 

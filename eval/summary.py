@@ -56,12 +56,29 @@ def summarize(records: Iterable[dict], ks: Iterable[int] = KS) -> dict:
         "tokens_per_solved": tokens / solved if solved else None,
         "seconds_total": round(totals["total_s"], 2),
         "seconds_per_task": totals["total_s"] / n if n else 0.0,
-        "sandbox_seconds": round(totals["eval_s"], 2),
-        "sandbox_share": totals["eval_s"] / totals["total_s"] if totals["total_s"] else 0.0,
-        "agents": {name: {k: round(v, 3) if k == "seconds" else int(v) for k, v in stats.items()}
+        **wall_time_split(totals, agents),
+        "agents": {name: {k: round(v, 3) if _is_seconds(k) else int(v) for k, v in stats.items()}
                    for name, stats in agents.items()},
     }
     return summary
+
+
+def _is_seconds(key: str) -> bool:
+    return key == "seconds" or key.endswith("_s")
+
+
+def wall_time_split(totals: dict, agents: dict) -> dict:
+    """Where wall time went: waiting for the model (agents' `model_s`), in the sandbox (the
+    final check plus the agents' own test runs, `sandbox_s`), and the rest (orchestration:
+    graph, retrieval, parsing). Shares are of the records' total seconds."""
+    total = totals["total_s"]
+    model = sum(stats.get("model_s", 0.0) for stats in agents.values())
+    sandbox = totals["eval_s"] + sum(stats.get("sandbox_s", 0.0) for stats in agents.values())
+    other = max(0.0, total - model - sandbox)
+    share = (lambda x: x / total) if total else (lambda x: 0.0)
+    return {"model_seconds": round(model, 2), "sandbox_seconds": round(sandbox, 2),
+            "other_seconds": round(other, 2), "model_share": share(model), "sandbox_share": share(sandbox),
+            "other_share": share(other)}
 
 
 def _interval(by_task: dict[str, list[bool]], with_method: bool = True) -> dict:

@@ -27,3 +27,16 @@ def test_runs_are_cut_to_the_tasks_every_run_of_their_benchmark_has():
     table = markdown_table(rows)
     assert "| 2.00 | 40.0% |" in table  # calls per task, share of prompt tokens served from cache
     assert "| 2.00 | 0.0% |" in table
+
+
+def test_wall_time_is_split_into_model_sandbox_and_the_rest():
+    from eval.summary import summarize
+
+    r = record("HumanEval/0", True) | {"seconds": {"total": 10.0, "eval": 0.5},
+                                       "agents": {"coder": {"seconds": 6.0, "model_s": 6.0},
+                                                  "tester": {"seconds": 1.6, "sandbox_s": 1.5}}}
+    s = summarize([r, r])
+    assert (s["model_seconds"], s["sandbox_seconds"], s["other_seconds"]) == (12.0, 4.0, 4.0)
+    assert (s["model_share"], s["sandbox_share"], s["other_share"]) == (0.6, 0.2, 0.2)
+    assert s["agents"]["tester"]["sandbox_s"] == 3.0  # seconds stay fractional, counters integral
+    assert "| 60% / 20% / 20% |" in markdown_table(report_rows([run("pipe", "humaneval", [r])]))
