@@ -205,27 +205,38 @@ def eval_run(
     data_dir: Path = typer.Option(None, "--data-dir", help="Benchmark files (else $CODELOOP_DATA_DIR, cache)."),
     sandbox: str = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX", help="auto|docker|bwrap|process"),
     workers: int = typer.Option(2, "--workers", min=1, max=64, help="Checks run in parallel."),
+    bench: str = typer.Option(None, "--bench", help="Score the answers on this benchmark instead (same task ids, "
+                                                    "e.g. humaneval for a humaneval+ run); needs --out."),
+    out: Path = typer.Option(None, "--out", help="With --bench: the new run directory to write."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Re-check every completion of a run in the sandbox and report pass@k (writes eval.json)."""
+    """Re-check every completion of a run in the sandbox and report pass@k (writes eval.json),
+    or with --bench/--out score them on another benchmark into a new run directory."""
     from eval.evaluate import Evaluator
-    from eval.runs import evaluate_run
+    from eval.runs import evaluate_run, rescore_run
     from sandbox import make_sandbox
 
     with eval_errors():
         if not run_dir.is_dir():
             fail(f"run directory not found: {run_dir}")
+        if (bench is None) != (out is None):
+            fail("--bench and --out go together (score a run's answers on another benchmark into a new run)")
+        if bench is not None and bench not in LOADERS:
+            fail(f"unknown benchmark {bench!r}; known: {', '.join(LOADERS)}")
         box = make_sandbox(sandbox)
         try:
-            result = evaluate_run(run_dir, Evaluator(box), data_dir=data_dir, workers=workers)
+            if bench is None:
+                result = evaluate_run(run_dir, Evaluator(box), data_dir=data_dir, workers=workers)
+            else:
+                result = rescore_run(run_dir, bench, out, Evaluator(box), data_dir=data_dir, workers=workers)
         finally:
             box.close()
         for warning in result["warnings"]:
             print(f"warning: {warning}", file=sys.stderr)
         if as_json:
-            print(json.dumps({"run_dir": str(run_dir), "bench": result["bench"], **result["summary"]}, indent=2))
+            print(json.dumps({"run_dir": str(out or run_dir), "bench": result["bench"], **result["summary"]}, indent=2))
         else:
-            print(f"{run_dir} ({result['bench']})")
+            print(f"{out or run_dir} ({result['bench']})")
             print("\n".join(_summary_lines(result["summary"])))
 
 

@@ -124,3 +124,27 @@ def test_pipeline_batch_records_its_variant_and_uses_retrieval(app, fake_session
     assert r.exit_code == 2 and "holds a different run" in r.output
     r = run(app, *args, "--retrieval", "web")
     assert r.exit_code == 2 and "--retrieval must be one of" in r.output
+
+
+def test_eval_scores_a_runs_answers_on_another_benchmark(app, fake_session, tmp_path, data_dir, gt_cache,
+                                                         monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(gt_cache))
+    # HumanEval/0 right; HumanEval/1 right only on short inputs is not needed here: a wrong one.
+    fake_session(good_answers(1) + ["```python\ndef separate_paren_groups(s):\n    return []\n```"])
+    plus = tmp_path / "plus"
+    r = run(app, "batch", "humaneval+", "--limit", 2, "--mode", "baseline", "--out", plus, "--sandbox", "process",
+            "--data-dir", data_dir, "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["passed"] == 1, r.output
+    base = tmp_path / "base"
+    r = run(app, "eval", plus, "--bench", "humaneval", "--out", base, "--sandbox", "process", "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert (data["bench"], data["records"], data["passed"]) == ("humaneval", 2, 1)
+    meta = json.loads((base / "meta.json").read_text())
+    assert meta["bench"] == "humaneval" and meta["rescored_from"] == str(plus)
+    records = [json.loads(line) for line in (base / "records.jsonl").read_text().splitlines()]
+    assert [r["verdict"]["plus"] for r in records] == [None, None]  # checked by HumanEval's own tests
+    assert run(app, "report", base, "--out", tmp_path / "rep").exit_code == 0
+    again = run(app, "eval", plus, "--bench", "humaneval", "--out", base, "--sandbox", "process")
+    assert again.exit_code == 2 and "already holds a run" in again.output
+    assert run(app, "eval", plus, "--bench", "humaneval").exit_code == 2  # --out missing
