@@ -20,13 +20,13 @@ from pathlib import Path
 
 import platformdirs
 
+from sandbox._apt import mirror_for
 from sandbox.base import SandboxError, SandboxUnavailable
 
 log = logging.getLogger(__name__)
 
 SUITE = "bookworm"
 PACKAGES = ("python3", "python3-pytest")
-MIRROR = "http://deb.debian.org/debian"
 IMAGE = f"codeloop-sandbox:{SUITE}"
 MARKER = ".codeloop-rootfs.json"
 SANDBOX_UID = 65534  # nobody: the user code runs as in every backend
@@ -86,20 +86,24 @@ def build_rootfs(force: bool = False) -> Path:
             os.chmod(d, d.stat().st_mode | 0o755)
     staging = final.with_name(final.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
-    cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(staging), MIRROR]
+    # The machine's own apt mirror (it may be the only one reachable); without one,
+    # debootstrap picks its default.
+    mirror = mirror_for(SUITE)
+    cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(staging)]
+    cmd += [mirror] if mirror else []
     log.info("running %s (about a minute)", " ".join(cmd))
     started = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
         raise SandboxError(f"debootstrap failed ({proc.returncode}): {' | '.join(tail)}")
-    _finish_rootfs(staging, time.monotonic() - started)
+    _finish_rootfs(staging, time.monotonic() - started, mirror)
     shutil.rmtree(final, ignore_errors=True)
     os.rename(staging, final)
     return final
 
 
-def _finish_rootfs(root: Path, seconds: float) -> None:
+def _finish_rootfs(root: Path, seconds: float, mirror: str | None) -> None:
     """Add the mount points the sandboxes use, drop package caches, write the marker."""
     (root / "work").mkdir(exist_ok=True)
     os.chmod(root / "work", 0o1777)  # mkdir's mode is filtered by the umask
@@ -107,7 +111,7 @@ def _finish_rootfs(root: Path, seconds: float) -> None:
     for cache in (root / "var/cache/apt/archives").glob("*.deb"):
         cache.unlink()
     info = {"suite": SUITE, "packages": list(PACKAGES), "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "seconds": round(seconds, 1)}
+            "seconds": round(seconds, 1), "mirror": mirror or "debootstrap default"}
     (root / MARKER).write_text(json.dumps(info))
 
 

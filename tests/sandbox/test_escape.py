@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -12,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import Limits
+from sandbox import Limits, make_sandbox
+from tests.sandbox import _netprobe
 
 pytestmark = pytest.mark.integration
+NETPROBE = Path(_netprobe.__file__).read_text()
 
 
 def _runs_as_invoker(sandbox) -> bool:
@@ -28,27 +31,87 @@ def xfail_process(request, sandbox, reason: str, when: bool = True) -> None:
 
 
 def test_network_blocked_including_host_loopback(request, sandbox):
+    # Traffic stays on this machine: the only connection goes to a listener on the host's
+    # loopback; the rest is inspection from inside (see _netprobe.py).
     xfail_process(request, sandbox, "no network namespace")
+    report, accepted = _run_netprobe(sandbox)
+    assert network_leaks(report, accepted) == [], report
+
+
+def test_network_probe_catches_a_leaky_backend():
+    # The probe must see what it is there for: the process backend has no network namespace,
+    # so it reaches the host's loopback listener and sees exactly the host's interfaces and
+    # default routes; and with a way out it must not have sent a DNS query.
+    box = make_sandbox("process")
+    try:
+        report, accepted = _run_netprobe(box)
+    finally:
+        box.close()
+    assert "reached the host's loopback listener" in network_leaks(report, accepted)
+    assert report["interfaces"] == _netprobe.interfaces(Path("/proc/net/dev").read_text(), _host_sys_class_net())
+    host_routes = _netprobe.default_routes(Path("/proc/net/route").read_text(),
+                                           Path("/proc/net/ipv6_route").read_text())
+    assert report["default_routes"] == host_routes
+    if report["interfaces"] != ["lo"] or host_routes:
+        assert report["dns"].startswith("not tried"), report
+
+
+def _host_sys_class_net() -> list[str] | None:
+    try:
+        return os.listdir("/sys/class/net")
+    except OSError:
+        return None
+
+
+def _run_netprobe(sandbox) -> tuple[dict, list]:
+    """Run _netprobe.py in `sandbox` against a fresh host-loopback listener: (report, accepted)."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(5)
-    port = listener.getsockname()[1]
     accepted = []
     thread = threading.Thread(target=lambda: _accept(listener, accepted), daemon=True)
     thread.start()
-    code = f"""
-import socket
-for host, port in [("127.0.0.1", {port}), ("1.1.1.1", 53), ("pypi.org", 443)]:
     try:
-        socket.create_connection((host, port), timeout=2).close()
-        print("CONNECTED", host)
-    except OSError as exc:
-        print("blocked", host, type(exc).__name__)
-"""
-    res = sandbox.run({"net.py": code}, ["python", "net.py"], Limits(timeout_s=20))
-    listener.close()
-    thread.join(6)
+        res = sandbox.run({"netprobe.py": NETPROBE}, ["python", "netprobe.py", str(listener.getsockname()[1])],
+                          Limits(timeout_s=20))
+    finally:
+        listener.close()
+        thread.join(6)
     assert res.exit_code == 0, res.stderr
-    assert "CONNECTED" not in res.stdout and not accepted
+    return json.loads(res.stdout), accepted
+
+
+def network_leaks(report: dict, accepted: list) -> list[str]:
+    """What the probe's report shows of a way out of the sandbox (empty when isolated)."""
+    leaks = []
+    if report["host_loopback"] == "connected" or accepted:
+        leaks.append("reached the host's loopback listener")
+    if report["interfaces"] != ["lo"]:
+        leaks.append(f"interfaces other than just lo: {report['interfaces']}")
+    if report["default_routes"]:
+        leaks.append(f"default routes: {report['default_routes']}")
+    if report["routable_nameservers"]:
+        leaks.append(f"route to nameservers: {report['routable_nameservers']}")
+    if not report["dns"].startswith("failed"):
+        leaks.append(f"name lookup: {report['dns']}")
+    return leaks
+
+
+def test_netprobe_parsers_on_sample_text():
+    dev = ("Inter-|   Receive\n face |bytes\n    lo: 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+           "  eth0: 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n")
+    assert _netprobe.interfaces(dev, None) == ["eth0", "lo"]
+    assert _netprobe.interfaces(dev.rsplit("  eth0", 1)[0], ["lo"]) == ["lo"]
+    v4 = ("Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n"
+          "eth0\t00000000\t0100A8C0\t0003\t0\t0\t0\t00000000\n"
+          "eth0\t0000A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\n")
+    zero = "0" * 32
+    reject = f"{zero} 00 {zero} 00 {zero} ffffffff 00000001 00000000 00200200 lo"  # in every namespace
+    default6 = f"{zero} 00 {zero} 00 fd{'0' * 29}1 00000400 00000002 00000000 00000003 eth0"
+    assert _netprobe.default_routes(v4, reject) == ["v4 eth0"]
+    assert _netprobe.default_routes(v4.splitlines()[0], reject + "\n" + default6) == ["v6 eth0"]
+    assert _netprobe.default_routes("", reject) == []
+    assert _netprobe.nameservers("# x\nnameserver 127.0.0.53\nnameserver ::1%lo\nsearch x\n") == [
+        "127.0.0.53", "::1"]
 
 
 def _accept(listener, accepted):
