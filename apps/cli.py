@@ -9,11 +9,13 @@ import typer
 from apps import batch_cli, retrieval_cli
 from apps.sandbox_cli import sandbox_app
 from apps.serve_cmd import models_app, serve
+from apps.chat.command import chat
 from apps.solve_cmd import solve
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Local-first multi-agent code generator.")
 app.command()(solve)
 app.command()(serve)
+app.command()(chat)
 app.add_typer(models_app, name="models")
 app.add_typer(sandbox_app, name="sandbox")
 batch_cli.register(app)

@@ -1,0 +1,64 @@
+"""`codeloop chat`: the terminal pair programmer, wired from the session's parts."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from apps.errors import cli_errors
+
+
+def chat(
+    files: list[str] = typer.Argument(None, help="Files to add to the chat at the start."),
+    resume: bool = typer.Option(False, "--continue", "-c", help="Resume the last conversation of this repository."),
+    model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
+    base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="Use this OpenAI-compatible server."),
+    port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
+    sandbox: str = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX", help="auto|docker|bwrap|process"),
+    test_cmd: str = typer.Option(None, "--test-cmd", help="Test command run in the sandbox (default: pytest)."),
+    max_repairs: int = typer.Option(3, "--max-repairs", min=0, max=10, help="Fix rounds after failing tests."),
+    no_stream: bool = typer.Option(False, "--no-stream", help="Print replies whole instead of streaming them."),
+    index: str = typer.Option(None, "--index", help="An index (`codeloop index`) that /ask quotes from."),
+    n_ctx: int = typer.Option(4096, "--ctx", min=512, help="The model's context size (for /tokens)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Run /run commands without asking."),
+) -> None:
+    """Pair-program in this git repository: /add files, describe a change; codeloop writes
+    whole files, tests them in the sandbox, repairs, and commits each accepted change."""
+    from apps.chat.chat import Chat, ChatConfig
+    from apps.chat.commands import cmd_add
+    from apps.chat.history import ChatHistory
+    from apps.chat.repl import interactive_loop, plain_loop
+    from apps.chat.repo import ChatRepo
+    from apps.chat.stream import HTTPStreamer, LLMStreamer
+    from apps.chat.ui import ConsoleUI
+    from apps.testrun import parse_command
+    from retrieval.api import retriever_for
+    from sandbox import make_sandbox
+    from serving.session import llm_session
+
+    with cli_errors():
+        repo = ChatRepo.find(Path.cwd())
+        config = ChatConfig(parse_command(test_cmd), n_ctx=n_ctx, max_repairs=max_repairs, assume_yes=yes)
+        retriever = retriever_for("none", repo=index) if index else None
+        history = ChatHistory(repo.root / ".codeloop")
+        messages, added = history.load() if resume else ([], [])
+        box = make_sandbox(sandbox)
+        try:
+            with llm_session(model, base_url, port=port, n_ctx=n_ctx) as llm:
+                streamer = LLMStreamer(llm) if no_stream else HTTPStreamer(llm.base_url, llm.model)
+                ui = ConsoleUI(Console(highlight=False), stream=not no_stream)
+                session = Chat(repo, streamer, box, ui, history, config, retriever, added=added, messages=messages)
+                history.start(resumed=resume)
+                ui.info(f"codeloop chat in {repo.root} — model {llm.model}, sandbox {box.name}; /help for commands")
+                if resume:
+                    ui.info(f"resumed: {len(messages)} messages, files: {', '.join(added) or '(none)'}")
+                if files:
+                    session.handle("/add " + shlex.join(files))
+                interactive = sys.stdin.isatty() and sys.stdout.isatty()
+                interactive_loop(session, repo.root / ".codeloop" / "input.history") if interactive else plain_loop(session)
+        finally:
+            box.close()
