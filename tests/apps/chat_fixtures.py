@@ -50,7 +50,7 @@ class RecordingUI:
         self.cancel_next = False
         self.first_token_s = 0.0
 
-    def info(self, text):
+    def info(self, text, lexer=""):
         self.lines.append(text)
 
     warn = info
