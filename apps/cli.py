@@ -10,12 +10,18 @@ from apps import batch_cli, retrieval_cli
 from apps.sandbox_cli import sandbox_app
 from apps.serve_cmd import models_app, serve
 from apps.chat.command import chat
+from apps import workspace_cmds
+from apps.vscode import init_app
 from apps.solve_cmd import solve
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Local-first multi-agent code generator.")
 app.command()(solve)
 app.command()(serve)
 app.command()(chat)
+app.command()(workspace_cmds.test)
+app.command()(workspace_cmds.fix)
+app.command()(workspace_cmds.implement)
+app.add_typer(init_app, name="init")
 app.add_typer(models_app, name="models")
 app.add_typer(sandbox_app, name="sandbox")
 batch_cli.register(app)

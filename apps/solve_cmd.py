@@ -14,6 +14,7 @@ from agents.solver import SolveResult, solve_task
 from agents.state import SolveConfig
 from agents.task import Task, task_from_problem, task_from_text
 from apps.errors import cli_errors, fail
+from apps.workspace_cmds import emit, problem_location, solve_problems
 from eval.problems import Problem, get_problem
 from sandbox.base import Sandbox
 from serving.session import llm_session
@@ -91,6 +92,8 @@ def solve(
                                   help="Context for the coder: none | examples (solved pool) | docs (stdlib) | all."),
     index: str = typer.Option(None, "--index", help="Also search this index (built by `codeloop index PATH --name N`)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    fmt: str = typer.Option("text", "--format", help="text | vscode | github: verdicts as editor/CI problem lines."),
+    at: str = typer.Option(None, "--at", help="FILE:LINE the task came from (where --format puts problems)."),
 ) -> None:
     """Solve one task: write code, test it in the sandbox, repair it from real failures."""
     from retrieval.api import retriever_for
@@ -98,6 +101,7 @@ def solve(
 
     with cli_errors():
         task, bench_problem = load_task(text, file, problem)
+        location = problem_location(fmt, at, file)
         # a benchmark problem's own split stays out of the example pool (leakage guard)
         retriever = retriever_for(retrieval, bench_problem.benchmark if bench_problem else None, repo=index)
         box = make_sandbox(sandbox)
@@ -109,7 +113,10 @@ def solve(
             check = benchmark_verdict(bench_problem, result.code, box) if bench_problem else None
         finally:
             box.close()
-    if as_json:
+    if fmt != "text":
+        print(result.code)
+        emit(solve_problems(result, check, location), fmt)
+    elif as_json:
         print(json.dumps(result.to_dict() | {"benchmark_check": check, "task": task.source}, indent=2))
     else:
         print_report(Console(), result, check)

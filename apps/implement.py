@@ -1,0 +1,96 @@
+"""Implementing one function in place: find the function at a line, make its task, and put
+a generated body into the file keeping every other byte as it was."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+from agents.task import Task, doctest_examples
+
+
+class ImplementError(ValueError):
+    """No function at that line, or the generated code has no usable body."""
+
+
+Func = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def function_at(source: str, line: int) -> Func:
+    """The innermost function whose lines (decorators to end) include `line` (1-based)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ImplementError(f"the file does not parse (line {exc.lineno}): {exc.msg}") from exc
+    found = None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            if first <= line <= (node.end_lineno or node.lineno):
+                if found is None or node.lineno > found.lineno:
+                    found = node
+    if found is None:
+        raise ImplementError(f"no function at line {line}: put the cursor inside the function to implement")
+    return found
+
+
+def _docstring_stmt(func: Func) -> ast.stmt | None:
+    first = func.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        return first
+    return None
+
+
+def function_task(source: str, func: Func) -> Task:
+    """The task: the module's imports and the function as written (signature, docstring,
+    any draft body), with the docstring's `>>>` examples as its visible tests."""
+    lines = source.splitlines()
+    imports = [ast.get_source_segment(source, n) for n in ast.parse(source).body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    text = "\n".join(lines[func.lineno - 1:func.end_lineno])
+    prompt = "\n".join([*imports, "", textwrap.dedent(text), "", f"Implement the function `{func.name}`."]).strip()
+    return Task(prompt, func.name, [], doctest_examples(textwrap.dedent(text)), "implement")
+
+
+def _generated_parts(code: str, name: str) -> tuple[list[str], Func]:
+    """Top-level statements the body needs (imports, helpers) and the generated function."""
+    tree = ast.parse(code)
+    target = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name),
+                  None)
+    if target is None:
+        raise ImplementError(f"the generated code does not define {name}")
+    extras = [ast.get_source_segment(code, n) for n in tree.body if n is not target]
+    return [e for e in extras if e], target
+
+
+def new_body(code: str, func: Func, original: str) -> str:
+    """The generated body, indented like the original's; the imports and helpers it needs
+    are placed at the body's top (the rest of the file must not change)."""
+    extras, target = _generated_parts(code, func.name)
+    doc = _docstring_stmt(target)
+    stmts = [s for s in target.body if s is not doc]
+    if not stmts:
+        raise ImplementError(f"the generated {func.name} has an empty body")
+    gen_lines = code.splitlines()
+    body = textwrap.dedent("\n".join(gen_lines[stmts[0].lineno - 1:stmts[-1].end_lineno]))
+    have = {ast.get_source_segment(original, n) for n in ast.parse(original).body}
+    needed = [e for e in extras if e not in have]
+    indent = " " * (func.body[0].col_offset if func.body else func.col_offset + 4)
+    text = "\n\n".join([*needed, body]) if needed else body
+    return textwrap.indent(text, indent, lambda line: bool(line.strip())) + "\n"
+
+
+def replace_body(source: str, func: Func, body: str) -> str:
+    """`source` with `func`'s statements after its docstring replaced by `body`; every
+    byte outside that span is kept."""
+    lines = source.splitlines(keepends=True)
+    doc = _docstring_stmt(func)
+    rest = [s for s in func.body if s is not doc]
+    if rest and rest[0].lineno == func.lineno:
+        raise ImplementError(f"{func.name} is written on one line: put its body on its own line first")
+    if rest:
+        start, end = rest[0].lineno - 1, rest[-1].end_lineno
+    else:  # only a docstring: the body goes right after it
+        start = end = doc.end_lineno
+    if start > 0 and not lines[start - 1].endswith("\n"):
+        lines[start - 1] += "\n"
+    return "".join(lines[:start]) + body + "".join(lines[end:])

@@ -1,0 +1,248 @@
+"""Commands an editor task runs in a workspace: `codeloop test`, `fix` and `implement`.
+Their `--format vscode|github` output is what the problem matcher in tasks.json reads."""
+
+from __future__ import annotations
+
+import ast
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from apps.errors import cli_errors, fail
+from apps.problems_format import FORMATS, Problem, render
+
+FORMAT_HELP = "text | vscode (file:line:col: severity: message) | github (::error workflow commands)"
+
+
+def check_format(fmt: str) -> None:
+    """Refuse an unknown --format."""
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+
+
+def emit(problems: list[Problem], fmt: str) -> None:
+    """Print problems in `fmt` (text prints them in the vscode layout, unbracketed)."""
+    lines = render(problems, "vscode" if fmt == "text" else fmt)
+    if fmt == "text":
+        lines = lines[1:-1]
+    print("\n".join(lines), flush=True)
+
+
+def _say(text: str) -> None:
+    # progress goes to stderr so stdout carries only code and problems
+    print(text, file=sys.stderr, flush=True)
+
+
+def test(
+    cmd: str = typer.Option(None, "--cmd", help="Test command run in the sandbox (default: pytest)."),
+    fmt: str = typer.Option("text", "--format", help=FORMAT_HELP),
+    sandbox: str = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX", help="auto|docker|bwrap|process"),
+) -> None:
+    """Run this repository's tests in the sandbox and report each failure's location."""
+    from apps.chat.repo import ChatRepo
+    from apps.testrun import parse_command, repo_files, run_tests
+    from sandbox import make_sandbox
+
+    with cli_errors():
+        check_format(fmt)
+        repo = ChatRepo.find(Path.cwd())
+        command = parse_command(cmd)
+        box = make_sandbox(sandbox)
+        try:
+            tests = run_tests(box, repo_files(repo, [], {}), command)
+        finally:
+            box.close()
+    if fmt == "text":
+        print(tests.report)
+    emit(tests.problems, fmt)
+    _say(f"tests: {tests.status}")
+    raise typer.Exit(0 if tests.ok else 1)
+
+
+def fix(
+    files: list[str] = typer.Argument(None, help="Files the agents may edit (default: where the failures were raised)."),
+    cmd: str = typer.Option(None, "--cmd", help="Test command run in the sandbox (default: pytest)."),
+    fmt: str = typer.Option("text", "--format", help=FORMAT_HELP),
+    commit_first: bool = typer.Option(False, "--commit-first", help="Commit your uncommitted changes to those files first."),
+    max_repairs: int = typer.Option(3, "--max-repairs", min=0, max=10, help="Fix rounds after failing tests."),
+    model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
+    base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="Use this OpenAI-compatible server."),
+    port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
+    sandbox: str = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX", help="auto|docker|bwrap|process"),
+) -> None:
+    """Run the tests; when they fail, let the agents rewrite the code (whole files), test
+    again in the sandbox, and commit the fix. Reports what still fails."""
+    from apps.chat.editloop import EditContext, run_change
+    from apps.chat.repo import ChatRepo
+    from apps.chat.stream import LLMStreamer
+    from apps.testrun import parse_command, repo_files, run_tests
+    from sandbox import make_sandbox
+    from serving.session import llm_session
+
+    with cli_errors():
+        check_format(fmt)
+        repo = ChatRepo.find(Path.cwd())
+        command = parse_command(cmd)
+        box = make_sandbox(sandbox)
+        try:
+            tree = repo_files(repo, [], {})
+            tests = run_tests(box, tree, command)
+            if not tests.ok:
+                targets = [repo.relpath(f) for f in files] if files else suspects(tests.problems, tree)
+                if not targets:
+                    fail("no file to fix found (none raised the failures or is imported by the failing tests): "
+                         "name the files to fix")
+                if repo.dirty(targets) and not commit_first:
+                    fail(f"{', '.join(repo.dirty(targets))}: uncommitted changes of yours would be overwritten; "
+                         "commit them or pass --commit-first")
+                if commit_first and repo.dirty(targets):
+                    commit = repo.commit(repo.dirty(targets), "your changes, committed before codeloop fix", ours=False)
+                    _say(f"committed your changes to {', '.join(targets)} first ({commit})")
+                with llm_session(model, base_url, port=port) as llm:
+                    streamer = LLMStreamer(llm)
+                    ctx = EditContext(repo, targets, lambda m: "".join(streamer.stream(m, max_tokens=1536)), box,
+                                      command, _say, max_repairs=max_repairs)
+                    outcome = run_change(ctx, f"Make the failing tests pass. Test output:\n{tests.report[-1500:]}")
+                tests = outcome.tests or tests
+                if outcome.commit:
+                    _say(f"fixed {', '.join(outcome.applied)}: commit {outcome.commit} (git revert or reset to undo)")
+        finally:
+            box.close()
+    emit(tests.problems, fmt)
+    _say(f"tests: {tests.status}")
+    raise typer.Exit(0 if tests.ok else 1)
+
+
+def _is_test(path: str) -> bool:
+    name = Path(path).name
+    return name.startswith("test_") or name.endswith("_test.py") or "/tests/" in f"/{path}"
+
+
+def suspects(problems: list[Problem], files: dict[str, str]) -> list[str]:
+    """What a fix should edit: files where failures were raised, and the repository modules
+    the failing test files import — test files excluded."""
+    found = {p.path for p in problems if p.severity == "info"}
+    by_module = {path[:-3].replace("/", "."): path for path in files if path.endswith(".py")}
+    by_module |= {m.removeprefix("src."): path for m, path in by_module.items() if m.startswith("src.")}
+    for test_file in {p.path for p in problems if p.severity == "error"}:
+        try:
+            tree = ast.parse(files.get(test_file, ""))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
+            found |= {by_module[n] for n in names if n in by_module}
+    return sorted(f for f in found if not _is_test(f))
+
+
+def implement(
+    file: Path = typer.Argument(..., help="The Python file."),
+    line: int = typer.Option(..., "--line", min=1, help="A line inside the function to implement (1-based)."),
+    fmt: str = typer.Option("text", "--format", help=FORMAT_HELP),
+    max_repairs: int = typer.Option(2, "--max-repairs", min=0, max=10, help="Repair attempts."),
+    model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
+    base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="Use this OpenAI-compatible server."),
+    port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
+    sandbox: str = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX", help="auto|docker|bwrap|process"),
+) -> None:
+    """Write the body of the function at --line in place, tested against its docstring's
+    examples; the rest of the file stays byte-for-byte. Leaves a git commit (clean file in
+    a repository) or a FILE.bak backup."""
+    from agents.solver import solve_task
+    from agents.state import SolveConfig
+    from apps.implement import function_at, function_task, new_body, replace_body
+    from sandbox import make_sandbox
+    from serving.session import llm_session
+
+    with cli_errors():
+        check_format(fmt)
+        if not file.is_file():
+            fail(f"file not found: {file}")
+        source = file.read_text(encoding="utf-8")
+        func = function_at(source, line)
+        box = make_sandbox(sandbox)
+        try:
+            with llm_session(model, base_url, port=port) as llm:
+                result = solve_task(function_task(source, func), llm, box, SolveConfig(max_repairs=max_repairs))
+        finally:
+            box.close()
+        updated = replace_body(source, func, new_body(result.code, func, source))
+        kept = save_in_place(file, source, updated, f"codeloop: implement {func.name}")
+    _say(f"implemented {func.name} in {file}: visible tests {result.verdict}; {kept}")
+    where = _shown_path(file)
+    problems = [] if result.verdict in ("passed", "untested") else [
+        Problem(where, func.lineno, f"{func.name}: visible tests {result.verdict} "
+                f"({result.tests_failed} failed): {_first_line(result.feedback)}")]
+    emit(problems, fmt)
+    raise typer.Exit(0 if not problems else 1)
+
+
+def save_in_place(file: Path, old: str, new: str, message: str) -> str:
+    """Write `new`; commit it as codeloop's when the file is clean in a git repository,
+    else keep the old text in a backup. Says which."""
+    from apps.chat.repo import ChatRepo, RepoError
+
+    try:
+        repo = ChatRepo.find(file.resolve().parent)
+        rel = repo.relpath(file.resolve())
+        clean = rel in repo.tracked() and not repo.dirty([rel])
+    except RepoError:
+        repo, clean = None, False
+    if repo is not None and clean:
+        file.write_text(new, encoding="utf-8")
+        return f"commit {repo.commit([rel], message, ours=True)}"
+    backup = file.with_name(file.name + ".bak")
+    if backup.exists():
+        backup = file.with_name(f"{file.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
+    backup.write_text(old, encoding="utf-8")
+    file.write_text(new, encoding="utf-8")
+    return f"backup {backup}"
+
+
+def _shown_path(path: Path) -> str:
+    """Workspace-relative when inside the current directory, else absolute."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    failing = [line for line in lines if line.startswith(("FAILED", "ERROR", "TIMEOUT"))]
+    return (failing or lines or ["failed"])[0][:200]
+
+
+def problem_location(fmt: str, at: str | None, task_file: Path | None) -> tuple[str, int] | None:
+    """Where `solve --format vscode|github` puts its problems: --at FILE:LINE, else the task
+    file's first line. None for text output; refused when there is nowhere to point."""
+    check_format(fmt)
+    if at:
+        path, _, line = at.rpartition(":")
+        if not path or not line.isdigit() or int(line) < 1:
+            fail(f"--at must be FILE:LINE (a 1-based line), got {at!r}")
+        return _shown_path(Path(path)), int(line)
+    if fmt == "text":
+        return None
+    if task_file is None:
+        fail(f"--format {fmt} needs a place for its problems: --at FILE:LINE or --file F")
+    return _shown_path(task_file), 1
+
+
+def solve_problems(result, check: dict | None, location: tuple[str, int]) -> list[Problem]:
+    """`solve`'s verdicts as problems at `location`: failing visible tests, a failed
+    benchmark check, an exhausted budget."""
+    path, line = location
+    problems = []
+    if result.verdict not in ("passed", "untested"):
+        problems.append(Problem(path, line, f"visible tests {result.verdict}: {result.tests_passed} passed, "
+                                            f"{result.tests_failed} failed: {_first_line(result.feedback)}"))
+    if check is not None and not check["passed"]:
+        problems.append(Problem(path, line, f"benchmark check failed ({check['status']}): {check['detail']}"))
+    if result.verdict == "untested":
+        problems.append(Problem(path, line, "no visible tests (asserts or >>> examples): the code is unchecked",
+                                "warning"))
+    return problems
