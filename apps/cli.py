@@ -7,6 +7,7 @@ import logging
 import typer
 
 from apps import batch_cli, retrieval_cli
+from apps.build_cmd import build
 from apps.sandbox_cli import sandbox_app
 from apps.serve_cmd import models_app, serve
 from apps.chat.command import chat
@@ -22,6 +23,7 @@ app.command()(workspace_cmds.test)
 app.command()(workspace_cmds.fix)
 app.command()(workspace_cmds.implement)
 app.add_typer(init_app, name="init")
+app.command()(build)
 app.add_typer(models_app, name="models")
 app.add_typer(sandbox_app, name="sandbox")
 batch_cli.register(app)

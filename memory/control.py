@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MESSAGE_OVERHEAD = 8  # chat-template tokens around each message (role markers, newlines)
 OMITTED = "… ({n} lines omitted to fit the context) …"
+MARKER_CHARS = len(OMITTED) + 8
 
 
 class ContextOverflow(Exception):
@@ -141,6 +142,7 @@ def excerpt(text: str, max_chars: int) -> str:
     lines = text.splitlines()
     head: list[str] = []
     tail: list[str] = []
+    max_chars -= MARKER_CHARS  # the marker line counts too: the result stays within max_chars
     room = max_chars // 2
     for line in lines:
         if len(line) + 1 > room:
@@ -164,6 +166,8 @@ def compose(counter: TokenCounter, sections: list[Section], allowance: int) -> t
     counting is repeated after each cut because the tokens per character vary."""
     cut: list[str] = []
     work = [Section(s.title, s.text, s.shrink, s.fence) for s in sections]
+    limits = {id(s): len(s.text) for s in work}  # chars each section may keep; cut from its original
+    originals = {id(s): s.text for s in work}
     for _ in range(8):
         text = "\n".join(s.render() for s in work if s.text.strip())
         used = counter.count(text)
@@ -177,10 +181,11 @@ def compose(counter: TokenCounter, sections: list[Section], allowance: int) -> t
         for section in flexible:
             if need <= 0:
                 break
-            keep = max(0, len(section.text) - need)
+            keep = max(0, min(limits[id(section)], len(section.text)) - need)
             keep = keep if keep >= 200 else 0  # a tiny excerpt helps no one
             need -= len(section.text) - keep
-            section.text = excerpt(section.text, keep) if keep else ""
+            limits[id(section)] = keep
+            section.text = excerpt(originals[id(section)], keep) if keep else ""
             if section.title not in cut:
                 cut.append(section.title)
     raise ContextOverflow(f"could not fit the step into {allowance} tokens")

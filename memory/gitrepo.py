@@ -51,6 +51,14 @@ class GitRepo:
         out = self._git("rev-parse", "--verify", "-q", "HEAD", check=False).strip()
         return out
 
+    def subject(self, rev: str = "HEAD") -> str:
+        """The first line of a commit's message ("" when there is none)."""
+        return self._git("log", "-1", "--format=%s", rev, "--", check=False).strip()
+
+    def parent(self, rev: str = "HEAD") -> str:
+        """A commit's first parent ("" for a root commit or no commit)."""
+        return self._git("rev-parse", "--verify", "-q", f"{rev}^", check=False).strip()
+
     def commit_all(self, message: str) -> str:
         """Stage everything and commit (an empty commit when nothing changed); returns the id."""
         self._git("add", "-A")

@@ -65,6 +65,7 @@ class Registry:
     instructions: list[Instruction] = field(default_factory=list)
     final: dict = field(default_factory=dict)  # the whole suite at the end: {verdict, rounds, tests}
     base_commit: str = ""  # the commit the build started from
+    head: str = ""  # the commit the next step builds on (the last one codeloop made or adopted)
 
     # -- queries ---------------------------------------------------------------
     def uncovered(self) -> list[str]:
@@ -83,9 +84,9 @@ class Registry:
         raise KeyError(f"no instruction {instruction_id}")
 
     def last_commit(self) -> str:
-        """The commit of the last finished instruction, or the base commit."""
+        """The commit the working tree should match: `head`, else the last step's, else the base."""
         done = [i.commit for i in self.instructions if i.commit]
-        return done[-1] if done else self.base_commit
+        return self.head or (done[-1] if done else self.base_commit)
 
     def requirement_texts(self, ids: list[str]) -> list[str]:
         """`Rn: text` lines for the given ids, in spec order."""
@@ -102,10 +103,8 @@ class Registry:
 
     def reset_from(self, step: int) -> None:
         """Mark instruction `step` and every later one pending again (for `--from-step`)."""
-        for ins in self.instructions:
-            if ins.id >= step:
-                replacement = Instruction(id=ins.id, text=ins.text, covers=ins.covers)
-                self.instructions[self.instructions.index(ins)] = replacement
+        self.instructions = [Instruction(id=i.id, text=i.text, covers=i.covers) if i.id >= step else i
+                             for i in self.instructions]
         self.final = {}
 
     def to_dict(self) -> dict:
@@ -181,7 +180,8 @@ def load(path: Path) -> Registry:
             spec_path=str(data["spec_path"]), spec_sha256=str(data["spec_sha256"]),
             requirements=[{"id": str(r["id"]), "text": str(r["text"])} for r in data["requirements"]],
             instructions=[Instruction.from_dict(i) for i in data["instructions"]],
-            final=dict(data.get("final") or {}), base_commit=str(data.get("base_commit", "")))
+            final=dict(data.get("final") or {}), base_commit=str(data.get("base_commit", "")),
+            head=str(data.get("head", "")))
     except (KeyError, TypeError, AttributeError) as exc:
         raise RegistryError(f"{path}: registry is missing or mangles a field ({exc}); "
                             f"use --no-resume to start over") from exc

@@ -50,6 +50,8 @@ def test_save_load_round_trip_and_resume_point(tmp_path):
     assert back.next_open().id == 2 and back.last_commit() == "abc"
     back.reset_from(1)
     assert [i.status for i in back.instructions] == ["pending", "pending"] and back.last_commit() == ""
+    back.head = "def"
+    assert back.last_commit() == "def"
 
 
 def test_a_failed_save_keeps_the_old_file_whole(tmp_path, monkeypatch):

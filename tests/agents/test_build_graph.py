@@ -1,0 +1,51 @@
+"""The build graph's shape (pinned by a Mermaid snapshot) and its pure routing, and the
+parsing of plans and file answers."""
+
+from pathlib import Path
+
+from agents.build_graph import build_build_graph, route_after_final, route_after_repair
+from agents.build_parse import parse_files, parse_plan, parse_summary, paths_in
+from agents.build_state import BuildConfig
+
+SNAPSHOT = Path(__file__).with_name("build_graph.mermaid.snapshot")
+
+
+def test_graph_shape_matches_the_snapshot():
+    assert build_build_graph(None, None, None).get_graph().draw_mermaid() == SNAPSHOT.read_text()
+
+
+def test_routes():
+    final = route_after_final(BuildConfig(final_rounds=2))
+    assert final({"verdict": "green", "final_round": 0}) == "done"
+    assert final({"verdict": "red", "final_round": 1}) == "final_repair"
+    assert final({"verdict": "red", "final_round": 2}) == "done"
+    assert route_after_repair({"verdict": "overflow"}) == "finish_step"
+    assert route_after_repair({"verdict": ""}) == "tester"
+
+
+def test_plan_lines_with_and_without_covers_tags():
+    text = ("Plan:\n1. Create store.py (covers: R1, R2)\n2) **Add the CLI** [covers R3 and R4]\n"
+            "Step 3: Wire main.py to R5\n- not a step\n4. Write tests for everything (Covers: R6)")
+    assert parse_plan(text) == [
+        ("Create store.py. Write and run tests for it.", ["R1", "R2"]),
+        ("Add the CLI. Write and run tests for it.", ["R3", "R4"]),
+        ("Wire main.py to R5. Write and run tests for it.", ["R5"]),
+        ("Write tests for everything", ["R6"]),
+    ]
+
+
+def test_files_by_path_comment_or_heading_and_blocks_without_paths_are_noted():
+    answer = ("```python\n# file: pkg/a.py\nA = 1\n```\n"
+              "**`pkg/b.py`**\n```python\nB = 2\n```\n"
+              "### ./README.md\n```\n# Title\n```\n"
+              "```python\nprint('orphan')\n```\nSUMMARY: wrote a and b")
+    files, notes = parse_files(answer)
+    assert files == {"pkg/a.py": "A = 1\n", "pkg/b.py": "B = 2\n", "README.md": "# Title\n"}
+    assert notes == ["a code block without a `# file: path` first line was ignored"]
+    assert parse_summary(answer) == "wrote a and b"
+
+
+def test_paths_in_finds_named_files_only():
+    known = ["todo/store.py", "todo/cli.py", "tests/test_store.py"]
+    assert paths_in("Extend store.py and tests/test_store.py; the restore() helper", known) == [
+        "todo/store.py", "tests/test_store.py"]
