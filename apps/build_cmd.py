@@ -112,3 +112,52 @@ def build(
     else:
         print_table(Console(), result)
     raise typer.Exit(0 if result.green else 1)
+
+
+def bench_builder(llm, box, config):
+    """`(spec, out) -> facts` for eval.build_bench: one `codeloop build`, errors recorded."""
+    from agents.build_run import BuildOptions, run_build
+
+    def build_one(spec: Path, out: Path) -> dict:
+        try:
+            result = run_build(spec, out, llm, box, token_counter(llm), config, BuildOptions())
+        except (ValueError, RuntimeError, OSError) as exc:  # one spec's failure must not stop the bench
+            return {"green": False, "error": f"{exc.__class__.__name__}: {exc}"}
+        t, ins = result.totals(), result.registry.instructions
+        return {"green": result.green, "tokens": t["prompt_tokens"] + t["completion_tokens"], "calls": t["calls"],
+                "steps": len(ins), "steps_done": sum(i.status == "done" for i in ins),
+                "restarts": sum(i.restarts for i in ins), "overflowed_steps": sum(i.restarts > 0 for i in ins)}
+
+    return build_one
+
+
+def build_bench(
+    specs: Path = typer.Argument(None, help="Folder of specs (default: the shipped eval/specs)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder: one build per spec, results.jsonl, report.md."),
+    only: list[str] = typer.Option(None, "--only", help="Only these spec folders (repeatable)."),
+    redo: bool = typer.Option(False, "--redo", help="Score specs again even when results.jsonl has them."),
+    model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
+    base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="Use this OpenAI-compatible server."),
+    port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
+    sandbox: str = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX", help="auto|docker|bwrap|process"),
+    max_repairs: int = typer.Option(2, "--max-repairs", min=0, max=10, help="Repairs per instruction."),
+    final_rounds: int = typer.Option(2, "--final-rounds", min=0, max=10, help="Repair rounds on the full suite."),
+    n_ctx: int = typer.Option(4096, "--n-ctx", min=1024, help="The model's context window in tokens."),
+) -> None:
+    """Build every spec and score it with its hidden acceptance tests (features %)."""
+    from agents.build_state import BuildConfig
+    from eval.build_bench import SPECS_DIR, bench, discover, markdown
+    from sandbox import make_sandbox
+
+    with build_errors():
+        cases = discover(specs or SPECS_DIR, only or None)
+        box = make_sandbox(sandbox)
+        try:
+            with open_llm(model, base_url, port, n_ctx) as llm:
+                config = BuildConfig(max_repairs=max_repairs, final_rounds=final_rounds, n_ctx=n_ctx)
+                rows = bench(cases, out, bench_builder(llm, box, config), box, redo=redo)
+        finally:
+            box.close()
+    report = markdown(rows)
+    (out / "report.md").write_text(report, encoding="utf-8")
+    Console().print(report, markup=False, highlight=False)

@@ -7,7 +7,7 @@ import logging
 import typer
 
 from apps import batch_cli, retrieval_cli
-from apps.build_cmd import build
+from apps.build_cmd import build, build_bench
 from apps.sandbox_cli import sandbox_app
 from apps.serve_cmd import models_app, serve
 from apps.chat.command import chat
@@ -24,6 +24,7 @@ app.command()(workspace_cmds.fix)
 app.command()(workspace_cmds.implement)
 app.add_typer(init_app, name="init")
 app.command()(build)
+app.command(name="build-bench")(build_bench)
 app.add_typer(models_app, name="models")
 app.add_typer(sandbox_app, name="sandbox")
 batch_cli.register(app)

@@ -1,0 +1,129 @@
+"""The build benchmark: build each spec in eval/specs/ and score the result with the
+spec's hidden acceptance tests, run in the sandbox over the built project.
+
+Per spec: features % (acceptance tests passed), the project's own tests, lines of code,
+tokens, LLM calls, wall time, steps that overflowed and restarted. The builder is passed
+in (apps/ wires `codeloop build` to it), so eval/ does not depend on agents/. Results are
+appended to `OUT/results.jsonl` as each spec finishes: a crash loses no finished spec,
+and a rerun skips specs already scored.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sandbox.base import Limits, Sandbox
+
+SPECS_DIR = Path(__file__).with_name("specs")
+ACCEPTANCE_DIR = "_acceptance"  # where the hidden tests go in the sandbox, beside the project
+SKIP_DIRS = {".git", ".codeloop", "__pycache__", ".pytest_cache"}
+MAX_FILE_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class SpecCase:
+    name: str
+    spec: Path
+    acceptance: Path  # folder of pytest files the agents never see
+
+
+def discover(root: Path = SPECS_DIR, only: list[str] | None = None) -> list[SpecCase]:
+    """The spec folders under `root` (those with spec.md and acceptance/), sorted by name."""
+    cases = [SpecCase(d.name, d / "spec.md", d / "acceptance") for d in sorted(root.iterdir())
+             if (d / "spec.md").is_file() and (d / "acceptance").is_dir()]
+    if only:
+        unknown = set(only) - {c.name for c in cases}
+        if unknown:
+            raise ValueError(f"no such spec in {root}: {', '.join(sorted(unknown))}")
+        cases = [c for c in cases if c.name in only]
+    return cases
+
+
+def project_files(out: Path) -> dict[str, str]:
+    """The built project's text files (not git's or codeloop's own)."""
+    files = {}
+    for path in sorted(out.rglob("*")):
+        rel = path.relative_to(out)
+        if path.is_file() and not path.is_symlink() and not SKIP_DIRS & set(rel.parts) \
+                and path.stat().st_size <= MAX_FILE_BYTES and path.suffix != ".pyc":
+            files[rel.as_posix()] = path.read_text(encoding="utf-8", errors="replace")
+    return files
+
+
+def lines_of_code(files: dict[str, str]) -> dict:
+    """Non-blank lines of Python: the program's and its tests'."""
+    count = {"code": 0, "tests": 0}
+    for path, text in files.items():
+        if path.endswith(".py"):
+            kind = "tests" if path.startswith("tests/") or path.rsplit("/", 1)[-1].startswith("test_") else "code"
+            count[kind] += sum(1 for line in text.splitlines() if line.strip())
+    return count
+
+
+def run_tests(sandbox: Sandbox, files: dict[str, str], paths: list[str], timeout_s: float) -> dict:
+    """pytest over `paths` in the sandbox: passed/total from the JUnit outcomes."""
+    command = ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *paths]
+    result = sandbox.run(files, command, Limits(timeout_s=timeout_s, memory_mb=1024))
+    passed = sum(1 for t in result.tests if t.outcome == "passed")
+    return {"passed": passed, "total": len(result.tests), "timed_out": result.timed_out,
+            "exit_code": result.exit_code}
+
+
+def acceptance_check(sandbox: Sandbox, out: Path, case: SpecCase, timeout_s: float = 120.0) -> dict:
+    """The hidden acceptance tests over the built project; features % = passed / total."""
+    hidden = {f"{ACCEPTANCE_DIR}/{p.name}": p.read_text(encoding="utf-8") for p in sorted(case.acceptance.glob("*.py"))}
+    total = sum(text.count("\ndef test_") + text.startswith("def test_") for text in hidden.values())
+    outcome = run_tests(sandbox, project_files(out) | hidden, [ACCEPTANCE_DIR], timeout_s)
+    # a test file that fails to import reports one error, not its tests: count them all as failed
+    outcome["total"] = max(outcome["total"], total)
+    outcome["features_pct"] = round(100.0 * outcome["passed"] / outcome["total"], 1) if outcome["total"] else 0.0
+    return outcome
+
+
+def done_names(results: Path) -> set[str]:
+    if not results.exists():
+        return set()
+    return {json.loads(line)["spec"] for line in results.read_text().splitlines() if line.strip()}
+
+
+def bench(cases: list[SpecCase], out_root: Path, build: Callable[[Path, Path], dict], sandbox: Sandbox,
+          redo: bool = False) -> list[dict]:
+    """Build and score every case; `build(spec, out_dir)` returns the build's own facts
+    (green, tokens, calls, steps, restarts, error). Returns all rows in `results.jsonl`."""
+    out_root.mkdir(parents=True, exist_ok=True)
+    results = out_root / "results.jsonl"
+    finished = set() if redo else done_names(results)
+    for case in cases:
+        if case.name in finished:
+            continue
+        out = out_root / case.name
+        started = time.perf_counter()
+        facts = build(case.spec, out)
+        minutes = round((time.perf_counter() - started) / 60, 2)
+        files = project_files(out) if out.is_dir() else {}
+        own = run_tests(sandbox, files, ["tests"], 120.0) if files else {"passed": 0, "total": 0}
+        row = {"spec": case.name, **facts, "minutes": minutes, "loc": lines_of_code(files),
+               "own_tests": {"passed": own["passed"], "total": own["total"]},
+               "acceptance": acceptance_check(sandbox, out, case) if files else {"passed": 0, "total": 0,
+                                                                                 "features_pct": 0.0}}
+        with results.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row) + "\n")
+    return [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
+
+
+def markdown(rows: list[dict]) -> str:
+    """A table per spec and the total features %."""
+    lines = ["| spec | features % | acceptance | own tests | green | LOC code/tests | tokens | calls | "
+             "restarts | minutes |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        a, o, loc = r["acceptance"], r["own_tests"], r["loc"]
+        lines.append(f"| {r['spec']} | {a['features_pct']} | {a['passed']}/{a['total']} | {o['passed']}/{o['total']} "
+                     f"| {r.get('green')} | {loc['code']}/{loc['tests']} | {r.get('tokens', 0)} | {r.get('calls', 0)} "
+                     f"| {r.get('restarts', 0)} | {r['minutes']} |")
+    passed, total = sum(r["acceptance"]["passed"] for r in rows), sum(r["acceptance"]["total"] for r in rows)
+    lines.append(f"\nTotal features: {passed}/{total} = {100.0 * passed / total if total else 0:.1f} %")
+    return "\n".join(lines) + "\n"
