@@ -56,6 +56,10 @@ export CODELOOP_OFFLINE=1
 
 if [ $WITH_TESTS = 1 ]; then
   "$VENV/bin/codeloop" models pull smollm2-135m
+  # the chat's terminal test drives `codeloop chat` inside tmux
+  if [ "$(id -u)" = 0 ]; then
+    command -v tmux >/dev/null || { apt-get update -q && apt-get install -y -q tmux; }
+  fi
   if [ -x scripts/sandbox-setup.sh ]; then
     if [ "$(id -u)" = 0 ]; then
       step "sandbox backends (docker engine, bubblewrap, image)"
