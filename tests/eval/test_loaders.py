@@ -35,7 +35,18 @@ def test_get_problem(data_dir):
     for bad in ("humaneval", "nope:1", "humaneval:HumanEval/999"):
         with pytest.raises(UnknownProblem):
             get_problem(bad, data_dir)
-    assert set(LOADERS) == {"humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+"}
+    assert set(LOADERS) == {"humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+", "mbpp-dev"}
+
+
+def test_mbpp_dev_is_the_tuning_split(data_dir):
+    dev = load_benchmark("mbpp-dev", data_dir)
+    ids = [int(p.task_id.split("/")[1]) for p in dev]
+    plus = {p.task_id for p in load_benchmark("mbpp+", data_dir)}
+    assert len(dev) == len(set(ids)) == 317  # 464 ids in 511-974, 147 of them in MBPP+
+    assert all(511 <= i <= 974 for i in ids) and not plus & {p.task_id for p in dev}
+    assert {p.benchmark for p in dev} == {"mbpp-dev"} and {p.test_style for p in dev} == {"mbpp"}
+    assert all(p.entry_point and p.prompt and p.test and p.canonical_solution for p in dev)
+    assert get_problem("mbpp-dev:511", data_dir).task_id == "Mbpp/511"
 
 
 def test_data_dir_from_environment(data_dir, monkeypatch):
