@@ -57,7 +57,7 @@ class Chat:
             if text.startswith("/"):
                 return commands.dispatch(self, text)
             self.change(text)
-        except (RepoError, SandboxError, LLMError, ValueError) as exc:
+        except (RepoError, SandboxError, LLMError, ValueError, OSError) as exc:
             self.ui.warn(f"error: {exc}")
             self.history.note(f"error: {exc}")
         except KeyboardInterrupt:

@@ -9,6 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from apps.chat.stream import HTTPStreamer
+from apps.chat.ui import ConsoleUI, ReplyCancelled
+from rich.console import Console
+import io
 from apps.cli import app
 from tests.apps.chat_fixtures import FIXED, edit_reply, git, make_repo
 
@@ -83,3 +86,20 @@ def test_http_streamer_yields_server_sent_tokens():
     assert list(streamer.stream([{"role": "user", "content": "hi"}], max_tokens=8)) == ["def", " add", "(a, b)", ":"]
     assert streamer.stats.completion_tokens == 4  # counted: no usage was reported
     server.httpd.shutdown()
+
+
+def test_console_ui_keeps_the_partial_reply_on_ctrl_c_and_prints_plain_off_a_terminal():
+    out = io.StringIO()
+    ui = ConsoleUI(Console(file=out, force_terminal=False), stream=True)
+    assert not ui.stream  # not a terminal: replies are printed whole, without escapes
+
+    def chunks():
+        yield "def add"
+        yield "(a, b):"
+        raise KeyboardInterrupt
+
+    with pytest.raises(ReplyCancelled) as cancel:
+        ui.reply(chunks())
+    assert cancel.value.partial == "def add(a, b):"
+    assert ui.reply(iter(["one ", "two"])) == "one two" and "one two" in out.getvalue()
+    assert "\x1b[" not in out.getvalue()
