@@ -1,17 +1,17 @@
 """`codeloop chat` through the CLI (plain stdin, a stub server): a session, --continue, the
 refusal outside a git repository, and streaming over server-sent events."""
 
+import io
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from apps.chat.stream import HTTPStreamer
 from apps.chat.ui import ConsoleUI, ReplyCancelled
-from rich.console import Console
-import io
 from apps.cli import app
 from tests.apps.chat_fixtures import FIXED, edit_reply, git, make_repo
 
