@@ -1,9 +1,12 @@
 """The one sanitiser every answer goes through before it is tested or scored.
 
-EvalPlus's `sanitize` semantics, on Python's own `ast`: keep the top-level imports, the
-entry point and the definitions it needs (functions, classes, assignments to names,
-followed transitively through the names they use); drop everything else at top level —
-the answer's own asserts, calls, prints, loops and `if __name__ == "__main__":` blocks.
+Close to EvalPlus's `sanitize`, on Python's own `ast`: keep the top-level imports, every
+function and class, and the assignments to names that the entry point or a kept
+definition uses (followed transitively); drop everything else at top level — the
+answer's own asserts, calls, prints, loops, `result = f(3)` lines and
+`if __name__ == "__main__":` blocks. Unlike EvalPlus, functions and classes the entry
+point does not use stay: defining them runs nothing, and a benchmark's tests may use
+them (MBPP's `Pair` and `Node` classes are defined by the answer, called by the test).
 Small models append such "test code" to a function they were asked for; one wrong
 expectation there fails the import, and a `unittest.main()` or `sys.exit(0)` there must
 never decide a verdict. Baseline, pipeline and the evaluator all call `sanitize`, so the
@@ -31,14 +34,14 @@ def _used_names(node: ast.stmt) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def _needed(definitions: list[ast.stmt], entry_point: str) -> list[ast.stmt]:
-    """The definitions reachable from `entry_point` through the names they use."""
+def _needed(definitions: list[ast.stmt], roots: list[str]) -> list[ast.stmt]:
+    """The definitions reachable from the names `roots` through the names they use."""
     by_name: dict[str, list[ast.stmt]] = {}
     for node in definitions:
         for name in _defined_names(node):
             by_name.setdefault(name, []).append(node)
     keep: dict[int, ast.stmt] = {}
-    todo = [entry_point]
+    todo = list(roots)
     seen: set[str] = set()
     while todo:
         name = todo.pop()
@@ -52,12 +55,12 @@ def _needed(definitions: list[ast.stmt], entry_point: str) -> list[ast.stmt]:
 
 
 def sanitize(code: str, entry_point: str = "") -> str:
-    """`code` reduced to its imports and the definitions `entry_point` needs.
+    """`code` reduced to its imports, functions, classes and the assignments they need.
 
     Without an entry point the code is a script and stays as it is (its top-level calls
-    are its point). When the code does not define the entry point every definition
-    stays, so helpers for a prompt-defined function survive; only top-level test code
-    goes. Code that does not parse is returned unchanged (its check reports the error).
+    are its point). When the code does not define the entry point every assignment
+    stays too, since a prompt-defined function may use it; only top-level test code goes.
+    Code that does not parse is returned unchanged (its check reports the error).
     """
     if not entry_point:
         return code
@@ -69,7 +72,8 @@ def sanitize(code: str, entry_point: str = "") -> str:
     definitions = [n for n in tree.body if isinstance(n, _DEFINITIONS)]
     defined = {name for node in definitions for name in _defined_names(node)}
     if entry_point in defined:
-        definitions = _needed(definitions, entry_point)
+        defs = [n for n in definitions if not isinstance(n, (ast.Assign, ast.AnnAssign))]
+        definitions = _needed(definitions, [entry_point, *(name for n in defs for name in _defined_names(n))])
     kept = sorted(imports + definitions, key=lambda n: n.lineno)
     lines = code.splitlines()
     # Source segments, not ast.unparse: the answer's own text (comments inside functions,

@@ -20,7 +20,14 @@ def f(x):
     return helper(x)
 
 def unrelated():
-    return UNUSED
+    return OTHER
+
+class Pair:
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+OTHER = 8
+result = f(16)
 
 # Test cases
 assert f(4) == 3
@@ -36,10 +43,10 @@ if __name__ == "__main__":
 def test_keeps_imports_and_what_the_entry_point_needs():
     code = sanitize(ANSWER, "f")
     assert code.splitlines()[:2] == ["import math", "from typing import List"]
-    for kept in ("LIMIT = 3", "def helper(x):", 'assert x >= 0  # an assert inside', "def f(x):"):
-        assert kept in code
-    for dropped in ("UNUSED", "def unrelated", "decorated", "assert f(4)", "print(", "for i in", "__main__",
-                    "unittest.main"):
+    for kept in ("LIMIT = 3", "def helper(x):", 'assert x >= 0  # an assert inside', "def f(x):",
+                 "@staticmethod\ndef decorated", "def unrelated", "class Pair:", "OTHER = 8"):
+        assert kept in code  # definitions run nothing; a benchmark's tests may call them
+    for dropped in ("UNUSED", "result = f(16)", "assert f(4)", "print(", "for i in", "__main__", "unittest.main"):
         assert dropped not in code
     namespace: dict = {}
     exec(code, namespace)  # the wrong self-test no longer fails the import
@@ -48,7 +55,7 @@ def test_keeps_imports_and_what_the_entry_point_needs():
 
 def test_without_the_entry_point_every_definition_stays():
     code = sanitize(ANSWER, "g")  # e.g. helpers for a function the prompt defines
-    assert "def unrelated" in code and "@staticmethod" in code and "UNUSED = 7" in code
+    assert "def unrelated" in code and "@staticmethod" in code and "UNUSED = 7" in code and "result = f(16)" in code
     assert "assert f(4)" not in code and "__main__" not in code
 
 

@@ -18,7 +18,7 @@ KNOWN_SLOW: dict[str, str] = {}
 
 @pytest.mark.integration
 @pytest.mark.timeout(900)
-@pytest.mark.parametrize("bench", ["humaneval", "mbpp", "mbpp-sanitized", "humaneval+", "mbpp+"])
+@pytest.mark.parametrize("bench", ["humaneval", "mbpp", "mbpp-sanitized", "mbpp-dev", "humaneval+", "mbpp+"])
 def test_every_canonical_solution_passes(bench, data_dir, evaluator):
     problems = load_benchmark(bench, data_dir)
     verdicts = evaluator.check_many(((p, p.canonical_solution) for p in problems), workers=2)
