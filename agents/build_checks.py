@@ -78,7 +78,7 @@ def check_project(sandbox: Sandbox, files: dict[str, str], *, tests_due: bool, t
     if result.timed_out:
         why = f"The test run did not finish within {timeout_s:.0f} s (an infinite loop or a blocking input()?)."
         return CheckResult("timeout", tally, why + "\n" + report_text(result), result.duration_s)
-    if result.exit_code == NO_TESTS_EXIT or not any(tally.values()) and result.exit_code == 0:
+    if result.exit_code == NO_TESTS_EXIT or (result.exit_code == 0 and not any(tally.values())):
         if not tests_due:
             return CheckResult("green", tally, "", result.duration_s)
         return CheckResult("no-tests", tally, "pytest collected 0 tests: write test functions named test_* "
