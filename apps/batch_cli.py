@@ -62,22 +62,6 @@ def make_solver(mode: str, llm, box, samples: int, solve_config=None, retriever=
     return make_pipeline_solver(llm, box, solve_config, retriever)
 
 
-def counting_prefix_reuse(solver, log_path: Path):
-    """Wrap `solver` so each record's usage carries the prompt tokens the embedded server
-    served from its prefix cache, read from the server log (the server does not report them
-    in responses). Exact with one worker; with several, requests interleave between records."""
-    from serving.server_log import prefix_reuse_from_file
-
-    def solve(problem) -> dict:
-        start = log_path.stat().st_size if log_path.exists() else 0
-        fields = solver(problem)
-        if log_path.exists():
-            fields["usage"] = dict(fields["usage"], cached_tokens=prefix_reuse_from_file(log_path, start).reused_tokens)
-        return fields
-
-    return solve
-
-
 def _summary_lines(summary: dict) -> list[str]:
     def _pass_at(summary: dict, k: str) -> str:  # `pass@1 68.9% [95% CI 61.4–75.5]` where there is an interval
         ci = summary.get(f"{k}_ci")
@@ -184,10 +168,6 @@ def batch(
             with open_llm(model, base_url, port) as llm, ProgressFeed(err, bench, out, quiet=as_json) as feed:
                 config = replace(config, served_model=str(getattr(llm, "model", "") or ""))
                 solver = make_solver(mode, llm, box, samples, solve_config, retriever)
-                if not base_url:
-                    from serving.session import server_log_path
-
-                    solver = counting_prefix_reuse(solver, server_log_path(port))
                 outcome = run_batch(problems, solver, out, Evaluator(box), config,
                                     workers=workers, redo=redo, on_start=feed.start, on_record=feed.record)
         finally:

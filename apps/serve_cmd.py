@@ -10,28 +10,42 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from apps.errors import cli_errors
-from serving.embedded import DEFAULT_PORT, EmbeddedServer
+from apps.errors import cli_errors, fail
+from serving.embedded import DEFAULT_PORT, ManagedServer
 from serving.models import get_spec, list_models, pull, resolve
-from serving.session import model_alias
 
 models_app = typer.Typer(no_args_is_help=True, help="List and download models.")
 
 
 def serve(
-    model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
+    model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL",
+                              help="Model name or .gguf path (vllm: also a Hugging Face id or checkpoint dir)."),
+    engine: str = typer.Option(None, "--engine", envvar="CODELOOP_ENGINE",
+                               help="llama-server (default) | llama-cpp-python | vllm."),
     port: int = typer.Option(DEFAULT_PORT, "--port", envvar="CODELOOP_PORT", help="Port on 127.0.0.1."),
-    n_ctx: int = typer.Option(4096, "--ctx", help="Context window in tokens."),
+    n_ctx: int = typer.Option(4096, "--ctx", min=256, help="Context window per sequence, in tokens."),
+    parallel: int = typer.Option(None, "--parallel", min=1, max=64, envvar="CODELOOP_PARALLEL",
+                                 help="llama-server slots (default: from cores and memory)."),
+    gpu_layers: int = typer.Option(None, "--gpu-layers", min=0, envvar="CODELOOP_GPU_LAYERS",
+                                   help="llama-server: layers to offload to the GPU (a CUDA build)."),
 ) -> None:
-    """Run the embedded llama.cpp server on 127.0.0.1 until Ctrl-C."""
+    """Run a model server on 127.0.0.1 until Ctrl-C (other commands on the same port reuse it)."""
+    from serving.engines import engine_name, make_engine
+    from serving.session import server_log_path
+
     with cli_errors():
-        path = resolve(model)
-        server = EmbeddedServer(path, model_alias(model, path), port=port, n_ctx=n_ctx, reuse=False)
+        name = engine_name(engine)
+        if name == "openai":
+            fail("--engine openai is a server that already runs: give its --base-url to solve/batch instead")
+        log_path = server_log_path(port, name)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        server = ManagedServer(make_engine(name, model, n_ctx=n_ctx, parallel=parallel, gpu_layers=gpu_layers),
+                               port=port, log_path=log_path, reuse=False)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         url = server.start()
         try:
-            print(f"serving {server.alias} at {url} (Ctrl-C to stop)", flush=True)
+            print(f"serving {server.alias} with {name} at {url} (log {log_path}; Ctrl-C to stop)", flush=True)
             while not stop.wait(0.5):
                 if server.process.poll() is not None:
                     raise typer.Exit(1)

@@ -1,43 +1,50 @@
-"""Embedded model server benchmark: load time, prompt and generation speed, prefix-cache effect.
+"""Serving benchmark: engines side by side, and batch runs against one server.
 
-Usage: .venv/bin/python benchmarks/serving.py [--model NAME] [--repeats N]
-Prints a markdown table. Time to first token is measured as the latency of a request
-with max_tokens=1 (prompt processing plus one token), which needs no streaming support.
-The server does not report cached tokens, so the cache share is read from its log
-(serving/server_log.py); server memory is its resident set size before and after.
+Usage:
+  .venv/bin/python benchmarks/serving.py engines [--model M] [--engines llama-cpp-python,llama-server]
+         [--parallel 8] [--tokens 64]
+      per engine: load time, aggregate generated tokens/s at 1/2/4/8 concurrent sequences,
+      8 samples of one ~400-token prompt (n in one request vs 8 sequential requests: wall
+      time and prompt tokens evaluated), server RSS after load and at the end.
+  .venv/bin/python benchmarks/serving.py batch [--bench humaneval] [--limit 40] [--workers 1,4]
+         [--model M] [--engine llama-server] [--out-root DIR]
+      per worker count: a fresh server, `codeloop batch BENCH --mode baseline` against it,
+      wall time, pass@1, share of prompt tokens served from the cache (as the API reports
+      them, summed from the run's records), server RSS at start, after, and at its peak.
+Prints markdown tables. Timings only mean something on an otherwise idle machine.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import json
+import os
+import shutil
+import subprocess
 import sys
-import tempfile
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from serving.embedded import EmbeddedServer, free_port  # noqa: E402
-from serving.models import DEFAULT_MODEL, resolve  # noqa: E402
+from serving.embedded import ManagedServer, free_port  # noqa: E402
+from serving.engines import make_engine  # noqa: E402
+from serving.models import DEFAULT_MODEL  # noqa: E402
 from serving.openai_client import OpenAICompatibleLLM  # noqa: E402
-from serving.server_log import prefix_reuse_from_file  # noqa: E402
 
-# ~460 tokens of stable instructions, like a real agent's system prompt.
+# ~400 tokens of stable instructions, like a real agent's system prompt.
 SYSTEM = (
     "You are an expert Python programmer working inside an automated code generation loop. "
     "Follow the rules below exactly. Write complete, self-contained code. Use only the standard library. "
     "Prefer clear names, small functions and docstrings. Never print debugging output. "
-) * 8
-
-
-def ttft(llm: OpenAICompatibleLLM, system: str, question: str) -> tuple[float, int]:
-    """Latency of a one-token answer, and the prompt's token count."""
-    completion = llm.complete(
-        [{"role": "system", "content": system}, {"role": "user", "content": question}], max_tokens=1
-    )
-    return completion.latency_s, completion.usage.prompt_tokens
+) * 7
+TASKS = ["a bank account with deposits, withdrawals and statements", "an LRU cache with statistics",
+         "a tokenizer for arithmetic expressions", "a priority task scheduler", "an inventory of products",
+         "a matrix class with arithmetic", "a text adventure room graph", "a CSV report generator"]
 
 
 def rss_mb(pid: int) -> int:
@@ -46,66 +53,154 @@ def rss_mb(pid: int) -> int:
     return int(status.split("VmRSS:")[1].split()[0]) // 1024
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=DEFAULT_MODEL)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
+class PeakRSS:
+    """Samples a process's RSS every `every_s` seconds in a thread; `.peak` in MiB."""
 
-    path = resolve(args.model)
-    log = Path(tempfile.mkdtemp()) / "server.log"
-    server = EmbeddedServer(path, args.model, port=free_port(), reuse=False, log_path=log)
+    def __init__(self, pid: int, every_s: float = 1.0) -> None:
+        self.pid, self.every_s, self.peak = pid, every_s, rss_mb(pid)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                self.peak = max(self.peak, rss_mb(self.pid))
+            except (OSError, IndexError):
+                return
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def start_server(engine: str, model: str, parallel: int | None) -> tuple[ManagedServer, float]:
+    server = ManagedServer(make_engine(engine, model, parallel=parallel), port=free_port(), reuse=False,
+                           log_path=Path(f"/tmp/codeloop-bench-{engine}.log"))
     started = time.perf_counter()
     server.start()
-    load_s = time.perf_counter() - started
-    llm = OpenAICompatibleLLM(server.base_url, model=args.model)
-    try:
-        rss_before = rss_mb(server.process.pid)
-        rows = measure(llm, args.repeats)
-        rows.append(("server RSS after load → after all requests", f"{rss_before} → {rss_mb(server.process.pid)} MiB"))
-    finally:
-        llm.close()
-        server.stop()
-    reuse = prefix_reuse_from_file(log)
-    rows.append(("prompt tokens served from the prefix cache (server log)",
-                 f"{reuse.reused_tokens}/{reuse.reused_tokens + reuse.evaluated_tokens} ({reuse.share:.0%}) "
-                 f"over {reuse.requests} requests"))
-    print(f"\nmodel: {args.model} ({path.name}), threads: {server.n_threads}\n")
-    print("| measure | value |\n|---|---|")
-    print(f"| load time (start → healthy) | {load_s:.1f} s |")
-    for name, value in rows:
-        print(f"| {name} | {value} |")
+    return server, time.perf_counter() - started
 
 
-def measure(llm: OpenAICompatibleLLM, repeats: int) -> list[tuple[str, str]]:
-    cold, warm, older, prompt_tps = [], [], [], []
-    for _ in range(repeats):
-        # A nonce at the very start makes the whole prompt new to the cache: a cold request.
-        system = f"[session {uuid.uuid4()}] " + SYSTEM
-        latency, prompt_tokens = ttft(llm, system, "Write a function that reverses a string.")
-        cold.append(latency)
-        prompt_tps.append(prompt_tokens / latency)
-        latency, _ = ttft(llm, system, "Write a function that checks for palindromes.")
-        warm.append(latency)
-        other = f"[other {uuid.uuid4()}] " + SYSTEM
-        ttft(llm, other, "Write a function that sums a list.")  # displaces the prefix from the live context
-        latency, _ = ttft(llm, system, "Write a function that counts vowels.")
-        older.append(latency)
-    gen = llm.complete(
-        [{"role": "user", "content": "Write a Python function that parses an ISO date, with a docstring."}],
-        max_tokens=128,
-    )
-    gen_tps = gen.usage.completion_tokens / gen.latency_s
-    med = statistics.median
-    return [
-        ("prompt tokens in the long prompt", str(prompt_tokens)),
-        ("prompt processing (cold)", f"{med(prompt_tps):.1f} tok/s"),
-        ("generation (128 tokens, incl. short prompt)", f"{gen_tps:.1f} tok/s"),
-        ("TTFT, cold prompt (median)", f"{med(cold):.2f} s"),
-        ("TTFT, system prompt just seen (median)", f"{med(warm):.2f} s"),
-        ("TTFT, system prompt seen two requests ago (reuse covers the last request only)", f"{med(older):.2f} s"),
-        ("speed-up just seen / cold", f"{med(cold) / med(warm):.1f}x"),
-    ]
+def throughput(llm: OpenAICompatibleLLM, concurrency: int, tokens: int) -> float:
+    """Aggregate generated tokens/s with `concurrency` different requests in flight."""
+    def one(i: int) -> int:
+        messages = [{"role": "user", "content": f"[{uuid.uuid4()}] Write a long, detailed Python module for "
+                                                f"{TASKS[i % len(TASKS)]}, with many methods and docstrings."}]
+        return llm.complete(messages, max_tokens=tokens, temperature=0.0).usage.completion_tokens
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        generated = sum(pool.map(one, range(concurrency)))
+    return generated / (time.perf_counter() - started)
+
+
+def samples_of_one_prompt(llm: OpenAICompatibleLLM, tokens: int, one_request: bool) -> tuple[float, int, int, int]:
+    """8 samples of a fresh ~400-token prompt: (wall s, requests, prompt tokens, of which evaluated)."""
+    messages = [{"role": "system", "content": f"[{uuid.uuid4()}] " + SYSTEM},
+                {"role": "user", "content": "Write a function that merges overlapping intervals."}]
+    started = time.perf_counter()
+    if one_request:
+        usages = [llm.complete(messages, n=8, max_tokens=tokens, temperature=0.8).usage]
+    else:
+        usages = [llm.complete(messages, max_tokens=tokens, temperature=0.8).usage for _ in range(8)]
+    wall = time.perf_counter() - started
+    prompt = sum(u.prompt_tokens for u in usages)
+    return wall, sum(u.calls for u in usages), prompt, prompt - sum(u.cached_tokens for u in usages)
+
+
+def engines_cmd(args) -> None:
+    columns: dict[str, dict[str, str]] = {}
+    for engine in args.engines.split(","):
+        server, load_s = start_server(engine, args.model, args.parallel)
+        llm = OpenAICompatibleLLM(server.base_url, model=server.alias, traits=server.engine.traits)
+        col = columns[engine] = {"load time (start → healthy)": f"{load_s:.1f} s"}
+        try:
+            pid = server.process.pid
+            col["server RSS after load"] = f"{rss_mb(pid)} MiB"
+            llm.complete([{"role": "user", "content": "Hi"}], max_tokens=4)  # warm-up
+            for c in (1, 2, 4, 8):
+                col[f"generated tok/s, {c} concurrent"] = f"{throughput(llm, c, args.tokens):.1f}"
+            reports_cache = engine != "llama-cpp-python"
+            for label, one in (("n=8 in one request", True), ("8 sequential requests", False)):
+                wall, calls, prompt, evaluated = samples_of_one_prompt(llm, args.tokens, one)
+                col[f"8 samples, {label}: wall"] = f"{wall:.1f} s ({calls} requests)"
+                col[f"8 samples, {label}: prompt tokens evaluated"] = (
+                    f"{evaluated} of {prompt}" if reports_cache else f"not reported (~{prompt} sent)")
+            col["server RSS at the end"] = f"{rss_mb(pid)} MiB"
+        finally:
+            llm.close()
+            server.stop()
+    names = list(columns)
+    print(f"\nmodel {args.model}, {os.cpu_count()} cores, {args.tokens} tokens per sample, "
+          f"--parallel {args.parallel} for llama-server\n")
+    print("| measure | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
+    for row in columns[names[0]]:
+        print(f"| {row} | " + " | ".join(columns[n].get(row, "") for n in names) + " |")
+
+
+def run_batch(args, workers: int, port: int) -> tuple[float, dict]:
+    out = Path(args.out_root) / f"{args.bench}-{args.limit}-w{workers}-{args.engine}"
+    if out.exists():
+        shutil.rmtree(out)  # our own earlier run: a resumed run would skip the work being timed
+    cmd = [sys.executable, "-c", "import sys; from apps.cli import main; sys.argv[0] = 'codeloop'; main()",
+           "batch", args.bench, "--mode", "baseline", "--limit", str(args.limit), "--workers", str(workers),
+           "--port", str(port), "--out", str(out), "--json"]
+    if args.model != DEFAULT_MODEL:
+        cmd += ["--model", args.model]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), CODELOOP_ENGINE=args.engine)
+    started = time.perf_counter()
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"batch failed ({done.returncode}): {done.stderr[-2000:]}")
+    return wall, json.loads(done.stdout)
+
+
+def batch_cmd(args) -> None:
+    rows = []
+    for workers in (int(w) for w in args.workers.split(",")):
+        server, _ = start_server(args.engine, args.model, args.parallel)
+        try:
+            pid = server.process.pid
+            rss_start, peak = rss_mb(pid), PeakRSS(pid)
+            wall, summary = run_batch(args, workers, server.port)
+            rss_after, rss_peak = rss_mb(pid), peak.stop()
+        finally:
+            server.stop()
+        t = summary["tokens"]
+        rows.append((workers, wall, summary, t, rss_start, rss_after, rss_peak))
+    print(f"\n{args.bench} --limit {args.limit} --mode baseline, model {args.model}, engine {args.engine}, "
+          f"{os.cpu_count()} cores\n")
+    print("| workers | wall | s/task | pass@1 | prompt tokens from cache (API) | calls | server RSS start → after (peak) |")
+    print("|---|---|---|---|---|---|---|")
+    for workers, wall, s, t, r0, r1, rp in rows:
+        share = t["cached_tokens"] / t["prompt_tokens"] if t["prompt_tokens"] else 0.0
+        print(f"| {workers} | {wall:.0f} s | {wall / s['records']:.1f} | {s['passed']}/{s['records']} "
+              f"({s['pass@1']:.1%}) | {t['cached_tokens']}/{t['prompt_tokens']} ({share:.0%}) | {t['calls']} | "
+              f"{r0} → {r1} ({rp}) MiB |")
+    if len(rows) > 1:
+        print(f"\nwall-clock ratio workers {rows[0][0]} / workers {rows[-1][0]}: {rows[0][1] / rows[-1][1]:.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    eng = sub.add_parser("engines", help="engines side by side")
+    eng.add_argument("--engines", default="llama-cpp-python,llama-server")
+    eng.add_argument("--tokens", type=int, default=64)
+    bat = sub.add_parser("batch", help="baseline batch runs against one fresh server per worker count")
+    bat.add_argument("--engine", default="llama-server")
+    bat.add_argument("--bench", default="humaneval")
+    bat.add_argument("--limit", type=int, default=40)
+    bat.add_argument("--workers", default="1,4")
+    bat.add_argument("--out-root", default=str(ROOT / "benchmarks" / "runs" / "serving"))
+    for p in (eng, bat):
+        p.add_argument("--model", default=DEFAULT_MODEL)
+        p.add_argument("--parallel", type=int, default=8, help="llama-server slots")
+    args = parser.parse_args()
+    engines_cmd(args) if args.command == "engines" else batch_cmd(args)
 
 
 if __name__ == "__main__":

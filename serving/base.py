@@ -1,7 +1,7 @@
 """The LLM protocol and its value types (DESIGN §4).
 
 Every agent talks to a model only through `LLM.complete`. Backends: the OpenAI-compatible
-HTTP client (llama.cpp server, vLLM, Ollama) and the scripted `FakeLLM` for tests.
+HTTP client (llama-server, vLLM, Ollama, llama-cpp-python) and the scripted `FakeLLM` for tests.
 """
 
 from __future__ import annotations
@@ -42,19 +42,47 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
 
+@dataclass(frozen=True)
+class Sampling:
+    """Sampler settings beyond temperature; None leaves the server's default in place.
+
+    `repeat_penalty` is llama.cpp's name (vLLM calls it `repetition_penalty`; the client
+    translates). A fixed `seed` with n > 1 still gives n different samples on llama-server
+    (each child slot adds its index to the seed)."""
+
+    top_p: float | None = None
+    top_k: int | None = None
+    min_p: float | None = None
+    repeat_penalty: float | None = None
+    seed: int | None = None
+
+
 @dataclass
 class Completion:
-    """The texts of one request (n of them) with usage, latency and the serving model id."""
+    """The texts of one request (n of them) with usage, latency and the serving model id.
+
+    `logprobs` (only when asked for) holds, per text, the log-probabilities of its sampled
+    tokens; `mean_logprob(i)` is the selector's tie-break."""
 
     texts: list[str]
     usage: Usage = field(default_factory=Usage)
     latency_s: float = 0.0
     model: str = ""
     finish_reasons: list[str] = field(default_factory=list)
+    logprobs: list[list[float]] | None = None
+
+    def mean_logprob(self, index: int) -> float | None:
+        """Mean log-probability of text `index`'s tokens, or None when not reported."""
+        if not self.logprobs or index >= len(self.logprobs) or not self.logprobs[index]:
+            return None
+        values = self.logprobs[index]
+        return sum(values) / len(values)
 
 
 class LLM(Protocol):
-    """A chat model. `n` > 1 asks for several samples of one prompt."""
+    """A chat model. `n` > 1 asks for several samples of one prompt (one request where the
+    server can share the prompt between them); `sampling` sets the other sampler knobs;
+    `logprobs=True` asks for per-token log-probabilities."""
 
     def complete(
         self,
@@ -64,4 +92,6 @@ class LLM(Protocol):
         max_tokens: int,
         temperature: float = 0.0,
         stop: list[str] | None = None,
+        sampling: Sampling | None = None,
+        logprobs: bool = False,
     ) -> Completion: ...

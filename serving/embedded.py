@@ -1,10 +1,9 @@
-"""The embedded model server: llama-cpp-python's OpenAI-compatible server on 127.0.0.1.
+"""A model server process that codeloop starts, adopts or stops: one lifecycle for every engine.
 
-Why llama-cpp-python's server rather than upstream `llama-server`: it installs from PyPI
-(one portable source build, no toolchain download), applies the GGUF's chat template and
-reuses the KV state of the previous request up to the longest common prefix, so prefix
-caching works out of the box. It serves one sequence at a time; upstream `llama-server`
-(parallel slots) is the upgrade path for batch throughput.
+`ManagedServer(engine, port=...)` runs `engine.command(port)` on 127.0.0.1, waits until
+`/v1/models` answers, adopts a server already serving the same model on the port instead
+of starting a second one, and stops only what it started (process group, SIGTERM then
+SIGKILL; the child also dies with its parent). Engines are in serving/engines.py.
 """
 
 from __future__ import annotations
@@ -18,10 +17,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
 from serving.models import ModelError
+from serving.openai_client import ServerTraits
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,22 @@ DEFAULT_PORT = 8765
 
 
 class ServerStartError(ModelError):
-    """The embedded server could not be started (port taken, crashed, never healthy)."""
+    """A model server could not be started (program missing, port taken, crashed, never healthy)."""
+
+
+class Engine(Protocol):
+    """A launchable OpenAI-compatible server program for one model."""
+
+    name: str  # as chosen with --engine
+    alias: str  # the model id the server advertises (and that a reused server must match)
+    traits: ServerTraits  # what its chat endpoint does beyond the OpenAI schema
+    startup_timeout_s: float
+
+    def check(self) -> None:
+        """Raise `ServerStartError` naming the fix (setup script, extra) when the program is missing."""
+
+    def command(self, port: int) -> list[str]:
+        """The command line that serves the model on 127.0.0.1:`port`."""
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
@@ -47,7 +63,8 @@ def free_port() -> int:
 
 
 def served_model(base_url: str, timeout_s: float = 2.0) -> str | None:
-    """The model id an OpenAI-compatible server at `base_url` serves, or None if none answers."""
+    """The model id an OpenAI-compatible server at `base_url` serves, or None if none answers
+    (llama-server answers 503 while it loads the model: not yet healthy)."""
     try:
         response = httpx.get(base_url + "/models", timeout=timeout_s)
         if response.status_code == 200:
@@ -65,55 +82,27 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-class EmbeddedServer:
-    """Start/stop one llama.cpp server process for a local GGUF model.
+class ManagedServer:
+    """Start/stop one server process for `engine`. Use as a context manager; `reuse=True`
+    adopts a server already serving the same model alias on the port instead of failing."""
 
-    Use as a context manager; `reuse=True` adopts a server already serving the same model
-    alias on the port instead of failing."""
-
-    def __init__(
-        self,
-        model_path: Path,
-        alias: str,
-        *,
-        port: int = DEFAULT_PORT,
-        n_ctx: int = 4096,
-        n_threads: int | None = None,
-        log_path: Path | None = None,
-        reuse: bool = True,
-    ) -> None:
-        self.model_path = Path(model_path)
-        self.alias = alias
+    def __init__(self, engine: Engine, *, port: int = DEFAULT_PORT, log_path: Path | None = None,
+                 reuse: bool = True) -> None:
+        self.engine = engine
         self.port = port
-        self.n_ctx = n_ctx
-        self.n_threads = n_threads or max(1, min(os.cpu_count() or 1, 8))
         self.log_path = log_path
         self.reuse = reuse
         self.process: subprocess.Popen | None = None
 
     @property
+    def alias(self) -> str:
+        return self.engine.alias
+
+    @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def command(self) -> list[str]:
-        """The server command line; listens on 127.0.0.1 only.
-
-        Prefix reuse against the previous request is built into llama.cpp's context and stays
-        on. The extra RAM prompt cache (`--cache true`) is off: measured with 0.3.36 it grew the
-        server by ~60 MB per distinct prompt even with `--cache_size` capped at 256 MB
-        (SmolLM2, 40 requests: 2.97 GB vs 0.47 GB without it), reaching 18.8 GB in a batch."""
-        return [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(self.model_path),
-            "--model_alias", self.alias,
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--n_ctx", str(self.n_ctx),
-            "--n_threads", str(self.n_threads),
-            "--cache", "false",
-        ]  # fmt: skip
-
-    def start(self, timeout_s: float = 180.0) -> str:
+    def start(self, timeout_s: float | None = None) -> str:
         """Start (or adopt) the server and wait until it answers; return its base URL."""
         if port_in_use(self.port):
             running = served_model(self.base_url)
@@ -122,36 +111,37 @@ class EmbeddedServer:
                 return self.base_url
             what = f"a server for {running!r}" if running is not None else "another program"
             raise ServerStartError(f"port {self.port} is already in use by {what}; choose another with --port")
-        try:
-            import llama_cpp.server  # noqa: F401  (only to give a clear error before spawning)
-        except ImportError as exc:
-            raise ServerStartError(
-                "the embedded server needs llama-cpp-python: run scripts/setup.sh or pip install 'codeloop[server]'"
-            ) from exc
+        self.engine.check()
+        command = self.engine.command(self.port)
+        log.info("starting %s: %s", self.engine.name, " ".join(command))
         log_file = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         try:
             self.process = subprocess.Popen(
-                self.command(), stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                command, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,  # Ctrl-C in the terminal reaches us, and we stop it in order
                 preexec_fn=_die_with_parent,
             )  # fmt: skip
+        except OSError as exc:
+            raise ServerStartError(f"cannot run {command[0]}: {exc}") from exc
         finally:
             if log_file is not subprocess.DEVNULL:
                 log_file.close()
-        self._wait_healthy(timeout_s)
+        self._wait_healthy(timeout_s or self.engine.startup_timeout_s)
         return self.base_url
 
     def _wait_healthy(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise ServerStartError(f"the model server exited with code {self.process.returncode}{self._log_hint()}")
+                code = self.process.returncode
+                self.process = None
+                raise ServerStartError(f"the {self.engine.name} server exited with code {code}{self._log_hint()}")
             if served_model(self.base_url) is not None:
-                log.info("model server ready at %s (pid %d)", self.base_url, self.process.pid)
+                log.info("%s ready at %s (pid %d)", self.engine.name, self.base_url, self.process.pid)
                 return
             time.sleep(0.25)
         self.stop()
-        raise ServerStartError(f"the model server did not become healthy within {timeout_s:.0f}s{self._log_hint()}")
+        raise ServerStartError(f"the {self.engine.name} server did not become healthy within {timeout_s:.0f}s{self._log_hint()}")
 
     def _log_hint(self) -> str:
         if not self.log_path or not self.log_path.exists():
@@ -173,7 +163,7 @@ class EmbeddedServer:
         except ProcessLookupError:
             pass
 
-    def __enter__(self) -> "EmbeddedServer":
+    def __enter__(self) -> "ManagedServer":
         self.start()
         return self
 

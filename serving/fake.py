@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from serving.base import Completion, LLMError, Message, Usage
+from serving.base import Completion, LLMError, Message, Sampling, Usage
 
 
 class FakeLLMExhausted(LLMError):
@@ -41,8 +41,10 @@ class FakeLLM:
         max_tokens: int,
         temperature: float = 0.0,
         stop: list[str] | None = None,
+        sampling: Sampling | None = None,
+        logprobs: bool = False,
     ) -> Completion:
-        """Return the next `n` scripted outputs."""
+        """Return the next `n` scripted outputs (no log-probabilities: a fake has none)."""
         if self.remaining < n:
             raise FakeLLMExhausted(
                 f"FakeLLM ran out of scripted outputs: asked for {n}, {self.remaining} left "

@@ -1,19 +1,22 @@
-"""An `LLM` over any OpenAI-compatible chat-completions server (llama.cpp, vLLM, Ollama).
+"""An `LLM` over any OpenAI-compatible chat-completions server (llama-server, vLLM, Ollama).
 
 Plain httpx rather than the openai SDK: we need a few server-specific behaviours the SDK
-hides — topping up `n` when a server ignores it (llama-cpp-python's server returns one
-choice whatever `n` says) and reading cached-token counts from the several places servers
-report them.
+hides — how many choices one request may ask for (llama-server caps `n` at its slot count,
+llama-cpp-python's server returns one choice whatever `n` says), sampler fields outside
+the OpenAI schema (`top_k`, `min_p`, the repeat penalty's two spellings), and cached-token
+counts read from the several places servers report them. `ServerTraits` holds those
+differences; each engine (serving/engines.py) supplies its own.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 
 import httpx
 
-from serving.base import Completion, LLMError, Message, Usage
+from serving.base import Completion, LLMError, Message, Sampling, Usage
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +28,41 @@ class ServerUnreachable(LLMError):
     """Nothing answers at the base URL."""
 
 
-def _cached_tokens(usage: dict) -> int:
-    """Prompt tokens served from the prefix cache, wherever this server reports them."""
+@dataclass(frozen=True)
+class ServerTraits:
+    """What a server does with a chat request, beyond the OpenAI schema.
+
+    max_n: most choices one request may ask for (llama-server: its slot count; requests
+        beyond are split). Servers that return fewer choices than asked are topped up anyway.
+    repeat_penalty_key: the body field for `Sampling.repeat_penalty`.
+    usage_counts_first_choice: the server's `usage.completion_tokens` covers only the first
+        choice when n > 1 (llama-server merges per-choice results but keeps the first usage),
+        so the other choices are counted from their log-probability entries.
+    extra_body: fields every request carries (llama-server: `cache_prompt`)."""
+
+    max_n: int = 128
+    repeat_penalty_key: str = "repetition_penalty"
+    usage_counts_first_choice: bool = False
+    extra_body: dict = field(default_factory=dict)
+
+
+GENERIC = ServerTraits()
+
+
+def _cached_tokens(usage: dict, timings: dict) -> int:
+    """Prompt tokens served from the prefix cache, wherever this server reports them
+    (OpenAI/vLLM/llama-server: usage.prompt_tokens_details.cached_tokens; llama-server also
+    timings.cache_n)."""
     details = usage.get("prompt_tokens_details") or {}
-    return int(details.get("cached_tokens") or usage.get("cached_tokens") or 0)
+    return int(details.get("cached_tokens") or usage.get("cached_tokens") or timings.get("cache_n") or 0)
+
+
+def _token_logprobs(choice: dict) -> list[float] | None:
+    """The sampled tokens' log-probabilities of one choice (OpenAI `logprobs.content`)."""
+    content = (choice.get("logprobs") or {}).get("content")
+    if content is None:
+        return None
+    return [float(entry.get("logprob", 0.0)) for entry in content]
 
 
 class OpenAICompatibleLLM:
@@ -39,6 +73,7 @@ class OpenAICompatibleLLM:
         base_url: str,
         model: str = "default",
         *,
+        traits: ServerTraits = GENERIC,
         api_key: str = "none",
         timeout_s: float = 600.0,
         max_retries: int = 3,
@@ -47,6 +82,7 @@ class OpenAICompatibleLLM:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
+        self.traits = traits
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         # The client is created lazily on first use, so constructing this object costs nothing.
@@ -68,6 +104,27 @@ class OpenAICompatibleLLM:
             self._client.close()
             self._client = None
 
+    def request_body(
+        self, messages: list[Message], *, n: int, max_tokens: int, temperature: float,
+        stop: list[str] | None, sampling: Sampling | None, logprobs: bool,
+    ) -> dict:
+        """The JSON body of one chat request; sampler fields left None are not sent."""
+        body = {"model": self.model, "messages": messages, "n": n, "max_tokens": max_tokens,
+                "temperature": temperature, **self.traits.extra_body}
+        if stop:
+            body["stop"] = stop
+        s = sampling or Sampling()
+        for key, value in (("top_p", s.top_p), ("top_k", s.top_k), ("min_p", s.min_p),
+                           (self.traits.repeat_penalty_key, s.repeat_penalty), ("seed", s.seed)):
+            if value is not None:
+                body[key] = value
+        # llama-server reports only the first choice's completion tokens: per-token entries
+        # count the others (top_logprobs=1 keeps them small).
+        if logprobs or (n > 1 and self.traits.usage_counts_first_choice):
+            body["logprobs"] = True
+            body["top_logprobs"] = 1
+        return body
+
     def complete(
         self,
         messages: list[Message],
@@ -76,42 +133,45 @@ class OpenAICompatibleLLM:
         max_tokens: int,
         temperature: float = 0.0,
         stop: list[str] | None = None,
+        sampling: Sampling | None = None,
+        logprobs: bool = False,
     ) -> Completion:
-        """Ask for `n` samples; if the server returns fewer, ask again for the rest
-        (the repeated prompt is then served from the server's prefix cache)."""
+        """Ask for `n` samples in as few requests as the server allows (one when n fits its
+        `max_n`); if it returns fewer, ask again for the rest (the repeated prompt is then
+        served from the server's prefix cache)."""
         if n < 1:
             raise ValueError("n must be at least 1")
         started = time.perf_counter()
         texts: list[str] = []
         reasons: list[str] = []
+        token_logprobs: list[list[float]] = []
         usage = Usage()
         model = self.model
         while len(texts) < n:
-            body = {
-                "model": self.model,
-                "messages": messages,
-                "n": n - len(texts),
-                "max_tokens": max_tokens,
-                "temperature": temperature,
-            }
-            if stop:
-                body["stop"] = stop
+            want = min(n - len(texts), self.traits.max_n)
+            body = self.request_body(messages, n=want, max_tokens=max_tokens, temperature=temperature,
+                                     stop=stop, sampling=sampling, logprobs=logprobs)
             data = self._post("/chat/completions", body)
-            choices = data.get("choices") or []
+            choices = (data.get("choices") or [])[:want]
             if not choices:
                 raise LLMError(f"server returned no choices: {str(data)[:200]}")
-            for choice in choices[: n - len(texts)]:
+            raw_usage = data.get("usage") or {}
+            completion_tokens = int(raw_usage.get("completion_tokens") or 0)
+            if self.traits.usage_counts_first_choice:  # the usage is the first listed choice's
+                completion_tokens += sum(len(_token_logprobs(c) or []) for c in choices[1:])
+            for choice in sorted(choices, key=lambda c: c.get("index", 0)):
                 texts.append((choice.get("message") or {}).get("content") or "")
                 reasons.append(choice.get("finish_reason") or "")
-            raw_usage = data.get("usage") or {}
+                token_logprobs.append(_token_logprobs(choice) or [])
             usage = usage + Usage(
                 int(raw_usage.get("prompt_tokens") or 0),
-                int(raw_usage.get("completion_tokens") or 0),
-                _cached_tokens(raw_usage),
+                completion_tokens,
+                _cached_tokens(raw_usage, data.get("timings") or {}),
                 1,
             )
             model = data.get("model") or model
-        return Completion(texts, usage, time.perf_counter() - started, model, reasons)
+        return Completion(texts, usage, time.perf_counter() - started, model, reasons,
+                          token_logprobs if logprobs else None)
 
     def _post(self, path: str, body: dict) -> dict:
         """POST with bounded retries and exponential backoff on transient failures."""

@@ -1,4 +1,4 @@
-"""`llm_session`: the one way commands get an `LLM` — a given server, or the embedded one."""
+"""`llm_session`: the one way commands get an `LLM` — a given server, or one we start."""
 
 from __future__ import annotations
 
@@ -6,21 +6,15 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from serving.embedded import DEFAULT_PORT, EmbeddedServer
-from serving.models import DEFAULT_MODEL, REGISTRY, cache_dir, resolve
+from serving.embedded import DEFAULT_PORT, ManagedServer
+from serving.engines import detect_traits, engine_name, make_engine, model_alias  # noqa: F401 (model_alias re-exported)
+from serving.models import cache_dir
 from serving.openai_client import OpenAICompatibleLLM, check_server
 
 
-def model_alias(model: str | None, path: Path) -> str:
-    """The name the server advertises: the registry name, or the file's stem for a path."""
-    if model is None:
-        return DEFAULT_MODEL
-    return model if model in REGISTRY else path.stem
-
-
-def server_log_path(port: int) -> Path:
-    """Where the embedded server on `port` appends its log (see serving/server_log.py)."""
-    return cache_dir().parent / "logs" / f"server-{port}.log"
+def server_log_path(port: int, engine: str = "") -> Path:
+    """Where a server we start on `port` appends its log (for diagnosis only)."""
+    return cache_dir().parent / "logs" / f"server-{port}{'-' + engine if engine else ''}.log"
 
 
 @contextlib.contextmanager
@@ -28,27 +22,35 @@ def llm_session(
     model: str | None = None,
     base_url: str | None = None,
     *,
+    engine: str | None = None,
     port: int = DEFAULT_PORT,
     n_ctx: int = 4096,
+    parallel: int | None = None,
+    gpu_layers: int | None = None,
     timeout_s: float = 600.0,
 ) -> Iterator[OpenAICompatibleLLM]:
-    """Yield an LLM client. With `base_url`, use that server (it must answer now);
-    otherwise resolve `model`, start the embedded server (or reuse one already serving it),
-    and stop what was started on exit — also on Ctrl-C or an error."""
+    """Yield an LLM client. With `base_url`, use that server (it must answer now; a
+    llama-server is recognised and its slots used); otherwise start `engine` (default
+    llama-server, or $CODELOOP_ENGINE) for `model` — or reuse one already serving it on
+    the port — and stop what was started on exit, also on Ctrl-C or an error."""
+    name = engine_name(engine, base_url)
     if base_url:
         served = check_server(base_url)
-        client = OpenAICompatibleLLM(base_url, model=model or served, timeout_s=timeout_s)
+        client = OpenAICompatibleLLM(base_url, model=model or served, traits=detect_traits(base_url),
+                                     timeout_s=timeout_s)
         try:
             yield client
         finally:
             client.close()
         return
-    path = resolve(model)
-    alias = model_alias(model, path)
-    log_path = server_log_path(port)
+    launchable = make_engine(name, model, n_ctx=n_ctx, parallel=parallel, gpu_layers=gpu_layers)
+    log_path = server_log_path(port, launchable.name)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    server = EmbeddedServer(path, alias, port=port, n_ctx=n_ctx, log_path=log_path)
-    client = OpenAICompatibleLLM(server.start(), model=alias, timeout_s=timeout_s)
+    server = ManagedServer(launchable, port=port, log_path=log_path)
+    url = server.start()
+    # An adopted server may be another engine, or have other slots than we would choose.
+    traits = launchable.traits if server.process else detect_traits(url)
+    client = OpenAICompatibleLLM(url, model=launchable.alias, traits=traits, timeout_s=timeout_s)
     try:
         yield client
     finally:

@@ -1,49 +1,64 @@
-"""The real embedded llama.cpp server (smoke model) through the OpenAI client."""
+"""The real embedded servers (smoke model) through the OpenAI client: llama-server (default)
+and llama-cpp-python (the previous engine, when its package is installed)."""
+
+import importlib.util
 
 import pytest
 
-from serving.embedded import EmbeddedServer, ServerStartError, port_in_use
-from serving.models import resolve
-from serving.server_log import prefix_reuse_from_file
-from serving.session import llm_session, server_log_path
+from serving.embedded import ManagedServer, ServerStartError, port_in_use
+from serving.engines import make_engine
+from serving.llama_server import find_binary
+from serving.session import llm_session
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
 
+needs_llama_server = pytest.mark.skipif(find_binary() is None, reason="llama-server not built (scripts/setup.sh)")
+SYSTEM = {"role": "system", "content": "You write careful Python. " * 20}
 
-def test_embedded_server_answers_and_stops():
+
+@needs_llama_server
+def test_llama_server_serves_n_in_one_request_and_stops():
     port = free_port()
-    with llm_session("smollm2-135m", port=port) as llm:
-        completion = llm.complete([{"role": "user", "content": "Say hello."}], n=2, max_tokens=8, temperature=0.8)
-        assert len(completion.texts) == 2 and all(completion.texts)
-        assert completion.usage.prompt_tokens > 0 and completion.usage.completion_tokens > 0
+    with llm_session("smollm2-135m", port=port, parallel=4) as llm:
+        completion = llm.complete([SYSTEM, {"role": "user", "content": "Say hello."}], n=4, max_tokens=8,
+                                  temperature=0.9, logprobs=True)
+        assert len(completion.texts) == 4 and all(completion.texts)
+        assert completion.usage.calls == 1, "n <= slots must be one request"
+        assert completion.usage.completion_tokens >= sum(len(lp) for lp in completion.logprobs) > 4
+        assert all(completion.mean_logprob(i) < 0 for i in range(4))
         assert completion.model == "smollm2-135m"
         assert port_in_use(port)
     assert not port_in_use(port), "the server started by the session must be gone"
 
 
-def test_repeated_prompt_is_served_from_the_prefix_cache():
-    port = free_port()
-    log = server_log_path(port)
-    start = log.stat().st_size if log.exists() else 0
-    messages = [{"role": "system", "content": "You write careful Python. " * 20}, {"role": "user", "content": "Hi."}]
-    with llm_session("smollm2-135m", port=port) as llm:
+@needs_llama_server
+def test_llama_server_reports_cached_prompt_tokens():
+    messages = [SYSTEM, {"role": "user", "content": "Hi."}]
+    with llm_session("smollm2-135m", port=free_port(), parallel=2) as llm:
         first = llm.complete(messages, max_tokens=2)
-        llm.complete(messages, max_tokens=2)
-    reuse = prefix_reuse_from_file(log, start)
-    assert reuse.requests == 2
-    # the second request reuses all but the last prompt token (replayed to refresh logits)
-    assert reuse.reused_tokens >= first.usage.prompt_tokens - 2
-    assert reuse.evaluated_tokens <= first.usage.prompt_tokens + 2
+        second = llm.complete(messages[:1] + [{"role": "user", "content": "Bye."}], max_tokens=2)
+    assert first.usage.cached_tokens == 0
+    # everything up to the user's message came from the cache
+    assert first.usage.prompt_tokens - 10 <= second.usage.cached_tokens < second.usage.prompt_tokens
 
 
+@needs_llama_server
 def test_running_server_is_reused_and_a_different_one_refused():
     port = free_port()
-    path = resolve("smollm2-135m")
-    with EmbeddedServer(path, "smollm2-135m", port=port) as first:
-        again = EmbeddedServer(path, "smollm2-135m", port=port)
+    engine = make_engine("llama-server", "smollm2-135m", parallel=1)
+    with ManagedServer(engine, port=port) as first:
+        again = ManagedServer(make_engine("llama-server", "smollm2-135m", parallel=1), port=port)
         assert again.start() == first.base_url and again.process is None  # adopted, not spawned
         again.stop()
         assert port_in_use(port), "stopping an adopted server must not kill it"
+        engine.alias = "other"
         with pytest.raises(ServerStartError, match="already in use by a server for 'smollm2-135m'"):
-            EmbeddedServer(path, "other", port=port).start()
+            ManagedServer(engine, port=port).start()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python not installed")
+def test_previous_engine_still_works_with_topped_up_n():
+    with llm_session("smollm2-135m", engine="llama-cpp-python", port=free_port()) as llm:
+        completion = llm.complete([{"role": "user", "content": "Say hello."}], n=2, max_tokens=8, temperature=0.8)
+    assert len(completion.texts) == 2 and completion.usage.calls == 2  # it returns one choice per request
