@@ -6,6 +6,8 @@ Usage:
       per engine: load time, aggregate generated tokens/s at 1/2/4/8 concurrent sequences,
       8 samples of one ~400-token prompt (n in one request vs 8 sequential requests: wall
       time and prompt tokens evaluated), server RSS after load and at the end.
+  .venv/bin/python benchmarks/serving.py rss [--bench mbpp] [--requests 200] [--tokens 8] [--cache-ram-mib N]
+      server RSS while that many distinct baseline prompts pass through one server.
   .venv/bin/python benchmarks/serving.py batch [--bench humaneval] [--limit 40] [--workers 1,4]
          [--model M] [--engine llama-server] [--out-root DIR]
       per worker count: a fresh server, `codeloop batch BENCH --mode baseline` against it,
@@ -125,7 +127,7 @@ def engines_cmd(args) -> None:
             reports_cache = engine != "llama-cpp-python"
             for label, one in (("n=8 in one request", True), ("8 sequential requests", False)):
                 wall, calls, prompt, evaluated = samples_of_one_prompt(llm, args.tokens, one)
-                col[f"8 samples, {label}: wall"] = f"{wall:.1f} s ({calls} requests)"
+                col[f"8 samples, {label}: wall"] = f"{wall:.1f} s ({calls} request{'s' if calls > 1 else ''})"
                 col[f"8 samples, {label}: prompt tokens evaluated"] = (
                     f"{evaluated} of {prompt}" if reports_cache else f"not reported (~{prompt} sent)")
             col["server RSS at the end"] = f"{rss_mb(pid)} MiB"
@@ -181,7 +183,40 @@ def batch_cmd(args) -> None:
               f"({s['pass@1']:.1%}) | {t['cached_tokens']}/{t['prompt_tokens']} ({share:.0%}) | {t['calls']} | "
               f"{r0} → {r1} ({rp}) MiB |")
     if len(rows) > 1:
-        print(f"\nwall-clock ratio workers {rows[0][0]} / workers {rows[-1][0]}: {rows[0][1] / rows[-1][1]:.2f}x")
+        few, many = min(rows), max(rows)  # by worker count
+        print(f"\nspeed-up of workers {many[0]} over workers {few[0]} (wall-clock ratio): {few[1] / many[1]:.2f}x")
+
+
+def rss_cmd(args) -> None:
+    """Server RSS while `--requests` distinct benchmark prompts (the baseline's) flow through it."""
+    from eval.baseline import PROMPT_FILE, baseline_messages
+    from eval.problems import load_benchmark
+
+    if args.cache_ram_mib is not None:
+        os.environ["CODELOOP_CACHE_RAM_MIB"] = str(args.cache_ram_mib)
+    problems = load_benchmark(args.bench)[: args.requests]
+    template = PROMPT_FILE.read_text(encoding="utf-8")
+    server, _ = start_server(args.engine, args.model, args.parallel)
+    llm = OpenAICompatibleLLM(server.base_url, model=server.alias, traits=server.engine.traits)
+    pid, marks = server.process.pid, []
+    try:
+        marks.append((0, rss_mb(pid)))
+        peak = PeakRSS(pid, 0.5)
+        with ThreadPoolExecutor(args.workers) as pool:
+            for i, _ in enumerate(pool.map(lambda p: llm.complete(baseline_messages(p, template),
+                                                                  max_tokens=args.tokens), problems), 1):
+                if i % 50 == 0 or i == len(problems):
+                    marks.append((i, rss_mb(pid)))
+        top = peak.stop()
+    finally:
+        llm.close()
+        server.stop()
+    print(f"\n{len(problems)} distinct {args.bench} prompts, max_tokens {args.tokens}, {args.workers} in flight, "
+          f"model {args.model}, engine {args.engine}, cache-ram {getattr(getattr(server.engine, 'sizing', None), 'cache_ram_mib', 'n/a')} MiB\n")
+    print("| requests done | server RSS |\n|---|---|")
+    for done, mb in marks:
+        print(f"| {done} | {mb} MiB |")
+    print(f"| peak | {top} MiB |")
 
 
 def main() -> None:
@@ -196,11 +231,18 @@ def main() -> None:
     bat.add_argument("--limit", type=int, default=40)
     bat.add_argument("--workers", default="1,4")
     bat.add_argument("--out-root", default=str(ROOT / "benchmarks" / "runs" / "serving"))
-    for p in (eng, bat):
+    rss = sub.add_parser("rss", help="server RSS over many distinct prompts")
+    rss.add_argument("--engine", default="llama-server")
+    rss.add_argument("--bench", default="mbpp")
+    rss.add_argument("--requests", type=int, default=200)
+    rss.add_argument("--tokens", type=int, default=8)
+    rss.add_argument("--workers", type=int, default=4)
+    rss.add_argument("--cache-ram-mib", type=int, default=None, help="override the sized host prompt cache")
+    for p in (eng, bat, rss):
         p.add_argument("--model", default=DEFAULT_MODEL)
         p.add_argument("--parallel", type=int, default=8, help="llama-server slots")
     args = parser.parse_args()
-    engines_cmd(args) if args.command == "engines" else batch_cmd(args)
+    {"engines": engines_cmd, "batch": batch_cmd, "rss": rss_cmd}[args.command](args)
 
 
 if __name__ == "__main__":
