@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import subprocess
 import re
 from pathlib import Path
 
@@ -53,19 +54,30 @@ def findings(text: str) -> list[tuple[int, str]]:
     return found
 
 
-def repo_texts():
-    """(relative path, text) of every text file under the repo, skipping the folders and
-    binary kinds the pre-stop check skips."""
+def _repo_files():
+    """The repo's files: tracked plus untracked-but-not-ignored in a git checkout (ignored
+    build output such as a vendored source copy under build/ is not ours), else a walk."""
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            capture_output=True, text=True)
+    if listed.returncode == 0:
+        yield from (ROOT / rel for rel in listed.stdout.split("\0") if rel)
+        return
     for root, dirs, files in os.walk(ROOT):
         dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
-        for name in files:
-            if name.endswith(SKIP_SUFFIXES):
-                continue
-            path = Path(root, name)
-            try:
-                yield path.relative_to(ROOT).as_posix(), path.read_text(encoding="utf-8")
-            except (UnicodeDecodeError, OSError):
-                continue  # binary or unreadable: not source
+        yield from (Path(root, name) for name in files)
+
+
+def repo_texts():
+    """(relative path, text) of every text file of the repo, skipping the folders and
+    binary kinds the pre-stop check skips."""
+    for path in _repo_files():
+        rel = path.relative_to(ROOT)
+        if set(rel.parts) & SKIP_DIRS or path.name.endswith(SKIP_SUFFIXES) or not path.is_file():
+            continue
+        try:
+            yield rel.as_posix(), path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue  # binary or unreadable: not source
 
 
 def test_no_public_address_or_registry_host_in_the_tree():
