@@ -173,8 +173,8 @@ def batch_cmd(args) -> None:
             server.stop()
         t = summary["tokens"]
         rows.append((workers, wall, summary, t, rss_start, rss_after, rss_peak))
-    print(f"\n{args.bench} --limit {args.limit} --mode baseline, model {args.model}, engine {args.engine}, "
-          f"{os.cpu_count()} cores\n")
+    print(f"\n{args.bench} --limit {args.limit} --mode baseline, model {args.model}, engine {args.engine} "
+          f"(--parallel {args.parallel or 'sized'}), {os.cpu_count()} cores\n")
     print("| workers | wall | s/task | pass@1 | prompt tokens from cache (API) | calls | server RSS start → after (peak) |")
     print("|---|---|---|---|---|---|---|")
     for workers, wall, s, t, r0, r1, rp in rows:
@@ -240,7 +240,9 @@ def main() -> None:
     rss.add_argument("--cache-ram-mib", type=int, default=None, help="override the sized host prompt cache")
     for p in (eng, bat, rss):
         p.add_argument("--model", default=DEFAULT_MODEL)
-        p.add_argument("--parallel", type=int, default=8, help="llama-server slots")
+        # engines needs 8 slots for 8 concurrent sequences and n=8; the others use the sized default
+        p.add_argument("--parallel", type=int, default=8 if p is eng else None,
+                       help="llama-server slots (default: 8 for engines, else sized from cores and memory)")
     args = parser.parse_args()
     {"engines": engines_cmd, "batch": batch_cmd, "rss": rss_cmd}[args.command](args)
 

@@ -1,10 +1,11 @@
 """How big to make llama-server: parallel slots, context per slot, host prompt cache, threads.
 
 Chosen from the machine's cores and memory; explicit values (flags, CODELOOP_PARALLEL,
-CODELOOP_CACHE_RAM_MIB) win. The defaults come from measurements on the 2-core, 24 GiB
-machines here (benchmarks/serving-2026-11-27.md): decoding several sequences in one batch
-raises aggregate tokens/s on a CPU because a single sequence is bound by memory bandwidth,
-not arithmetic, so even 2 cores profit from several slots.
+CODELOOP_CACHE_RAM_MIB) win. Measured on the 2-core, 24 GiB machines here with the 1.5B
+model (benchmarks/serving-2026-11-27.md): aggregate generation at 1/2/4/8 concurrent
+sequences was 13.0/13.1/15.7/13.4 tok/s — two cores are compute-bound, so batching adds
+little — and 4 slots was the best; 4 slots also let n <= 4 samples share one prompt
+evaluation. More cores (or a GPU) gain more from slots, hence 2 per core.
 """
 
 from __future__ import annotations
