@@ -6,17 +6,20 @@ from __future__ import annotations
 import doctest
 import json
 import time
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from codetext.extract import validate
 from agents.feedback import failure_report
+from agents.probes import probe_inputs
 from agents.repair import code_hash
 from agents.state import SolveConfig, SolveState
 from agents.task import Task
 from sandbox.base import Limits, RunResult, Sandbox
 
 MARKER = "@@CODELOOP_RESULT@@"  # the runner's last line: JSON with per-test outcomes
+PROBE_S = 1.0  # per probe input (selection by execution: outputs on mutated inputs)
+PROBES_TOTAL_S = 5.0  # for all probe inputs of one candidate
 
 
 @cache  # package data, read once
@@ -25,14 +28,29 @@ def runner_script() -> str:
     return resources.files("agents").joinpath("sandbox_runner.py").read_text(encoding="utf-8")
 
 
+@lru_cache(maxsize=64)  # each task is tested many times; Task is unhashable: key on its fields
+def _probes(entry_point: str, asserts: tuple[str, ...], doctests: str) -> list[str]:
+    return probe_inputs(Task("", entry_point, list(asserts), doctests))
+
+
+def task_probes(task: Task) -> list[str]:
+    """The probe inputs every candidate of `task` runs on (see agents/probes.py)."""
+    return _probes(task.entry_point, tuple(task.asserts), task.doctests)
+
+
 def test_files(task: Task, code: str, generated: list[str], config: SolveConfig) -> dict[str, str]:
-    """The files one test run needs: the candidate, the runner and the tests as JSON."""
+    """The files one test run needs: the candidate, the runner and the tests as JSON
+    (with the probe inputs whose outputs cluster the candidates)."""
     tests = {
         "asserts": task.asserts,
         "doctests": task.doctests,
         "generated": generated,
         "per_test_s": config.test_timeout_s,
         "total_s": 2 * config.test_timeout_s,
+        "entry_point": task.entry_point,
+        "probes": task_probes(task),
+        "probe_s": PROBE_S,
+        "probes_total_s": PROBES_TOTAL_S,
     }
     return {"solution.py": code, "run_tests.py": runner_script(), "tests.json": json.dumps(tests)}
 
@@ -56,8 +74,8 @@ def parse_run(result: RunResult) -> dict | None:
 
 def run_candidate(sandbox: Sandbox, task: Task, code: str, generated: list[str], config: SolveConfig) -> dict:
     """Test one valid candidate: per-test outcomes, verdict and the report for repair."""
-    # import, then every test within total_s (the runner enforces it), plus start-up slack
-    limits = Limits(timeout_s=3 * config.test_timeout_s + 2, memory_mb=config.test_memory_mb)
+    # import, then every test within total_s, then the probes (the runner enforces both), plus slack
+    limits = Limits(timeout_s=3 * config.test_timeout_s + PROBES_TOTAL_S + 3, memory_mb=config.test_memory_mb)
     result = sandbox.run(test_files(task, code, generated, config), ["python", "run_tests.py"], limits)
     parsed = parse_run(result)
     finished = parsed is not None
@@ -78,13 +96,15 @@ def run_candidate(sandbox: Sandbox, task: Task, code: str, generated: list[str],
         "feedback": "" if verdict in ("passed", "untested") and all(r["ok"] for r in parsed["generated"])
         else failure_report(result, parsed if finished else None, config.test_timeout_s),
         "seconds": round(result.duration_s, 3),
+        # outputs on the probe inputs ([] when the run died first or there are none)
+        "outputs": [str(o) for o in parsed.get("outputs") or []] if finished else [],
     }
 
 
 def invalid_candidate(problem: str, task: Task, generated: list[str]) -> dict:
     """A candidate that cannot be tested (no code, does not parse, wrong name)."""
     return {"verdict": "invalid", "visible": [False] * visible_count(task), "generated": [False] * len(generated),
-            "feedback": problem, "seconds": 0.0}
+            "feedback": problem, "seconds": 0.0, "outputs": []}
 
 
 def make_tester(sandbox: Sandbox, config: SolveConfig):
