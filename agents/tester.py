@@ -35,7 +35,7 @@ def _probes(entry_point: str, asserts: tuple[str, ...], doctests: str) -> list[s
 
 def task_probes(task: Task) -> list[str]:
     """The probe inputs every candidate of `task` runs on (see agents/probes.py)."""
-    return _probes(task.entry_point, tuple(task.asserts), task.doctests)
+    return list(_probes(task.entry_point, tuple(task.asserts), task.doctests))  # a copy: the cached list is shared
 
 
 def test_files(task: Task, code: str, generated: list[str], config: SolveConfig) -> dict[str, str]:
