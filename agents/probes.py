@@ -76,34 +76,44 @@ def literal(value) -> str:
 
 
 def _int_variants(x: int, rng: random.Random) -> list[int]:
-    return [x + 1, x - 1, 0, -x, 2 * x, x + rng.randint(2, 10)]
+    return [x + 1, x - 1, 2 * x, x + rng.randint(2, 10), 0, -x]
 
 
 def _float_variants(x: float, rng: random.Random) -> list[float]:
     if x != x or x in (float("inf"), float("-inf")):
         return [0.0, 1.0]
-    return [x + 1.0, x - 1.0, 0.0, -x, 2 * x, x / 2, round(x + rng.uniform(-2.0, 2.0), 3)]
+    return [x + 1.0, x - 1.0, 2 * x, x / 2, round(x + rng.uniform(-2.0, 2.0), 3), 0.0, -x]
 
 
 def _str_variants(s: str, rng: random.Random) -> list[str]:
-    out = ["", s[::-1], s.swapcase(), s.upper(), s.lower()]
-    if 2 * len(s) <= MAX_LEN:
-        out.append(s + s)
+    """Word-level changes first when `s` has words (they tend to stay valid input, e.g.
+    "three one five"), then character-level ones."""
+    out = []
+    words = s.split(" ")
+    if len(words) > 1:
+        i, j = rng.randrange(len(words)), rng.randrange(len(words))
+        out += [" ".join(words[::-1]), " ".join(words[:i] + words[i + 1:])]
+        if len(s) + len(words[j]) < MAX_LEN:
+            out.append(" ".join(words[:j + 1] + [words[j]] + words[j + 1:]))
     if s:
         i = rng.randrange(len(s))
         out.append(s[:i] + s[i + 1:])
     if len(s) < MAX_LEN:
         i = rng.randrange(len(s) + 1)
         out.append(s[:i] + rng.choice(s or "ab") + s[i:])
-    return out
+    out += [s[::-1], ""]
+    if 2 * len(s) <= MAX_LEN:
+        out.append(s + s)
+    return out + [s.swapcase(), s.upper(), s.lower()]
 
 
 def _seq_variants(xs: list, rng: random.Random, depth: int) -> list[list]:
-    out = [[], xs[::-1]]
+    out = [xs[::-1]]
     try:
         out.append(sorted(xs))
     except TypeError:  # mixed element types
         pass
+    out.append([])
     if xs:
         i = rng.randrange(len(xs))
         out.append(xs[:i] + xs[i + 1:])
@@ -183,8 +193,30 @@ def _usable(text: str) -> bool:
 
 
 def _one_arg_mutants(args: tuple, rng: random.Random) -> list[tuple]:
-    """Every argument tuple that differs from `args` in one argument, argument by argument."""
-    return [args[:i] + (v,) + args[i + 1:] for i, arg in enumerate(args) for v in variants(arg, rng)]
+    """Every argument tuple that differs from `args` in one argument, the arguments taken
+    in turn (first variant of each, then the second of each, …)."""
+    per_arg = [[args[:i] + (v,) + args[i + 1:] for v in variants(arg, rng)] for i, arg in enumerate(args)]
+    return [m for k in range(max(map(len, per_arg), default=0)) for m in (vs[k] for vs in per_arg if k < len(vs))]
+
+
+def _int_floors(seeds: list[tuple]) -> dict[int, int]:
+    """Per argument position where every seed passes an int: the smallest int the seeds'
+    sign allows (1 when all are positive, 0 when all are ≥ 0). Positions that only ever
+    see counts or sizes (fib(n), prime_fib(n)) rarely accept 0 or negatives, and a
+    reference solution may loop forever on them."""
+    floors = {}
+    for i in range(max(map(len, seeds), default=0)):
+        ints = [a[i] for a in seeds if len(a) > i]
+        if ints and all(isinstance(v, int) and not isinstance(v, bool) for v in ints):
+            low = min(ints)
+            if low >= 0:
+                floors[i] = 1 if low >= 1 else 0
+    return floors
+
+
+def _respects(args: tuple, floors: dict[int, int]) -> bool:
+    return all(not (isinstance(v, int) and not isinstance(v, bool)) or i not in floors or v >= floors[i]
+               for i, v in enumerate(args))
 
 
 def probe_inputs(task: Task, limit: int = 30, seed: int = 0) -> list[str]:
@@ -193,17 +225,21 @@ def probe_inputs(task: Task, limit: int = 30, seed: int = 0) -> list[str]:
     The visible tests' own argument tuples come first, then one-argument mutations of
     each, taken round-robin over the seeds so that every seed contributes; when those run
     out, random mutations of random inputs found so far (mutants of mutants) fill up.
-    Duplicates and inputs without a literal are dropped. No literal calls → []."""
+    Duplicates, inputs without a literal, numbers beyond twice the seeds' largest, and
+    top-level ints below the seeds' sign (see `_int_floors`) are dropped. No literal
+    calls → []."""
     rng = random.Random(seed)
     seeds = seed_inputs(task)
     bound = max([MIN_BOUND] + [2 * _largest(args) for args in seeds])  # mutants of mutants must not grow
+    floors = _int_floors(seeds)
     chosen: list[str] = []
     seen: set[str] = set()
     pool: list[tuple] = []
 
     def add(args: tuple) -> None:
         text = literal(args)
-        if len(chosen) < limit and text not in seen and _largest(args) <= bound and _usable(text):
+        if (len(chosen) < limit and text not in seen and _largest(args) <= bound and _respects(args, floors)
+                and _usable(text)):
             seen.add(text)
             chosen.append(text)
             pool.append(args)

@@ -107,6 +107,21 @@ def test_inputs_stay_small():
         assert all(len(a) <= 24 for a in args if isinstance(a, (str, list)))
 
 
+def test_ints_keep_the_seeds_sign():
+    def ints(asserts):
+        return [ast.literal_eval(p)[0] for p in probe_inputs(task(asserts), limit=200)]
+    assert min(ints(["assert f(5) == 5", "assert f(2) == 1"])) == 1
+    assert min(ints(["assert f(5) == 5", "assert f(0) == 1"])) == 0
+    assert min(ints(["assert f(5) == 5", "assert f(-3) == 1"])) < 0
+    assert min(ast.literal_eval(p)[0][0] for p in probe_inputs(task(["assert f([5]) == 5"]), limit=200)
+               if ast.literal_eval(p)[0]) < 1  # only top-level arguments are held to it
+
+
+def test_strings_with_words_get_word_level_mutations_first():
+    got = variants("three one five", random.Random(0))
+    assert got[0] == "five one three" and len(got[1].split()) == 2 and len(got[2].split()) == 4
+
+
 def test_literal_is_stable_for_sets():
     assert literal(({"b", "a"}, set(), (1,), {"k": {2, 1}})) == "({'a', 'b'}, set(), (1,), {'k': {1, 2}})"
 
