@@ -55,6 +55,7 @@ class SolveConfig:
     sample_temperature: float = 0.8  # for the extra samples when candidates > 1
     repair_temperature: float = -1.0  # < 0: same as `temperature`; > 0 samples the fixes
     gen_tests: bool = False  # tester writes asserts from the specification first
+    examples_from_text: bool = True  # no visible tests: one short call rewrites the prompt's examples as asserts
     max_gen_tests: int = 8
     plan_multi_part: bool = True  # LLM plan for tasks without a single entry point
     retrieval_k: int = 3

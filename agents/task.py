@@ -1,4 +1,5 @@
-"""A task to solve and the tests it carries itself (asserts, doctest examples).
+"""A task to solve and the tests it carries itself (asserts, doctest examples, and the
+examples written in prose, turned into asserts by `agents.examples`).
 
 Only *visible* tests steer the loop: the examples and asserts written in the task. A
 benchmark's hidden evaluation (HumanEval's `check`) is never shown to the agents — using
@@ -11,6 +12,8 @@ import ast
 import doctest
 import re
 from dataclasses import asdict, dataclass, field
+
+from agents.examples import example_asserts, expected_value, literal_args, make_assert, match_bracket
 
 _DEF_RE = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
 _ASSERT_CALL_RE = re.compile(r"^\s*assert\s+(?:not\s+)?\(?\s*(?:math\.isclose\()?\s*([A-Za-z_]\w*)\s*\(")
@@ -68,8 +71,15 @@ def _docstrings(code: str) -> list[str] | None:
     return [doc for doc in (ast.get_docstring(n, clean=True) for n in nodes) if doc]
 
 
-def doctest_examples(text: str) -> str:
-    """The `>>>` examples in the text, re-indented to column 0, as doctest source.
+def doctest_examples(text: str, entry_point: str = "") -> str:
+    """The `>>>` examples in the text, re-indented to column 0, as doctest source."""
+    return split_doctests(text, entry_point)[0]
+
+
+def split_doctests(text: str, entry_point: str) -> tuple[str, list[str]]:
+    """The `>>>` examples in the text as doctest source (re-indented to column 0), and
+    as asserts those the doctest runner would misjudge (`agents.examples.doctest_assert`;
+    only with an `entry_point`).
 
     In code, only docstrings are searched: parsing raw source would take a docstring's
     closing quotes for part of the last example's expected output."""
@@ -80,13 +90,52 @@ def doctest_examples(text: str) -> str:
             examples += doctest.DocTestParser().get_examples(source)
         except ValueError:  # inconsistent indentation inside a docstring
             continue
-    lines = []
+    lines, asserts = [], []
     for ex in examples:
+        converted = doctest_assert(ex.source, ex.want, entry_point)
+        if converted:
+            asserts.append(converted)
+            continue
         source_lines = ex.source.rstrip("\n").splitlines()
         lines.append(">>> " + source_lines[0])
         lines.extend("... " + s for s in source_lines[1:])
         lines.extend(ex.want.rstrip("\n").splitlines())
-    return "\n".join(lines) + ("\n" if lines else "")
+    return "\n".join(lines) + ("\n" if lines else ""), asserts
+
+
+def doctest_assert(source: str, want: str, entry_point: str) -> str | None:
+    """A `>>>` example that the doctest runner would misjudge, as an assert (None: keep it
+    a doctest): `>>> f(x) == y` with no output line (doctest expects no output, gets
+    `True`), `>>> f(x) [0, 1]` (the output written on the same line), and outputs that
+    equal the result but are not its repr text (`"21"` for '21', `[1,2]` for [1, 2])."""
+    source, want = source.strip(), want.strip()
+    if not entry_point or "\n" in source or not literal_args(first_call(source, entry_point)):
+        return None
+    try:
+        tree = ast.parse(source, mode="eval").body
+    except SyntaxError:
+        return None
+    if not want:
+        if isinstance(tree, ast.Compare) and all(isinstance(op, ast.Eq) for op in tree.ops):
+            return f"assert {source}"
+        call = first_call(source, entry_point)
+        if source.startswith(call) and expected_value(source[len(call):]):
+            return make_assert(call, expected_value(source[len(call):]))
+        return None
+    try:
+        value = ast.literal_eval(want)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    if " ".join(repr(value).split()) == " ".join(want.split()) or source != first_call(source, entry_point):
+        return None
+    return make_assert(source, ast.unparse(ast.parse(want, mode="eval")))
+
+
+def first_call(source: str, entry_point: str) -> str:
+    """The first `entry_point(...)` call written in `source` ("" when there is none)."""
+    match = re.search(rf"(?<![\w.]){re.escape(entry_point)}\s*\(", source)
+    end = match_bracket(source, match.end() - 1) if match else None
+    return source[match.start():end] if end else ""
 
 
 def guess_entry_point(text: str, asserts: list[str]) -> str:
@@ -102,17 +151,30 @@ def guess_entry_point(text: str, asserts: list[str]) -> str:
     return ""
 
 
+def visible_tests(text: str, entry_point: str) -> tuple[list[str], str]:
+    """The text's asserts (its own, then its other examples rewritten as asserts,
+    deduplicated, none repeating a `>>>` call) and its `>>>` examples as doctest source.
+    When the `>>>` lines do not parse as doctests, they become asserts too."""
+    asserts = assert_lines(text)
+    doctests, converted = split_doctests(text, entry_point)
+    shown = {line[4:].strip() for line in doctests.splitlines() if line.startswith(">>> ")}
+    for line in converted + example_asserts(text, entry_point, with_doctests=not (doctests or converted)):
+        if line not in asserts and not any(line.startswith(f"assert {call} ==") for call in shown):
+            asserts.append(line)
+    return asserts, doctests
+
+
 def task_from_text(text: str, source: str = "text") -> Task:
     """A task from free text: a description, maybe a signature, maybe asserts/examples."""
     text = text.strip()
     if not text:
         raise TaskError("the task is empty: describe what to write")
-    asserts = assert_lines(text)
-    return Task(text, guess_entry_point(text, asserts), asserts, doctest_examples(text), source)
+    entry_point = guess_entry_point(text, assert_lines(text))
+    asserts, doctests = visible_tests(text, entry_point)
+    return Task(text, entry_point, asserts, doctests, source)
 
 
 def task_from_problem(problem) -> Task:
     """A task from a benchmark `Problem`: its prompt and the examples written in it."""
-    prompt = problem.prompt
-    asserts = assert_lines(prompt)
-    return Task(prompt, problem.entry_point, asserts, doctest_examples(prompt), f"{problem.benchmark}:{problem.task_id}")
+    asserts, doctests = visible_tests(problem.prompt, problem.entry_point)
+    return Task(problem.prompt, problem.entry_point, asserts, doctests, f"{problem.benchmark}:{problem.task_id}")

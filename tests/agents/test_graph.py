@@ -82,10 +82,13 @@ def test_timeout_is_reported_to_repair(sandbox):
 
 def test_task_without_tests_is_untested_but_must_import(sandbox):
     task = task_from_text("def greet(name):\n    '''Return a greeting.'''\n")
-    ok = solve_task(task, FakeLLM(["```python\ndef greet(name):\n    return 'hi ' + name\n```"]), sandbox)
+    # no examples in the prompt: the examples call answers with nothing, the task stays untested
+    ok = solve_task(task, FakeLLM(["```python\n```", "```python\ndef greet(name):\n    return 'hi ' + name\n```"]),
+                    sandbox)
     assert ok.verdict == "untested"
+    assert [e["asserts"] for e in ok.events if e["agent"] == "examples"] == [0]
     broken = "```python\nimport no_such_module_xyz\ndef greet(name):\n    return name\n```"
-    bad = solve_task(task, FakeLLM([broken, broken]), sandbox, SolveConfig(max_repairs=1))
+    bad = solve_task(task, FakeLLM([broken, broken]), sandbox, SolveConfig(max_repairs=1, examples_from_text=False))
     assert bad.verdict == "failed" and "no_such_module_xyz" in bad.feedback
 
 
