@@ -10,8 +10,10 @@ from __future__ import annotations
 
 
 def output_key(cand: dict) -> tuple:
-    """What a candidate is clustered by: its exact output signatures, in probe order."""
-    return tuple(cand.get("outputs") or ())
+    """What a candidate is clustered by: its output signatures, in probe order. Every
+    failure ("!ValueError", "!timeout", ...) counts as the same non-value: mutated inputs
+    are often invalid, and two right solutions may reject one in different ways."""
+    return tuple("!" if out.startswith("!") else out for out in cand.get("outputs") or ())
 
 
 def cluster_size(cluster: list[dict]) -> int:

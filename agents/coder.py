@@ -1,18 +1,24 @@
 """Coder: candidates for the task, all sampled from one prompt so the server's prefix
 cache serves every sample; identical code is kept once (with its count, which is
-agreement evidence for the selector)."""
+agreement evidence for the selector).
+
+Two nodes share the prompt. `coder` writes the greedy candidate (the single best guess a
+small model makes). After the tester has run it, `sampler` spends more samples where
+they help (issue 13): a few when greedy passes every visible test — enough to confirm or
+outvote it — and many when it fails or there is nothing to test it on.
+"""
 
 from __future__ import annotations
 
 from codetext.sanitize import candidate_code
-from agents.llm_call import timed_complete
+from agents.llm_call import add_usage, sample_settings, timed_complete
 from agents.planner import plan_section
 from agents.prompts import context_section, entry_point_line, layout, render
 from agents.repair import code_hash
 from agents.retriever import context_text
 from agents.state import SolveConfig, SolveState
 from agents.task import Task
-from serving.base import LLM, Message
+from serving.base import LLM, Completion, Message
 
 
 def coder_messages(task: Task, context: str = "", plan: list[dict] | None = None) -> list[Message]:
@@ -27,52 +33,86 @@ def coder_messages(task: Task, context: str = "", plan: list[dict] | None = None
     return layout(user)
 
 
-def sample(llm: LLM, messages: list[Message], config: SolveConfig) -> tuple[list[str], list[dict]]:
-    """`config.candidates` texts for one prompt, with one usage update per request.
-
-    The first sample is greedy (the single best guess a small model makes); the others
-    are drawn at `sample_temperature` in one `n` request on the very same prompt."""
-    completion, usage = timed_complete(llm, "coder", messages, max_tokens=config.max_tokens,
-                                       temperature=config.temperature)
-    texts, usages = list(completion.texts[:1]), [usage]
-    extra = config.candidates - 1
-    if extra > 0:
-        more, usage = timed_complete(llm, "coder", messages, n=extra, max_tokens=config.max_tokens,
-                                     temperature=config.sample_temperature)
-        texts += more.texts[:extra]
-        usages.append(usage)
-    return texts, usages
+def draw(llm: LLM, messages: list[Message], config: SolveConfig, n: int) -> tuple[Completion, dict]:
+    """`n` sampled texts of one prompt in one request, with their log-probabilities."""
+    return timed_complete(llm, "coder", messages, n=n, max_tokens=config.max_tokens,
+                          temperature=config.sample_temperature, sampling=sample_settings(config), logprobs=True)
 
 
-def dedupe(raws: list[str], task: Task, tried: list[str]) -> list[dict]:
-    """One pending candidate per distinct code (whitespace-insensitive), counting copies;
-    code tested before is left out."""
+def greedy(llm: LLM, messages: list[Message], config: SolveConfig) -> tuple[Completion, dict]:
+    """The temperature-`config.temperature` candidate."""
+    return timed_complete(llm, "coder", messages, max_tokens=config.max_tokens,
+                          temperature=config.temperature, logprobs=True)
+
+
+def dedupe(completion: Completion, task: Task, tried: list[str], origin: str = "coder",
+           parent: str = "") -> tuple[list[dict], dict]:
+    """One pending candidate per distinct new code (whitespace-insensitive), counting copies;
+    code tested before is not tested again but counted in the second value
+    ({hash: repeats}), because a sample that repeats a candidate is agreement evidence."""
     by_hash: dict[str, dict] = {}
-    for raw in raws:
+    repeats: dict[str, int] = {}
+    for index, raw in enumerate(completion.texts):
         code = candidate_code(raw, task.entry_point, task.prompt)
         key = code_hash(code)
+        logprob = completion.mean_logprob(index)
         if key in tried:
-            continue
-        if key in by_hash:
+            repeats[key] = repeats.get(key, 0) + 1
+        elif key in by_hash:
             by_hash[key]["copies"] += 1
+            if logprob is not None and (by_hash[key]["logprob"] is None or logprob > by_hash[key]["logprob"]):
+                by_hash[key]["logprob"] = logprob
         else:
-            by_hash[key] = {"code": code, "raw": raw, "origin": "coder", "copies": 1, "parent": ""}
-    return list(by_hash.values())
+            by_hash[key] = {"code": code, "raw": raw, "origin": origin, "copies": 1, "parent": parent,
+                            "logprob": logprob}
+    return list(by_hash.values()), repeats
+
+
+def extra_samples(greedy_verdict: str, config: SolveConfig) -> tuple[int, str]:
+    """How many samples to draw after the greedy candidate was tested, and why."""
+    if greedy_verdict == "passed":
+        return config.confirm_samples, "greedy passed the visible tests: confirm"
+    if greedy_verdict == "untested":
+        return config.explore_samples, "no visible tests to trust greedy on: explore"
+    return config.explore_samples, f"greedy {greedy_verdict}: explore"
 
 
 def make_coder(llm: LLM, config: SolveConfig):
-    """The coder node."""
+    """The coder node: the greedy candidate (adaptive), or `config.candidates` at once."""
 
     def coder(state: SolveState) -> dict:
         task = Task.from_dict(state["task"])
         messages = coder_messages(task, context_text(state), state.get("plan"))
-        raws, usages = sample(llm, messages, config)
-        pending = dedupe(raws, task, state.get("tried") or [])
-        usage: dict = {}
-        for update in usages:  # two requests → add their counters
-            for key, value in update["coder"].items():
-                usage[key] = usage.get(key, 0) + value
-        event = {"agent": "coder", "samples": len(raws), "distinct": len(pending)}
-        return {"pending": pending, "usage": {"coder": usage}, "events": [event]}
+        calls = [greedy(llm, messages, config)]
+        if not config.adaptive and config.candidates > 1:
+            calls.append(draw(llm, messages, config, config.candidates - 1))
+        completions = [completion for completion, _ in calls]
+        merged = Completion(texts=[t for c in completions for t in c.texts],
+                            logprobs=[lp for c in completions for lp in (c.logprobs or [[] for _ in c.texts])])
+        pending, _ = dedupe(merged, task, state.get("tried") or [])
+        if pending:  # the greedy text comes first, so the first candidate is greedy's code
+            pending[0]["greedy"] = True
+        event = {"agent": "coder", "samples": len(merged.texts), "distinct": len(pending)}
+        return {"pending": pending, "usage": add_usage([usage for _, usage in calls]), "events": [event],
+                "sampled": not config.adaptive}
 
     return coder
+
+
+def make_sampler(llm: LLM, config: SolveConfig):
+    """The sampler node: more samples of the coder's prompt, as many as greedy's test result calls for."""
+
+    def sampler(state: SolveState) -> dict:
+        task = Task.from_dict(state["task"])
+        first = (state.get("pool") or [{"verdict": "invalid"}])[0]
+        n, why = extra_samples(first["verdict"], config)
+        event = {"agent": "sampler", "greedy": first["verdict"], "samples": n, "why": why}
+        if n <= 0:
+            return {"sampled": True, "events": [event | {"distinct": 0}]}
+        messages = coder_messages(task, context_text(state), state.get("plan"))
+        completion, usage = draw(llm, messages, config, n)
+        pending, repeats = dedupe(completion, task, state.get("tried") or [], origin="sample")
+        event |= {"distinct": len(pending), "repeats": sum(repeats.values())}
+        return {"pending": pending, "repeats": repeats, "usage": usage, "events": [event], "sampled": True}
+
+    return sampler

@@ -1,7 +1,10 @@
 """Repair: fixes the selected candidate from its real test report; notices when it is stuck.
 
-The repaired code joins the pool as a new candidate instead of replacing the old one, so
-a "fix" that makes things worse is simply not selected.
+Each round draws `repair_samples` fixes in one request, sampled (greedy repair repeats the
+failure it was shown: 0 of 24 greedy repairs passed in the v1 runs), and the prompt lists
+what earlier attempts already ran into so a round does not retry them. Repaired code joins
+the pool as new candidates instead of replacing the old one, so a "fix" that makes things
+worse is simply not selected.
 """
 
 from __future__ import annotations
@@ -9,13 +12,14 @@ from __future__ import annotations
 import hashlib
 
 from codetext.sanitize import candidate_code
-from agents.llm_call import timed_complete
+from agents.llm_call import sample_settings, timed_complete
 from agents.prompts import entry_point_line, layout, render
 from agents.state import SolveConfig, SolveState
 from agents.task import Task
 from serving.base import LLM
 
 MAX_FEEDBACK_CHARS = 3000  # a long report crowds out the code in a 4k context
+MAX_HISTORY = 3  # earlier attempts listed in the prompt
 
 
 def code_hash(code: str) -> str:
@@ -23,16 +27,47 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(code.strip().encode()).hexdigest()[:16]
 
 
-def repair_messages(task: Task, code: str, feedback: str) -> list:
+def last_line(feedback: str) -> str:
+    """The most telling line of a failure report: its last non-empty line."""
+    lines = [line.strip() for line in feedback.splitlines() if line.strip()]
+    return lines[-1][:200] if lines else "failed"
+
+
+def history_section(pool: list[dict], current: str) -> str:
+    """Earlier repair attempts that failed, one line each, for the prompt ("" if none)."""
+    earlier = [c for c in pool if c.get("origin") == "repair" and c["hash"] != current
+               and c["verdict"] not in ("passed", "untested")][-MAX_HISTORY:]
+    if not earlier:
+        return ""
+    lines = [f"- attempt {i}: {last_line(c['feedback'])}" for i, c in enumerate(earlier, 1)]
+    return "Earlier fixes of this code also failed; do not repeat them:\n" + "\n".join(lines) + "\n"
+
+
+def repair_messages(task: Task, code: str, feedback: str, history: str = "") -> list:
     """Shared system prompt (the cached prefix every agent shares), then the failing code."""
     user = render("repair_user", task=task.prompt, code=code, feedback=feedback[-MAX_FEEDBACK_CHARS:],
-                  entry_point_line=entry_point_line(task.entry_point))
+                  history=history, entry_point_line=entry_point_line(task.entry_point))
     return layout(user)
 
 
 def repair_temperature(config: SolveConfig) -> float:
-    """Greedy repair tends to repeat the failure it was shown; a set temperature samples."""
+    """The temperature fixes are drawn at (< 0 in the config: the greedy temperature)."""
     return config.temperature if config.repair_temperature < 0 else config.repair_temperature
+
+
+def new_candidates(texts: list[str], task: Task, tried: list[str], parent: str) -> list[dict]:
+    """One pending candidate per distinct fix not tested before."""
+    found: dict[str, dict] = {}
+    for raw in texts:
+        code = candidate_code(raw, task.entry_point, task.prompt)
+        key = code_hash(code)
+        if key in tried:
+            continue
+        if key in found:
+            found[key]["copies"] += 1
+        else:
+            found[key] = {"code": code, "raw": raw, "origin": "repair", "copies": 1, "parent": parent}
+    return list(found.values())
 
 
 def make_repair(llm: LLM, config: SolveConfig):
@@ -41,16 +76,18 @@ def make_repair(llm: LLM, config: SolveConfig):
     def repair(state: SolveState) -> dict:
         task = Task.from_dict(state["task"])
         parent = state.get("code", "")
-        messages = repair_messages(task, parent, state.get("feedback", ""))
-        completion, usage = timed_complete(llm, "repair", messages, max_tokens=config.max_tokens,
-                                           temperature=repair_temperature(config))
-        raw = completion.texts[0]
-        code = candidate_code(raw, task.entry_point, task.prompt)
+        history = history_section(state.get("pool") or [], code_hash(parent))
+        messages = repair_messages(task, parent, state.get("feedback", ""), history)
+        temperature = repair_temperature(config)
+        n = max(1, config.repair_samples) if temperature > 0 else 1  # greedy draws would be identical
+        completion, usage = timed_complete(llm, "repair", messages, n=n, max_tokens=config.max_tokens,
+                                           temperature=temperature,
+                                           sampling=sample_settings(config) if temperature > 0 else None)
         attempts = state.get("attempts", 0) + 1
-        stuck = code_hash(code) in (state.get("tried") or [])
-        pending = [] if stuck else [{"code": code, "raw": raw, "origin": "repair", "copies": 1,
-                                     "parent": code_hash(parent)}]
-        event = {"agent": "repair", "attempt": attempts, "stuck": stuck}
+        pending = new_candidates(completion.texts, task, state.get("tried") or [], code_hash(parent))
+        stuck = not pending
+        event = {"agent": "repair", "attempt": attempts, "fixes": len(completion.texts),
+                 "distinct": len(pending), "stuck": stuck}
         update = {"pending": pending, "attempts": attempts, "stuck": stuck, "usage": usage, "events": [event]}
         return update | ({"stop": "stuck"} if stuck else {})
 

@@ -37,6 +37,7 @@ class SolveResult:
     gen_tests: list = field(default_factory=list)  # asserts the test writer wrote
     gen_passed: int = 0  # of those, passed by the final code
     candidates: int = 0  # distinct candidates tested
+    selection: dict = field(default_factory=dict)  # how the selector chose (filter, clusters, why)
 
     @property
     def totals(self) -> dict:
@@ -99,6 +100,7 @@ def _result(final: dict, seconds: float) -> SolveResult:
         gen_tests=final.get("gen_tests", []),
         gen_passed=final.get("gen_passed", 0),
         candidates=len(final.get("pool", [])),
+        selection=final.get("selection", {}),
     )
 
 
@@ -116,6 +118,10 @@ def make_pipeline_solver(llm: LLM, sandbox: Sandbox, config: SolveConfig | None 
             "usage": totals,
             "agents": result.usage,
             "attempts": result.attempts,
+            "stop": result.stop,
+            "candidates": result.candidates,
+            "selection": result.selection,
+            "events": result.events,
         }
 
     return solve

@@ -19,12 +19,20 @@ def merge_usage(left: dict | None, right: dict | None) -> dict:
     return merged
 
 
+def add_counts(left: dict | None, right: dict | None) -> dict:
+    """Add per-key counts: {key: n}."""
+    merged = dict(left or {})
+    for key, value in (right or {}).items():
+        merged[key] = merged.get(key, 0) + value
+    return merged
+
+
 class SolveState(TypedDict, total=False):
     task: dict  # agents.task.Task as plain data (the state is checkpointed)
     plan: list[dict]  # [{step, instruction, acceptance}] from the planner
     hits: list[dict]  # retrieved chunks as plain data: {text, source, score, meta}
     gen_tests: list[str]  # assert lines written from the specification (may be wrong)
-    pending: list[dict]  # candidates written but not yet tested: {code, raw, origin, copies, parent}
+    pending: list[dict]  # candidates written but not yet tested: {code, raw, origin, copies, parent, logprob}
     pool: Annotated[list[dict], operator.add]  # every tested candidate with its per-test results
     code: str  # the selected candidate
     raw: str  # the model's raw text for the selected candidate
@@ -37,23 +45,45 @@ class SolveState(TypedDict, total=False):
     stuck: bool  # repair produced code already tried, or the same failure again
     stop: str  # why the loop ended: passed | stuck | attempts | budget:<what>
     tried: Annotated[list[str], operator.add]  # hashes of every candidate tested
+    sampled: bool  # the sampler has drawn its extra samples (or adaptive sampling is off)
+    repeats: Annotated[dict, add_counts]  # candidate hash -> later samples that repeated it
+    selection: dict  # how the selector chose: filter, cluster sizes, why
     usage: Annotated[dict, merge_usage]  # per-agent LLM and time accounting
     events: Annotated[list[dict], operator.add]  # one line per node run, for display/records
 
 
 @dataclass(frozen=True)
 class SolveConfig:
-    """Bounds and sampling for one solve. Defaults keep a solve fast on a 2-core CPU:
-    one candidate and no generated tests (switch on with `candidates`/`gen_tests`)."""
+    """Bounds and sampling for one solve.
 
-    max_repairs: int = 2
+    The default flow (issue 13) spends samples where they help: one greedy candidate; if it
+    passes every visible test, `confirm_samples` more (agreement evidence); if it fails or
+    there is nothing to test it on, `explore_samples` more. All come from one prompt in one
+    `n` request. The selector keeps candidates that pass the visible tests and picks the
+    largest cluster of identical behaviour on probe inputs. Repair runs only for runtime
+    failures (errors, timeouts); wrong answers were already given fresh samples.
+    `adaptive=False` gives the fixed `candidates` count instead (ablations)."""
+
+    max_repairs: int = 2  # repair rounds
     max_tokens: int = 768  # per completion
-    temperature: float = 0.0
+    temperature: float = 0.0  # the first (greedy) candidate
     test_timeout_s: float = 10.0  # per test; all tests of one candidate get twice this
     test_memory_mb: int = 1024
-    candidates: int = 1  # coder samples from one prompt
-    sample_temperature: float = 0.8  # for the extra samples when candidates > 1
-    repair_temperature: float = -1.0  # < 0: same as `temperature`; > 0 samples the fixes
+    test_workers: int = 2  # candidates tested side by side
+    adaptive: bool = True
+    confirm_samples: int = 2
+    explore_samples: int = 8
+    candidates: int = 1  # with adaptive off: coder samples from one prompt
+    # Qwen2.5-Coder's own generation defaults (top_p 0.8, top_k 20, repetition 1.05) as the
+    # starting point; sample_temperature is the knob to tune on mbpp-dev.
+    sample_temperature: float = 0.7
+    sample_top_p: float = 0.8
+    sample_top_k: int = 20
+    sample_repeat_penalty: float = 1.05
+    select_by_outputs: bool = True  # cluster by probe outputs; off: CodeT-style ranking
+    repair_runtime_only: bool = True  # wrong answers (assertions) are not repaired
+    repair_samples: int = 2  # fixes drawn per repair round, one request
+    repair_temperature: float = 0.7  # < 0: same as `temperature`
     gen_tests: bool = False  # tester writes asserts from the specification first
     examples_from_text: bool = True  # no visible tests: one short call rewrites the prompt's examples as asserts
     max_gen_tests: int = 8
@@ -63,11 +93,25 @@ class SolveConfig:
     max_total_tokens: int = 40_000
     max_wall_s: float = 600.0
 
+    @classmethod
+    def v1(cls, **overrides) -> "SolveConfig":
+        """The first pipeline's flow, kept for ablations: a fixed number of candidates,
+        CodeT-style ranking, a greedy repair of every failure."""
+        return cls(**({"adaptive": False, "select_by_outputs": False, "repair_runtime_only": False,
+                       "repair_temperature": -1.0} | overrides))
+
 
 # environment variable → SolveConfig field; lets batch runs and ablations change the
 # pipeline without new flags on every command
 ENV_FIELDS = {
     "CODELOOP_CANDIDATES": "candidates",
+    "CODELOOP_ADAPTIVE": "adaptive",
+    "CODELOOP_CONFIRM_SAMPLES": "confirm_samples",
+    "CODELOOP_EXPLORE_SAMPLES": "explore_samples",
+    "CODELOOP_SAMPLE_TEMPERATURE": "sample_temperature",
+    "CODELOOP_SELECT_BY_OUTPUTS": "select_by_outputs",
+    "CODELOOP_REPAIR_RUNTIME_ONLY": "repair_runtime_only",
+    "CODELOOP_REPAIR_SAMPLES": "repair_samples",
     "CODELOOP_GEN_TESTS": "gen_tests",
     "CODELOOP_MAX_REPAIRS": "max_repairs",
     "CODELOOP_REPAIR_TEMPERATURE": "repair_temperature",

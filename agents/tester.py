@@ -6,6 +6,7 @@ from __future__ import annotations
 import doctest
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache, lru_cache
 from importlib import resources
 
@@ -114,11 +115,18 @@ def make_tester(sandbox: Sandbox, config: SolveConfig):
         task = Task.from_dict(state["task"])
         generated = state.get("gen_tests") or []
         started = time.perf_counter()
-        tested, events = [], []
-        for offset, cand in enumerate(state.get("pending") or []):
+        pending = state.get("pending") or []
+
+        def check(cand: dict) -> dict:
             problem = validate(cand["code"], task.entry_point)
-            outcome = (invalid_candidate(problem, task, generated) if problem
-                       else run_candidate(sandbox, task, cand["code"], generated, config))
+            return (invalid_candidate(problem, task, generated) if problem
+                    else run_candidate(sandbox, task, cand["code"], generated, config))
+
+        # candidates are independent: test them side by side (every sandbox backend is thread-safe)
+        with ThreadPoolExecutor(max_workers=max(1, min(config.test_workers, len(pending)))) as workers:
+            outcomes = list(workers.map(check, pending))
+        tested, events = [], []
+        for offset, (cand, outcome) in enumerate(zip(pending, outcomes)):
             record = cand | outcome | {"id": len(state.get("pool") or []) + offset, "hash": code_hash(cand["code"])}
             tested.append(record)
             events.append({"agent": "tester", "candidate": record["id"], "verdict": outcome["verdict"],

@@ -49,7 +49,30 @@ def _verdict_line(check: dict) -> str:
     return f"benchmark check: [bold]{'passed' if check['passed'] else 'failed'}[/bold] ({check['status']}{plus}){why}"
 
 
+def trace_line(event: dict) -> str:
+    """One readable line for a graph event (what an agent did and why)."""
+    agent = event.get("agent", "?")
+    if agent == "coder":
+        return f"coder: {event['samples']} candidate(s) from one prompt ({event['distinct']} distinct)"
+    if agent == "sampler":
+        return (f"sampler: {event['why']} → {event['samples']} more samples "
+                f"({event.get('distinct', 0)} new, {event.get('repeats', 0)} repeats)")
+    if agent == "tester":
+        line = f"tester: candidate {event['candidate']} {event['verdict']} ({event['passed']} passed, {event['failed']} failed)"
+        return line + (f" — {event['why'].splitlines()[-1][:100]}" if event.get("why") else "")
+    if agent == "selector":
+        detail = event.get("why") or f"score {event.get('score', 0)}"
+        return (f"selector: chose candidate {event['chosen']} of {event['candidates']} "
+                f"(filter {event.get('filter', '?')}; {detail}){'; stop: ' + event['stop'] if event.get('stop') else ''}")
+    if agent == "repair":
+        return f"repair: round {event['attempt']}, {event.get('distinct', 0)} new fix(es){' (stuck)' if event['stuck'] else ''}"
+    return f"{agent}: " + ", ".join(f"{k}={v}" for k, v in event.items() if k != "agent")
+
+
 def print_report(console: Console, result: SolveResult, check: dict | None) -> None:
+    console.rule("trace")
+    for event in result.events:
+        console.print(trace_line(event), markup=False, highlight=False)
     console.rule("code")
     console.print(Syntax(result.code or "# (no code)", "python", theme="ansi_dark"))
     console.rule("verdict")
@@ -83,7 +106,8 @@ def solve(
     sandbox: str = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX", help="auto|docker|bwrap|process"),
     max_repairs: int = typer.Option(2, "--max-repairs", min=0, max=10, help="Repair attempts after the first candidate."),
     candidates: int = typer.Option(1, "--candidates", min=1, max=16, envvar="CODELOOP_CANDIDATES",
-                                   help="Candidates sampled from one prompt; the selector picks by agreement."),
+                                   help="A fixed number of candidates from one prompt instead of adaptive "
+                                        "sampling (1 = adaptive: greedy, then 2 or 8 samples by its test result)."),
     gen_tests: bool = typer.Option(False, "--gen-tests/--no-gen-tests", envvar="CODELOOP_GEN_TESTS",
                                    help="Write tests from the specification before coding."),
     max_calls: int = typer.Option(SolveConfig.max_llm_calls, "--max-calls", min=1, envvar="CODELOOP_MAX_CALLS",
@@ -107,7 +131,8 @@ def solve(
         box = make_sandbox(sandbox)
         try:
             with llm_session(model, base_url, port=port) as llm:
-                config = SolveConfig(max_repairs=max_repairs, candidates=candidates, gen_tests=gen_tests,
+                config = SolveConfig(max_repairs=max_repairs, candidates=candidates, adaptive=candidates == 1,
+                                     gen_tests=gen_tests,
                                      max_llm_calls=max_calls)
                 result = solve_task(task, llm, box, config, retriever=retriever)
             check = benchmark_verdict(bench_problem, result.code, box) if bench_problem else None

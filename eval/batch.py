@@ -102,6 +102,9 @@ def prepare_run_dir(out_dir: Path, config: BatchConfig, *, redo: bool = False) -
     return loaded.done(), loaded.problems
 
 
+TRACE_KEYS = ("stop", "attempts", "candidates", "selection", "events")
+
+
 def solve_and_check(problem: Problem, sample: int, solver: Solver, evaluator: Evaluator) -> dict:
     """One record: run the solver, check its completion in the sandbox, time both."""
     start = time.monotonic()
@@ -127,6 +130,11 @@ def solve_and_check(problem: Problem, sample: int, solver: Solver, evaluator: Ev
     record["usage"] = {k: int(usage.get(k, 0) or 0) for k in USAGE_KEYS}
     record["agents"] = out.get("agents") or {}
     record["solver_verdict"] = out.get("verdict")
+    # what the pipeline did (why it stopped, candidates, how it chose, each node's event),
+    # so a result can be explained from the records alone
+    trace = {key: out[key] for key in TRACE_KEYS if key in out}
+    if trace:
+        record["trace"] = trace
     record["seconds"] = {"total": round(end - start, 3), "solve": round(solved_at - start, 3),
                          "eval": round(end - solved_at, 3)}
     record["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")

@@ -22,8 +22,12 @@ class FakeLLM:
     `calls` keeps every request's messages for tests that check what was sent.
     """
 
-    def __init__(self, outputs: Sequence[str], model: str = "fake") -> None:
+    def __init__(self, outputs: Sequence[str], model: str = "fake",
+                 logprobs: Sequence[float] | None = None) -> None:
+        """`logprobs`, when given, is one scripted mean log-probability per output, handed
+        out (as a one-token list) to calls that ask for log-probabilities."""
         self._outputs = list(outputs)
+        self._logprobs = list(logprobs) if logprobs is not None else None
         self._next = 0
         self.model = model
         self.calls: list[list[Message]] = []
@@ -44,15 +48,19 @@ class FakeLLM:
         sampling: Sampling | None = None,
         logprobs: bool = False,
     ) -> Completion:
-        """Return the next `n` scripted outputs (no log-probabilities: a fake has none)."""
+        """Return the next `n` scripted outputs (with their scripted log-probabilities when
+        asked for and scripted)."""
         if self.remaining < n:
             raise FakeLLMExhausted(
                 f"FakeLLM ran out of scripted outputs: asked for {n}, {self.remaining} left "
                 f"after {len(self.calls)} calls"
             )
         texts = self._outputs[self._next : self._next + n]
+        scripted = self._logprobs[self._next : self._next + n] if self._logprobs is not None else None
         self._next += n
         self.calls.append(list(messages))
         prompt_tokens = sum(len(m["content"]) for m in messages) // 4
         usage = Usage(prompt_tokens, sum(len(t) for t in texts) // 4, 0, 1)
-        return Completion(texts=texts, usage=usage, latency_s=0.0, model=self.model, finish_reasons=["stop"] * n)
+        token_logprobs = [[value] for value in scripted] if logprobs and scripted is not None else None
+        return Completion(texts=texts, usage=usage, latency_s=0.0, model=self.model, finish_reasons=["stop"] * n,
+                          logprobs=token_logprobs)

@@ -91,7 +91,10 @@ def test_repair_samples_at_its_own_temperature_when_set():
 
     task = task_from_text("Write add(a, b).\nassert add(1, 2) == 3\n")
     state = {"task": task.to_dict(), "code": "def add(a, b):\n    return a - b\n", "feedback": "FAILED", "attempts": 0}
-    for env, expected in (({}, 0.0), ({"CODELOOP_REPAIR_TEMPERATURE": "0.8"}, 0.8)):
-        llm = Recording(["```python\ndef add(a, b):\n    return a + b\n```"])
+    fixes = ["```python\ndef add(a, b):\n    return a + b\n```", "```python\ndef add(a, b):\n    return b + a\n```"]
+    # default: sampled fixes, two per round; a temperature < 0 means greedy, one fix
+    for env, expected, drawn in (({}, 0.7, 2), ({"CODELOOP_REPAIR_TEMPERATURE": "0.9"}, 0.9, 2),
+                                 ({"CODELOOP_REPAIR_TEMPERATURE": "-1"}, 0.0, 1)):
+        llm = Recording(fixes)
         update = make_repair(llm, config_from_env(env))(state)
-        assert llm.temperatures == [expected] and update["attempts"] == 1 and update["pending"]
+        assert llm.temperatures == [expected] and update["attempts"] == 1 and len(update["pending"]) == drawn

@@ -230,3 +230,12 @@ def test_candidates_without_outputs_share_one_cluster():
     cands = [cand("a", []), cand("b", []), {"name": "c"}, cand("d", ["1"], copies=2)]
     assert names(output_clusters(cands)) == [["a", "b", "c"], ["d"]]
     assert output_clusters([]) == []
+
+
+def test_clusters_treat_every_failure_signature_alike():
+    from agents.clusters import output_clusters
+
+    raises_value = {"outputs": ["1", "!ValueError"], "copies": 1}
+    raises_index = {"outputs": ["1", "!IndexError"], "copies": 1}
+    other_value = {"outputs": ["2", "!timeout"], "copies": 1}
+    assert [len(c) for c in output_clusters([raises_value, raises_index, other_value])] == [2, 1]

@@ -39,9 +39,12 @@ def test_solve_text_with_repair_json(runner, stub_server):
     result = invoke(runner, "solve", TASK, "--base-url", server.base_url, "--sandbox", "process", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["verdict"] == "passed" and data["attempts"] == 1
-    assert data["totals"]["calls"] == 2 and data["totals"]["prompt_tokens"] == 200
-    assert len(server.requests) == 2
+    # greedy fails → the sampler asks for 8 more; this server gives one choice per request,
+    # so the client tops up with 8 requests (the first returns the fix, the rest nothing)
+    assert data["verdict"] == "passed" and data["attempts"] == 0 and data["stop"] == "solved"
+    assert [e["agent"] for e in data["events"]].count("sampler") == 1
+    assert data["totals"]["calls"] == 9 and data["totals"]["prompt_tokens"] == 900
+    assert len(server.requests) == 9 and "fix" not in result.stderr
 
 
 def test_solve_problem_reports_benchmark_check(runner, stub_server):
@@ -50,7 +53,9 @@ def test_solve_problem_reports_benchmark_check(runner, stub_server):
     result = invoke(runner, "solve", "--problem", "humaneval:HumanEval/0", "--base-url", server.base_url, "--sandbox", "process")
     assert result.exit_code == 1  # the benchmark's own check fails this answer
     assert "benchmark check: failed (fail)" in result.stdout and "AssertionError" in result.stdout
-    assert "usage: 2 LLM calls" in result.stdout  # the repeated answer tripped the stuck detector
+    # a wrong answer (assertions fail, nothing crashes) is not repaired: samples were drawn instead
+    assert "stop: wrong-answer" in result.stdout and "repair:" not in result.stdout
+    assert "usage: 9 LLM calls" in result.stdout
 
 
 def test_solve_from_file(runner, stub_server, tmp_path):

@@ -108,7 +108,7 @@ def test_pipeline_batch_records_its_variant_and_uses_retrieval(app, fake_session
                                                                monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(gt_cache))
     monkeypatch.setenv("CODELOOP_INDEX_DIR", str(tmp_path / "indexes"))
-    llm = fake_session(good_answers(1))
+    llm = fake_session(good_answers(1) * 3)  # greedy passes → two confirming samples
     out = tmp_path / "run"
     args = ["batch", "humaneval", "--limit", 1, "--out", out, "--sandbox", "process", "--data-dir", data_dir, "--json"]
     r = run(app, *args, "--retrieval", "examples")
