@@ -132,7 +132,7 @@ EOF
 else
   how="bare llama-server (httpx/platformdirs missing)"
   "$BIN" --model "$WORK/tiny-qwen2.gguf" --alias tiny-qwen2 --host 127.0.0.1 --port "$PORT" --ctx-size 4096 \
-    --parallel 2 --cache-ram 256 --no-webui --metrics --gpu-layers 99 >"$LOG" 2>&1 &
+    --parallel 2 --cache-ram 256 --no-webui --metrics --gpu-layers 99 --verbose >"$LOG" 2>&1 &
 fi
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null; wait $SERVER_PID 2>/dev/null; summary' EXIT
@@ -176,7 +176,12 @@ for i, (question, n) in enumerate((("def add(a, b):", 1), ("The quick brown fox"
 EOF
 ) || { tail -20 "$LOG"; row "requests" $((SECONDS - t)) FAILED; exit 1; }
 while IFS='|' read -r what result; do row "$what" $((SECONDS - t)) "$result"; done <<<"$answers"
-# This build's wording varies ("offloaded N/N layers", "assigned to device CUDA0", "CUDA0 ... buffer size").
-offload=$(grep -m3 -oE "offloaded [0-9]+/[0-9]+ layers to GPU|CUDA0[^|]{0,70}" "$LOG" | paste -sd';' - || true)
+# Proof of offload, two ways: the GPU memory the server process holds (nvidia-smi, while it
+# still runs), and the load lines of the verbose log ("using device CUDA0", "offloaded N/N").
+gpu_mem=$(nvidia-smi --query-compute-apps=pid,process_name,used_memory --format=csv,noheader 2>/dev/null \
+          | grep -i llama | paste -sd';' - || true)
+row "GPU memory held by llama-server (nvidia-smi)" 0 "${gpu_mem:-none: the server holds no GPU memory}"
+offload=$(grep -m4 -oE "offloaded [0-9]+/[0-9]+ layers to GPU|using device CUDA0[^|]{0,60}|CUDA0[^|]{0,70}" "$LOG" | paste -sd';' - || true)
 row "offload (server log)" 0 "${offload:-no CUDA0 line in $LOG (CPU build?)}"
+head -c 2000000 "$LOG" >"${OUT:-$WORK}/server.log" 2>/dev/null || true
 row total $SECONDS "log: $LOG"
