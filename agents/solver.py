@@ -9,7 +9,9 @@ from pathlib import Path
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from agents.clusters import output_key
 from agents.graph import build_graph, recursion_limit
+from agents.repair import code_hash
 from agents.state import SolveConfig
 from agents.task import Task, task_from_problem
 from retrieval.base import Retriever
@@ -38,6 +40,7 @@ class SolveResult:
     gen_passed: int = 0  # of those, passed by the final code
     candidates: int = 0  # distinct candidates tested
     selection: dict = field(default_factory=dict)  # how the selector chose (filter, clusters, why)
+    pool: list = field(default_factory=list)  # every tested candidate, summarised (see pool_summary)
 
     @property
     def totals(self) -> dict:
@@ -101,7 +104,19 @@ def _result(final: dict, seconds: float) -> SolveResult:
         gen_passed=final.get("gen_passed", 0),
         candidates=len(final.get("pool", [])),
         selection=final.get("selection", {}),
+        pool=pool_summary(final.get("pool", []), final.get("repeats", {})),
     )
+
+
+def pool_summary(pool: list[dict], repeats: dict) -> list[dict]:
+    """Each tested candidate in a form small enough for a batch record: its code, where it
+    came from, how many samples it stands for, its visible-test result and a fingerprint of
+    its probe outputs (equal fingerprints = same cluster). Lets selection rules be compared
+    offline on the same candidates (benchmarks/selection_ablation.py)."""
+    return [{"id": c["id"], "code": c["code"], "origin": c.get("origin", ""), "greedy": bool(c.get("greedy")),
+             "copies": c.get("copies", 1) + repeats.get(c.get("hash", ""), 0), "verdict": c["verdict"],
+             "visible_passed": sum(c["visible"]), "visible": len(c["visible"]), "logprob": c.get("logprob"),
+             "outputs": code_hash(repr(output_key(c)))} for c in pool]
 
 
 def make_pipeline_solver(llm: LLM, sandbox: Sandbox, config: SolveConfig | None = None,
@@ -122,6 +137,7 @@ def make_pipeline_solver(llm: LLM, sandbox: Sandbox, config: SolveConfig | None 
             "candidates": result.candidates,
             "selection": result.selection,
             "events": result.events,
+            "pool": result.pool,
         }
 
     return solve

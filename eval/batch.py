@@ -102,7 +102,7 @@ def prepare_run_dir(out_dir: Path, config: BatchConfig, *, redo: bool = False) -
     return loaded.done(), loaded.problems
 
 
-TRACE_KEYS = ("stop", "attempts", "candidates", "selection", "events")
+TRACE_KEYS = ("stop", "attempts", "candidates", "selection", "events", "pool")
 
 
 def solve_and_check(problem: Problem, sample: int, solver: Solver, evaluator: Evaluator) -> dict:

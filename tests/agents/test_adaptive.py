@@ -120,3 +120,11 @@ def test_visible_asserts_may_use_math_without_the_solution_importing_it(sandbox)
     llm = FakeLLM(["```python\ndef half(x):\n    return x / 2\n```"] * 3)
     result = solve_task(task, llm, sandbox, CONFIG)
     assert result.verdict == "passed" and result.tests_passed == 1
+
+
+def test_result_summarises_every_candidate_for_offline_analysis(sandbox):
+    llm = FakeLLM([OVERFIT, GOOD, GOOD])
+    result = solve_task(TASK, llm, sandbox, CONFIG)
+    assert [(c["origin"], c["greedy"], c["copies"], c["verdict"]) for c in result.pool] == [
+        ("coder", True, 1, "passed"), ("sample", False, 2, "passed")]
+    assert result.pool[0]["outputs"] != result.pool[1]["outputs"] and "a + b" in result.pool[1]["code"]
