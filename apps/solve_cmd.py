@@ -69,7 +69,7 @@ def trace_line(event: dict) -> str:
     return f"{agent}: " + ", ".join(f"{k}={v}" for k, v in event.items() if k != "agent")
 
 
-def print_report(console: Console, result: SolveResult, check: dict | None) -> None:
+def print_report(console: Console, result: SolveResult, check: dict | None, sandbox: str = "") -> None:
     console.rule("trace")
     for event in result.events:
         console.print(trace_line(event), markup=False, highlight=False)
@@ -87,6 +87,8 @@ def print_report(console: Console, result: SolveResult, check: dict | None) -> N
         console.print(f"stopped: the {result.stop.split(':', 1)[1]} budget was spent")
     if check is not None:
         console.print(_verdict_line(check), highlight=False)
+    if sandbox:
+        console.print(f"sandbox: {sandbox}", markup=False, highlight=False)
     if result.verdict not in ("passed", "untested") and result.feedback:
         console.print(result.feedback[-1500:], markup=False, highlight=False)
     t = result.totals
@@ -144,6 +146,6 @@ def solve(
     elif as_json:
         print(json.dumps(result.to_dict() | {"benchmark_check": check, "task": task.source}, indent=2))
     else:
-        print_report(Console(), result, check)
+        print_report(Console(), result, check, getattr(box, "selection", box.name))
     ok = check["passed"] if check is not None else result.verdict in ("passed", "untested")
     raise typer.Exit(0 if ok else 1)

