@@ -1,4 +1,5 @@
-"""`llm_session`: the one way commands get an `LLM` — a given server, or one we start."""
+"""`llm_session`: the one way commands get an `LLM` — a given server, one we start, or a
+LangChain chat model (`--llm langchain:MODULE:FACTORY`, serving/langchain_llm.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from serving.base import LLM
 from serving.embedded import DEFAULT_PORT, ManagedServer
 from serving.engines import detect_traits, engine_name, make_engine, model_alias  # noqa: F401 (model_alias re-exported)
 from serving.models import cache_dir
@@ -28,11 +30,17 @@ def llm_session(
     parallel: int | None = None,
     gpu_layers: int | None = None,
     timeout_s: float = 600.0,
-) -> Iterator[OpenAICompatibleLLM]:
-    """Yield an LLM client. With `base_url`, use that server (it must answer now; a
-    llama-server is recognised and its slots used); otherwise start `engine` (default
-    llama-server, or $CODELOOP_ENGINE) for `model` — or reuse one already serving it on
-    the port — and stop what was started on exit, also on Ctrl-C or an error."""
+    llm: str | None = None,
+) -> Iterator[LLM]:
+    """Yield an LLM client. With `llm` (`langchain:MODULE:FACTORY`), the LangChain chat
+    model that factory builds, adapted (model, base_url and the engine are then unused);
+    with `base_url`, use that server (it must answer now; a llama-server is recognised and
+    its slots used); otherwise start `engine` (default llama-server, or $CODELOOP_ENGINE)
+    for `model` — or reuse one already serving it on the port — and stop what was started
+    on exit, also on Ctrl-C or an error."""
+    if llm:
+        yield llm_from_spec(llm)
+        return
     name = engine_name(engine, base_url)
     if base_url:
         served = check_server(base_url)
@@ -56,3 +64,13 @@ def llm_session(
     finally:
         client.close()
         server.stop()
+
+
+def llm_from_spec(spec: str) -> LLM:
+    """The `LLM` an `--llm` value names. Only `langchain:MODULE:FACTORY` exists; a missing
+    `langchain` extra is a one-line `LLMError` naming it."""
+    if not spec.startswith("langchain:"):
+        raise ValueError(f"--llm must look like langchain:MODULE:FACTORY, got {spec!r}")
+    from serving.langchain_llm import LangChainLLM, load_chat_model
+
+    return LangChainLLM(load_chat_model(spec))

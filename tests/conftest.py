@@ -37,7 +37,7 @@ class StubServer:
                 stub.requests.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
                 text = stub.texts.pop(0) if stub.texts else ""
                 usage = {"prompt_tokens": 100, "completion_tokens": 20}
-                self._send({"model": "stub-model", "choices": [{"message": {"content": text}, "finish_reason": "stop"}], "usage": usage})
+                self._send({"model": "stub-model", "choices": [{"message": {"role": "assistant", "content": text}, "finish_reason": "stop"}], "usage": usage})
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
