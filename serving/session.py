@@ -11,7 +11,7 @@ from serving.base import LLM
 from serving.embedded import DEFAULT_PORT, ManagedServer
 from serving.engines import detect_traits, engine_name, make_engine, model_alias  # noqa: F401 (model_alias re-exported)
 from serving.models import cache_dir
-from serving.openai_client import OpenAICompatibleLLM, check_server
+from serving.openai_client import OpenAICompatibleLLM, ServerTraits, check_server
 
 
 def server_log_path(port: int, engine: str = "") -> Path:
@@ -51,19 +51,29 @@ def llm_session(
         finally:
             client.close()
         return
-    launchable = make_engine(name, model, n_ctx=n_ctx, parallel=parallel, gpu_layers=gpu_layers)
-    log_path = server_log_path(port, launchable.name)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    server = ManagedServer(launchable, port=port, log_path=log_path)
-    url = server.start()
-    # An adopted server may be another engine, or have other slots than we would choose.
-    traits = launchable.traits if server.process else detect_traits(url)
-    client = OpenAICompatibleLLM(url, model=launchable.alias, traits=traits, timeout_s=timeout_s)
+    server, traits = start_server(model, engine=name, port=port, n_ctx=n_ctx, parallel=parallel,
+                                  gpu_layers=gpu_layers)
+    client = OpenAICompatibleLLM(server.base_url, model=server.alias, traits=traits, timeout_s=timeout_s)
     try:
         yield client
     finally:
         client.close()
         server.stop()
+
+
+def start_server(model: str | None = None, *, engine: str | None = None, port: int = DEFAULT_PORT,
+                 n_ctx: int = 4096, parallel: int | None = None,
+                 gpu_layers: int | None = None) -> tuple[ManagedServer, ServerTraits]:
+    """Start `engine` for `model` on `port` (or adopt a server already serving it there);
+    return the server (`stop()` stops only what was started) and what its chat endpoint
+    does beyond the OpenAI schema."""
+    launchable = make_engine(engine_name(engine), model, n_ctx=n_ctx, parallel=parallel, gpu_layers=gpu_layers)
+    log_path = server_log_path(port, launchable.name)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    server = ManagedServer(launchable, port=port, log_path=log_path)
+    url = server.start()
+    # An adopted server may be another engine, or have other slots than we would choose.
+    return server, launchable.traits if server.process else detect_traits(url)
 
 
 def llm_from_spec(spec: str) -> LLM:
