@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from apps.errors import cli_errors, fail
+from apps.options import BatchMode, RetrievalChoice, SandboxName
 from eval.data import BenchmarkDataError
 from eval.plus import GroundTruthError
 from eval.problems import LOADERS, load_benchmark
@@ -123,7 +124,7 @@ def batch(
     bench: str = typer.Argument(..., help=f"Benchmark: {', '.join(LOADERS)}; or a .jsonl file of your own "
                                           "tasks (HumanEval or MBPP rows)."),
     limit: int = typer.Option(None, "--limit", min=1, help="Only the first N problems."),
-    mode: str = typer.Option("pipeline", "--mode", help="pipeline | baseline (one plain model call)."),
+    mode: BatchMode = typer.Option("pipeline", "--mode", help="pipeline | baseline (one plain model call)."),
     samples: int = typer.Option(1, "--samples", min=1, max=200, help="Samples per problem (k for pass@k)."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Problems solved in parallel."),
     out: Path = typer.Option(None, "--out", help="Run directory (default runs/BENCH-MODE)."),
@@ -132,8 +133,9 @@ def batch(
     model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
     base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="OpenAI-compatible server."),
     port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
-    sandbox: str = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX", help="auto|docker|bwrap|process"),
-    retrieval: str = typer.Option("none", "--retrieval", envvar="CODELOOP_RETRIEVAL",
+    sandbox: SandboxName = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX",
+                           help="auto|docker|bwrap|process"),
+    retrieval: RetrievalChoice = typer.Option("none", "--retrieval", envvar="CODELOOP_RETRIEVAL",
                                   help="Context for the coder: none | examples (solved pool) | docs (stdlib) | all."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary at the end."),
 ) -> None:
@@ -188,7 +190,8 @@ def batch(
 def eval_run(
     run_dir: Path = typer.Argument(..., help="A run directory written by `codeloop batch`."),
     data_dir: Path = typer.Option(None, "--data-dir", help="Benchmark files (else $CODELOOP_DATA_DIR, cache)."),
-    sandbox: str = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX", help="auto|docker|bwrap|process"),
+    sandbox: SandboxName = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX",
+                           help="auto|docker|bwrap|process"),
     workers: int = typer.Option(2, "--workers", min=1, max=64, help="Checks run in parallel."),
     bench: str = typer.Option(None, "--bench", help="Score the answers on this benchmark instead (same task ids, "
                                                     "e.g. humaneval for a humaneval+ run); needs --out."),

@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from apps.errors import cli_errors, fail
+from apps.options import SandboxName
 
 
 def open_llm(model: str | None, base_url: str | None, port: int, n_ctx: int):
@@ -83,7 +84,8 @@ def build(
     model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
     base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="Use this OpenAI-compatible server."),
     port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
-    sandbox: str = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX", help="auto|docker|bwrap|process"),
+    sandbox: SandboxName = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX",
+                           help="auto|docker|bwrap|process"),
     max_steps: int = typer.Option(6, "--max-steps", min=1, max=30, help="Most instructions the planner may write."),
     max_repairs: int = typer.Option(2, "--max-repairs", min=0, max=10, help="Repairs per instruction."),
     final_rounds: int = typer.Option(2, "--final-rounds", min=0, max=10, help="Repair rounds on the full suite."),
@@ -139,7 +141,8 @@ def build_bench(
     model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
     base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="Use this OpenAI-compatible server."),
     port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
-    sandbox: str = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX", help="auto|docker|bwrap|process"),
+    sandbox: SandboxName = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX",
+                           help="auto|docker|bwrap|process"),
     max_repairs: int = typer.Option(2, "--max-repairs", min=0, max=10, help="Repairs per instruction."),
     final_rounds: int = typer.Option(2, "--final-rounds", min=0, max=10, help="Repair rounds on the full suite."),
     n_ctx: int = typer.Option(4096, "--n-ctx", min=1024, help="The model's context window in tokens."),

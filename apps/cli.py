@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sys
+from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
@@ -11,11 +13,27 @@ from apps.build_cmd import build, build_bench
 from apps.sandbox_cli import sandbox_app
 from apps.serve_cmd import models_app, serve
 from apps.chat.command import chat
+from apps.errors import OneLineErrors
 from apps import workspace_cmds
 from apps.vscode import init_app
 from apps.solve_cmd import solve
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Local-first multi-agent code generator.")
+
+def package_version() -> str:
+    """The installed distribution's version."""
+    try:
+        return version("codeloop")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"codeloop {package_version()}")
+        raise typer.Exit()
+
+
+app = typer.Typer(cls=OneLineErrors, no_args_is_help=True, help="Local-first multi-agent code generator.")
 app.command()(solve)
 app.command()(serve)
 app.command()(chat)
@@ -32,7 +50,9 @@ retrieval_cli.register(app)
 
 
 @app.callback()
-def setup(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress to stderr.")) -> None:
+def setup(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress to stderr."),
+          show_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                            help="Print the version and exit.")) -> None:
     """Local-first multi-agent code generator."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 

@@ -7,6 +7,8 @@ import sys
 from collections.abc import Iterator
 
 import typer
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError  # typer vendors click
+from typer.core import TyperGroup
 
 from agents.task import TaskError
 from eval.problems import UnknownProblem
@@ -18,6 +20,37 @@ from serving.models import ModelError
 USAGE_ERRORS: tuple[type[BaseException], ...] = (
     TaskError, UnknownProblem, ModelError, SandboxError, LLMError, FileNotFoundError, ValueError,
 )  # fmt: skip
+
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (a bad option, a value outside its choices) as one `error:` line with exit
+    code 2, like the domain errors in apps/errors.py, instead of click's boxed usage text."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as exc:  # the help, as click shows it
+            exc.show()
+            sys.exit(exc.exit_code)
+        except UsageError as exc:
+            where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            print(f"error: {_one_line(exc.format_message())}{where}", file=sys.stderr)
+            sys.exit(exc.exit_code)
+        except ClickException as exc:
+            print(f"error: {_one_line(exc.format_message())}", file=sys.stderr)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            print("interrupted", file=sys.stderr)
+            sys.exit(130)
+        # Without standalone mode click returns an Exit's code, or the command's return value.
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _one_line(message: str) -> str:
+    """Click's message without pydantic's "Value error, " prefix, on one line."""
+    return " ".join(message.replace("Value error, ", "").split())
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 
+from apps.options import SandboxName
 from sandbox import Limits, SandboxError, make_sandbox
 
 sandbox_app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -92,7 +93,7 @@ def check(as_json: bool = typer.Option(False, "--json", help="machine-readable o
 
 @sandbox_app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def run(command: list[str] = typer.Argument(..., help="the command, after --"),
-        backend: str = typer.Option("auto", "--backend", help="auto | docker | bwrap | process"),
+        backend: SandboxName = typer.Option("auto", "--backend", help="auto | docker | bwrap | process"),
         timeout: float = typer.Option(10.0, "--timeout", help="wall-clock limit in seconds"),
         memory: int = typer.Option(1024, "--memory", help="memory limit in MB"),
         as_json: bool = typer.Option(False, "--json", help="print the RunResult as JSON")) -> None:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from apps.errors import cli_errors, fail
+from apps.options import EngineName
 from serving.embedded import DEFAULT_PORT, ManagedServer
 from serving.models import get_spec, list_models, pull, resolve
 
@@ -20,7 +21,7 @@ models_app = typer.Typer(no_args_is_help=True, help="List and download models.")
 def serve(
     model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL",
                               help="Model name or .gguf path (vllm: also a Hugging Face id or checkpoint dir)."),
-    engine: str = typer.Option(None, "--engine", envvar="CODELOOP_ENGINE",
+    engine: EngineName = typer.Option(None, "--engine", envvar="CODELOOP_ENGINE",
                                help="llama-server (default) | llama-cpp-python | vllm."),
     port: int = typer.Option(DEFAULT_PORT, "--port", envvar="CODELOOP_PORT", help="Port on 127.0.0.1."),
     n_ctx: int = typer.Option(4096, "--ctx", min=256, help="Context window per sequence, in tokens."),

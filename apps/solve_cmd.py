@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -14,6 +15,7 @@ from agents.solver import SolveResult, solve_task
 from agents.state import SolveConfig
 from agents.task import Task, task_from_problem, task_from_text
 from apps.errors import cli_errors, fail
+from apps.options import OutputFormat, RetrievalChoice, SandboxName
 from apps.workspace_cmds import emit, problem_location, solve_problems
 from eval.problems import Problem, get_problem
 from sandbox.base import Sandbox
@@ -69,12 +71,22 @@ def trace_line(event: dict) -> str:
     return f"{agent}: " + ", ".join(f"{k}={v}" for k, v in event.items() if k != "agent")
 
 
+def print_code(console: Console, code: str) -> None:
+    """The code as it is: highlighted and left to the terminal to soft-wrap on a TTY (nothing
+    cropped, copying gives the original lines), byte for byte when piped or redirected."""
+    if console.is_terminal:
+        console.print(Syntax(code, "python", theme="ansi_dark"), soft_wrap=True)
+    else:
+        console.file.write(code if code.endswith("\n") else code + "\n")
+        console.file.flush()
+
+
 def print_report(console: Console, result: SolveResult, check: dict | None, sandbox: str = "") -> None:
     console.rule("trace")
     for event in result.events:
         console.print(trace_line(event), markup=False, highlight=False)
     console.rule("code")
-    console.print(Syntax(result.code or "# (no code)", "python", theme="ansi_dark"))
+    print_code(console, result.code or "# (no code)")
     console.rule("verdict")
     tests = f"{result.tests_passed} passed, {result.tests_failed} failed"
     console.print(f"visible tests: [bold]{result.verdict}[/bold] ({tests}); repair attempts: {result.attempts}")
@@ -98,6 +110,15 @@ def print_report(console: Console, result: SolveResult, check: dict | None, sand
     )
 
 
+def write_code(path: Path, code: str) -> None:
+    """`--out`: the final code to `path` (a one-line error when it cannot be written)."""
+    try:
+        path.write_text(code if code.endswith("\n") or not code else code + "\n", encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+    print(f"wrote the code to {path}", file=sys.stderr)
+
+
 def solve(
     text: str = typer.Argument(None, help="The task, in words (may include asserts or >>> examples)."),
     file: Path = typer.Option(None, "--file", "-f", help="Read the task from a file."),
@@ -105,7 +126,8 @@ def solve(
     model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
     base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="Use this OpenAI-compatible server."),
     port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
-    sandbox: str = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX", help="auto|docker|bwrap|process"),
+    sandbox: SandboxName = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX",
+                           help="auto|docker|bwrap|process"),
     max_repairs: int = typer.Option(2, "--max-repairs", min=0, max=10, help="Repair attempts after the first candidate."),
     candidates: int = typer.Option(1, "--candidates", min=1, max=16, envvar="CODELOOP_CANDIDATES",
                                    help="A fixed number of candidates from one prompt instead of adaptive "
@@ -114,11 +136,12 @@ def solve(
                                    help="Write tests from the specification before coding."),
     max_calls: int = typer.Option(SolveConfig.max_llm_calls, "--max-calls", min=1, envvar="CODELOOP_MAX_CALLS",
                                   help="LLM calls allowed for the task."),
-    retrieval: str = typer.Option("none", "--retrieval", envvar="CODELOOP_RETRIEVAL",
+    retrieval: RetrievalChoice = typer.Option("none", "--retrieval", envvar="CODELOOP_RETRIEVAL",
                                   help="Context for the coder: none | examples (solved pool) | docs (stdlib) | all."),
     index: str = typer.Option(None, "--index", help="Also search this index (built by `codeloop index PATH --name N`)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    fmt: str = typer.Option("text", "--format", help="text | vscode | github: verdicts as editor/CI problem lines."),
+    out: Path = typer.Option(None, "--out", "-o", help="Also write the final code to this file."),
+    fmt: OutputFormat = typer.Option("text", "--format", help="text | vscode | github: verdicts as editor/CI problem lines."),
     at: str = typer.Option(None, "--at", help="FILE:LINE the task came from (where --format puts problems)."),
 ) -> None:
     """Solve one task: write code, test it in the sandbox, repair it from real failures."""
@@ -140,6 +163,8 @@ def solve(
             check = benchmark_verdict(bench_problem, result.code, box) if bench_problem else None
         finally:
             box.close()
+    if out is not None:
+        write_code(out, result.code)
     if fmt != "text":
         print(result.code)
         emit(solve_problems(result, check, location), fmt)

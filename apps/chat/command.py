@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from apps.errors import cli_errors
+from apps.options import SandboxName
 
 
 def chat(
@@ -18,7 +19,8 @@ def chat(
     model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
     base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="Use this OpenAI-compatible server."),
     port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
-    sandbox: str = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX", help="auto|docker|bwrap|process"),
+    sandbox: SandboxName = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX",
+                           help="auto|docker|bwrap|process"),
     test_cmd: str = typer.Option(None, "--test-cmd", help="Test command run in the sandbox (default: pytest)."),
     max_repairs: int = typer.Option(3, "--max-repairs", min=0, max=10, help="Fix rounds after failing tests."),
     no_stream: bool = typer.Option(False, "--no-stream", help="Print replies whole instead of streaming them."),

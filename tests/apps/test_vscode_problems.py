@@ -70,7 +70,7 @@ def test_replace_body_keeps_every_other_byte():
 
 
 def test_solve_format_refusals(runner, tmp_path):
-    one_line_error(invoke(runner, "solve", "Write add(a, b).", "--format", "xml"), "--format must be one of")
+    one_line_error(invoke(runner, "solve", "Write add(a, b).", "--format", "xml"), "'xml' is not one of")
     one_line_error(invoke(runner, "solve", "Write add(a, b).", "--format", "vscode"), "needs a place for its problems")
     one_line_error(invoke(runner, "solve", "Write add(a, b).", "--format", "vscode", "--at", "x.py:0"),
                    "--at must be FILE:LINE")

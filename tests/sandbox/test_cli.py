@@ -8,10 +8,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from apps.errors import OneLineErrors
 from apps.sandbox_cli import sandbox_app
 from tests.sandbox.conftest import require_or_skip
 
-app = typer.Typer()
+app = typer.Typer(cls=OneLineErrors)  # parse errors as one line, like the console script
 app.add_typer(sandbox_app, name="sandbox")
 
 
@@ -51,7 +52,7 @@ def test_failing_command_exits_1(project):
 @pytest.mark.parametrize("args, message", [
     (["--timeout", "0"], "invalid sandbox limits"),
     (["--memory", "1"], "invalid sandbox limits"),
-    (["--backend", "vm"], "unknown sandbox backend"),
+    (["--backend", "vm"], "'vm' is not one of 'auto', 'docker', 'bwrap', 'process'"),
 ])
 def test_bad_input_is_one_line_exit_2(project, args, message):
     res = invoke("run", *args, "--", "python", "main.py")
