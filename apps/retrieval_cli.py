@@ -13,7 +13,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from apps.options import SearchMode
 from retrieval.corpora import CorpusError
 from retrieval.dense import DenseUnavailable
 from retrieval.local import IndexNotFound
@@ -59,7 +58,7 @@ def search_command(
     k: Annotated[int, typer.Option("--k", "-k", help="Number of hits (1-1000).")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     name: Annotated[str, typer.Option("--name", "-n", help="Index name.")] = "default",
-    mode: Annotated[SearchMode, typer.Option("--mode", help="auto, bm25, dense or hybrid.")] = "auto",
+    mode: Annotated[str, typer.Option("--mode", help="auto, bm25, dense or hybrid.")] = "auto",
     benchmark: Annotated[Optional[str], typer.Option("--benchmark", help="Drop this benchmark's evaluation problems (leakage guard).")] = None,
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Benchmark data directory.")] = None,
     index_dir: Annotated[Optional[Path], typer.Option("--index-dir", help="Where indexes live.")] = None,

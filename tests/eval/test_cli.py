@@ -83,7 +83,7 @@ def test_failed_task_gives_exit_1(app, fake_session, tmp_path):
 
 @pytest.mark.parametrize("args,message", [
     (["batch", "nope"], "unknown benchmark 'nope'"),
-    (["batch", "humaneval", "--mode", "magic"], "--mode must be one of"),
+    (["batch", "humaneval", "--mode", "magic"], "'magic' is not one of 'pipeline', 'baseline'"),
     (["batch", "mbpp", "--data-dir", "/nonexistent/dir"], "mbpp.jsonl not found in /nonexistent/dir"),
     (["eval", "/nonexistent/run"], "run directory not found"),
     (["report", "/tmp"], "not a run directory"),
@@ -123,7 +123,7 @@ def test_pipeline_batch_records_its_variant_and_uses_retrieval(app, fake_session
     r = run(app, *args, "--retrieval", "examples")
     assert r.exit_code == 2 and "holds a different run" in r.output
     r = run(app, *args, "--retrieval", "web")
-    assert r.exit_code == 2 and "--retrieval must be one of" in r.output
+    assert r.exit_code == 2 and "'web' is not one of 'none', 'examples', 'docs', 'all'" in r.output
 
 
 def test_eval_scores_a_runs_answers_on_another_benchmark(app, fake_session, tmp_path, data_dir, gt_cache,
