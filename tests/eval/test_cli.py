@@ -8,13 +8,14 @@ import typer
 from typer.testing import CliRunner
 
 import apps.batch_cli as batch_cli
+from apps.errors import OneLineErrors
 from eval.problems import load_benchmark
 from serving.fake import FakeLLM
 
 
 @pytest.fixture()
 def app():
-    root = typer.Typer()
+    root = typer.Typer(cls=OneLineErrors)  # parse errors as one line, like the console script
     batch_cli.register(root)
     return root
 
