@@ -37,11 +37,11 @@ def eval_errors() -> Iterator[None]:
             fail(str(exc))
 
 
-def open_llm(model: str | None, base_url: str | None, port: int):
+def open_llm(model: str | None, base_url: str | None, port: int, llm_spec: str | None = None):
     """The LLM context manager (tests replace this with one yielding a FakeLLM)."""
     from serving.session import llm_session
 
-    return llm_session(model, base_url, port=port)
+    return llm_session(model, base_url, port=port, llm=llm_spec)
 
 
 def pipeline_config(samples: int):
@@ -132,6 +132,9 @@ def batch(
     data_dir: Path = typer.Option(None, "--data-dir", help="Benchmark files (else $CODELOOP_DATA_DIR, cache)."),
     model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
     base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="OpenAI-compatible server."),
+    llm_spec: str = typer.Option(None, "--llm", envvar="CODELOOP_LLM",
+                                 help="A LangChain chat model instead of a server: langchain:MODULE:FACTORY "
+                                      "(FACTORY() returns a BaseChatModel; needs the langchain extra)."),
     port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
     sandbox: SandboxName = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX",
                            help="auto|docker|bwrap|process"),
@@ -161,13 +164,15 @@ def batch(
         out = out or Path("runs") / f"{label.replace('+', 'plus')}-{mode}"
         solve_config = pipeline_config(samples) if mode == "pipeline" else None
         variant = asdict(solve_config) | {"retrieval": retrieval} if solve_config else {}
-        config = BatchConfig(bench, mode, samples, model=model or "", variant=variant, bench_sha256=bench_sha256)
+        config = BatchConfig(bench, mode, samples, model=llm_spec or model or "", variant=variant,
+                             bench_sha256=bench_sha256)
         if not redo:
             check_identity(out, config)  # before minutes of model start-up, not after
         box = make_sandbox(sandbox)
         err = Console(stderr=True, soft_wrap=True)  # log lines must not be wrapped
+        llm_kw = {"llm_spec": llm_spec} if llm_spec else {}  # stand-ins for open_llm (tests) take three
         try:
-            with open_llm(model, base_url, port) as llm, ProgressFeed(err, bench, out, quiet=as_json) as feed:
+            with open_llm(model, base_url, port, **llm_kw) as llm, ProgressFeed(err, bench, out, quiet=as_json) as feed:
                 config = replace(config, served_model=str(getattr(llm, "model", "") or ""))
                 solver = make_solver(mode, llm, box, samples, solve_config, retriever)
                 outcome = run_batch(problems, solver, out, Evaluator(box), config,

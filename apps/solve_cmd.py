@@ -125,6 +125,9 @@ def solve(
     problem: str = typer.Option(None, "--problem", "-p", help="A benchmark problem, e.g. humaneval:HumanEval/0."),
     model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
     base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="Use this OpenAI-compatible server."),
+    llm_spec: str = typer.Option(None, "--llm", envvar="CODELOOP_LLM",
+                                 help="A LangChain chat model instead of a server: langchain:MODULE:FACTORY "
+                                      "(FACTORY() returns a BaseChatModel; needs the langchain extra)."),
     port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
     sandbox: SandboxName = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX",
                            help="auto|docker|bwrap|process"),
@@ -155,7 +158,7 @@ def solve(
         retriever = retriever_for(retrieval, bench_problem.benchmark if bench_problem else None, repo=index)
         box = make_sandbox(sandbox)
         try:
-            with llm_session(model, base_url, port=port) as llm:
+            with llm_session(model, base_url, port=port, llm=llm_spec) as llm:
                 config = SolveConfig(max_repairs=max_repairs, candidates=candidates, adaptive=candidates == 1,
                                      gen_tests=gen_tests,
                                      max_llm_calls=max_calls)

@@ -18,6 +18,9 @@ def chat(
     resume: bool = typer.Option(False, "--continue", "-c", help="Resume the last conversation of this repository."),
     model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
     base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="Use this OpenAI-compatible server."),
+    llm_spec: str = typer.Option(None, "--llm", envvar="CODELOOP_LLM",
+                                 help="A LangChain chat model instead of a server: langchain:MODULE:FACTORY "
+                                      "(FACTORY() returns a BaseChatModel; needs the langchain extra)."),
     port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
     sandbox: SandboxName = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX",
                            help="auto|docker|bwrap|process"),
@@ -50,8 +53,9 @@ def chat(
         messages, added = history.load() if resume else ([], [])
         box = make_sandbox(sandbox)
         try:
-            with llm_session(model, base_url, port=port, n_ctx=n_ctx) as llm:
-                streamer = LLMStreamer(llm) if no_stream else HTTPStreamer(llm.base_url, llm.model)
+            with llm_session(model, base_url, port=port, n_ctx=n_ctx, llm=llm_spec) as llm:
+                # a LangChain model has no server URL to stream from: its whole answers are chunked
+                streamer = LLMStreamer(llm) if no_stream or llm_spec else HTTPStreamer(llm.base_url, llm.model)
                 ui = ConsoleUI(Console(highlight=False), stream=not no_stream)
                 session = Chat(repo, streamer, box, ui, history, config, retriever, added=added, messages=messages)
                 history.start(resumed=resume)
