@@ -61,17 +61,20 @@ def solve_task(
     checkpoint: str | Path | None = None,
     thread_id: str | None = None,
     retriever: Retriever | None = None,
+    on_event: Callable[[dict], None] | None = None,
 ) -> SolveResult:
     """Run the graph on `task` to the end and collect the result.
 
     With `checkpoint` (an SQLite file) and `thread_id`, every finished node is saved; calling
     again with the same thread id after a crash resumes after the last finished node.
-    `retriever` supplies context to the coder (none by default)."""
+    `retriever` supplies context to the coder (none by default). `on_event` sees each node's
+    events (the dicts that end up in `SolveResult.events`) as soon as that node finishes."""
     config = config or SolveConfig()
     started = time.perf_counter()
     if checkpoint is None:
         graph = build_graph(llm, sandbox, config, retriever=retriever)
-        final = graph.invoke({"task": task.to_dict(), "attempts": 0}, {"recursion_limit": recursion_limit(config)})
+        final = _run(graph, {"task": task.to_dict(), "attempts": 0}, {"recursion_limit": recursion_limit(config)},
+                     on_event)
         return _result(final, time.perf_counter() - started)
     with SqliteSaver.from_conn_string(str(checkpoint)) as saver:
         graph = build_graph(llm, sandbox, config, checkpointer=saver, retriever=retriever)
@@ -81,8 +84,24 @@ def solve_task(
             return _result(saved.values, time.perf_counter() - started)
         # An interrupted thread has nodes still to run: continue it (input None), don't restart.
         start = None if saved.next else {"task": task.to_dict(), "attempts": 0}
-        final = graph.invoke(start, run_config)
+        final = _run(graph, start, run_config, on_event)
         return _result(final, time.perf_counter() - started)
+
+
+def _run(graph, start: dict | None, run_config: dict, on_event: Callable[[dict], None] | None) -> dict:
+    """`graph.invoke`, or with `on_event` the same run streamed: node updates deliver their
+    events as they happen, and the last full state is the result (what invoke returns)."""
+    if on_event is None:
+        return graph.invoke(start, run_config)
+    final: dict = {}
+    for mode, chunk in graph.stream(start, run_config, stream_mode=["updates", "values"]):
+        if mode == "values":
+            final = chunk
+            continue
+        for update in chunk.values():
+            for event in update.get("events", []) if isinstance(update, dict) else []:
+                on_event(event)
+    return final
 
 
 def _result(final: dict, seconds: float) -> SolveResult:
