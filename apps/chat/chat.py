@@ -13,6 +13,7 @@ from apps.chat.history import ChatHistory
 from apps.chat.repo import ChatRepo, RepoError
 from apps.chat.ui import ReplyCancelled
 from apps.testrun import TestRun
+from memory.control import CharCounter, TokenCounter
 from retrieval.base import Retriever
 from sandbox.base import Sandbox, SandboxError
 from serving.base import LLMError, Message
@@ -44,6 +45,8 @@ class Chat:
     messages: list[Message] = field(default_factory=list)
     last_tests: TestRun | None = None
     cancelled: bool = False  # the last line was cancelled with Ctrl-C
+    # /tokens: the server's tokenizer where there is one (command.py), else ~4 characters a token
+    counter: TokenCounter = field(default_factory=lambda: CharCounter(4.0))
 
 
     def handle(self, line: str) -> bool:

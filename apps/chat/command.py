@@ -43,6 +43,7 @@ def chat(
     from apps.testrun import parse_command
     from retrieval.api import retriever_for
     from sandbox import make_sandbox
+    from memory.control import token_counter
     from serving.session import llm_session
 
     with cli_errors():
@@ -58,6 +59,8 @@ def chat(
                 streamer = LLMStreamer(llm) if no_stream or llm_spec else HTTPStreamer(llm.base_url, llm.model)
                 ui = ConsoleUI(Console(highlight=False), stream=not no_stream)
                 session = Chat(repo, streamer, box, ui, history, config, retriever, added=added, messages=messages)
+                if getattr(llm, "base_url", None):  # /tokens counts with the server's own tokenizer
+                    session.counter = token_counter(llm.base_url)
                 history.start(resumed=resume)
                 ui.info(f"codeloop chat in {repo.root} — model {llm.model}, sandbox {box.name}; /help for commands")
                 if resume:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 
-from apps.chat.prompting import ask_messages, estimate_tokens, files_section, layout
+from apps.chat.prompting import ask_messages, files_section, layout
 from apps.chat.repo import RepoError
 from apps.testrun import parse_command, repo_files, run_tests
 from retrieval.context import format_context
@@ -131,10 +131,12 @@ def cmd_commit(chat, args: str) -> None:
 
 
 def cmd_tokens(chat, args: str) -> None:
-    """/tokens  estimated context use: system prompt, history, each file."""
-    rows = [("system prompt", estimate_tokens(layout([], "")[0]["content"])),
-            ("history", sum(estimate_tokens(m["content"]) for m in layout(chat.messages, "")[1:]))]
-    rows += [(rel, estimate_tokens(files_section({rel: chat.repo.read(rel)}))) for rel in chat.added]
+    """/tokens  context use: system prompt, history, each file (the server's tokenizer where
+    it has one, else an estimate from characters)."""
+    count = chat.counter.count
+    rows = [("system prompt", count(layout([], "")[0]["content"])),
+            ("history", sum(count(m["content"]) for m in layout(chat.messages, "")[1:]))]
+    rows += [(rel, count(files_section({rel: chat.repo.read(rel)}))) for rel in chat.added]
     total = sum(n for _, n in rows)
     lines = [f"{n:>7,}  {name}" for name, n in rows] + [f"{total:>7,}  total of {chat.config.n_ctx:,} context tokens"]
     chat.ui.show("\n".join(lines))

@@ -61,8 +61,3 @@ def ask_messages(history: list[Message], files: dict[str, str], question: str, c
     """Ask a question about the files without editing; `context` is retrieved, quoted data."""
     quoted = f"<context>\n{context.strip()}\n</context>\n\n" if context.strip() else ""
     return layout(history, load("ask_user").format(files=files_section(files), context=quoted, question=question))
-
-
-def estimate_tokens(text: str) -> int:
-    """A rough token count (4 characters a token) for /tokens and budgeting."""
-    return (len(text) + 3) // 4
