@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import typer
@@ -71,6 +72,45 @@ def trace_line(event: dict) -> str:
     return f"{agent}: " + ", ".join(f"{k}={v}" for k, v in event.items() if k != "agent")
 
 
+class LiveTrace:
+    """What the agents do, as they do it: one plain line per event under the "trace" rule (the
+    same lines as the report's trace), plus, on a TTY, a spinner saying what is under way."""
+
+    def __init__(self, console: Console, show: bool = True) -> None:
+        self.console, self.show = console, show
+        self.status = None
+        self.started = time.perf_counter()
+        self.doing = ""
+
+    def start(self, doing: str = "starting the model server") -> None:
+        """The trace rule, and the spinner on a TTY."""
+        if not self.show:
+            return
+        self.console.rule("trace")
+        if self.console.is_terminal:
+            self.status = self.console.status("")
+            self.status.start()
+        self.phase(doing)
+
+    def phase(self, doing: str) -> None:
+        """Say what is under way now (the spinner's text)."""
+        self.doing = doing
+        if self.status is not None:
+            self.status.update(f"{doing} ({time.perf_counter() - self.started:.0f} s)")
+
+    def event(self, event: dict) -> None:
+        """One graph event: its trace line now (the `on_event` of `solve_task`)."""
+        if not self.show:
+            return
+        self.console.print(trace_line(event), markup=False, highlight=False)
+        self.phase(self.doing)
+
+    def stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
+
+
 def print_code(console: Console, code: str) -> None:
     """The code as it is: highlighted and left to the terminal to soft-wrap on a TTY (nothing
     cropped, copying gives the original lines), byte for byte when piped or redirected."""
@@ -81,10 +121,13 @@ def print_code(console: Console, code: str) -> None:
         console.file.flush()
 
 
-def print_report(console: Console, result: SolveResult, check: dict | None, sandbox: str = "") -> None:
-    console.rule("trace")
-    for event in result.events:
-        console.print(trace_line(event), markup=False, highlight=False)
+def print_report(console: Console, result: SolveResult, check: dict | None, sandbox: str = "",
+                 trace: bool = True) -> None:
+    """The human report; `trace=False` when the trace was already shown live (or hidden)."""
+    if trace:
+        console.rule("trace")
+        for event in result.events:
+            console.print(trace_line(event), markup=False, highlight=False)
     console.rule("code")
     print_code(console, result.code or "# (no code)")
     console.rule("verdict")
@@ -143,6 +186,7 @@ def solve(
                                   help="Context for the coder: none | examples (solved pool) | docs (stdlib) | all."),
     index: str = typer.Option(None, "--index", help="Also search this index (built by `codeloop index PATH --name N`)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not show what the agents do while they work."),
     out: Path = typer.Option(None, "--out", "-o", help="Also write the final code to this file."),
     fmt: OutputFormat = typer.Option("text", "--format", help="text | vscode | github: verdicts as editor/CI problem lines."),
     at: str = typer.Option(None, "--at", help="FILE:LINE the task came from (where --format puts problems)."),
@@ -157,14 +201,20 @@ def solve(
         # a benchmark problem's own split stays out of the example pool (leakage guard)
         retriever = retriever_for(retrieval, bench_problem.benchmark if bench_problem else None, repo=index)
         box = make_sandbox(sandbox)
+        console = Console()
+        live = LiveTrace(console, show=fmt == "text" and not as_json and not quiet)
         try:
+            live.start()
             with llm_session(model, base_url, port=port, llm=llm_spec) as llm:
+                live.phase("the agents are working")
                 config = SolveConfig(max_repairs=max_repairs, candidates=candidates, adaptive=candidates == 1,
                                      gen_tests=gen_tests,
                                      max_llm_calls=max_calls)
-                result = solve_task(task, llm, box, config, retriever=retriever)
+                result = solve_task(task, llm, box, config, retriever=retriever, on_event=live.event)
+            live.phase("the benchmark's own check")
             check = benchmark_verdict(bench_problem, result.code, box) if bench_problem else None
         finally:
+            live.stop()
             box.close()
     if out is not None:
         write_code(out, result.code)
@@ -174,6 +224,6 @@ def solve(
     elif as_json:
         print(json.dumps(result.to_dict() | {"benchmark_check": check, "task": task.source}, indent=2))
     else:
-        print_report(Console(), result, check, getattr(box, "selection", box.name))
+        print_report(console, result, check, getattr(box, "selection", box.name), trace=False)
     ok = check["passed"] if check is not None else result.verdict in ("passed", "untested")
     raise typer.Exit(0 if ok else 1)
