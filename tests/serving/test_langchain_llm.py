@@ -241,3 +241,59 @@ def test_batch_and_chat_take_the_same_option(tmp_path, monkeypatch):
     monkeypatch.delitem(sys.modules, "lc_chat_models", raising=False)
     assert result.exit_code == 0, result.output
     assert "GenericFakeChatModel" in result.stdout and "It adds a and b." in result.stdout
+
+
+@pytest.fixture
+def choices_server():
+    """An OpenAI server that honours `n`: choice i says "s{i}" with one token of log-prob
+    -(i+1)/10; usage covers all choices, 6 of the 10 prompt tokens cached."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    requests = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            requests.append(body)
+            n = body.get("n") or 1
+            choices = [{"index": i, "message": {"role": "assistant", "content": f"s{i}"},
+                        "finish_reason": "length" if i == 0 else "stop",
+                        "logprobs": {"content": [{"token": "s", "logprob": -(i + 1) / 10, "bytes": None,
+                                                  "top_logprobs": []}]}} for i in range(n)]
+            data = json.dumps({"id": "c", "object": "chat.completion", "created": 0, "model": "served-model",
+                               "choices": choices,
+                               "usage": {"prompt_tokens": 10, "completion_tokens": 4 * n, "total_tokens": 10 + 4 * n,
+                                         "prompt_tokens_details": {"cached_tokens": 6}}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", requests
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_chat_openai_n_in_one_request_with_logprobs_and_cached_tokens(choices_server):
+    pytest.importorskip("langchain_openai")
+    from langchain_openai import ChatOpenAI
+
+    url, requests = choices_server
+    model = ChatOpenAI(base_url=url, api_key="none", model="served-model", max_retries=0)
+    done = LangChainLLM(model).complete(MESSAGES, n=3, max_tokens=16, temperature=0.7, logprobs=True,
+                                        sampling=Sampling(top_p=0.8, seed=3))
+    assert done.texts == ["s0", "s1", "s2"] and done.finish_reasons == ["length", "stop", "stop"]
+    assert [done.mean_logprob(i) for i in range(3)] == pytest.approx([-0.1, -0.2, -0.3])
+    assert (done.usage.prompt_tokens, done.usage.completion_tokens, done.usage.cached_tokens, done.usage.calls) \
+        == (10, 12, 6, 1)
+    [request] = requests
+    assert (request["n"], request["temperature"], request["top_p"], request["seed"], request["logprobs"]) \
+        == (3, 0.7, 0.8, 3, True)
+    assert "top_k" not in request and "min_p" not in request  # ChatOpenAI has no such fields: not sent
