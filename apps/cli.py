@@ -10,6 +10,7 @@ import typer
 
 from apps import batch_cli, retrieval_cli
 from apps.build_cmd import build, build_bench
+from apps.cache_cmd import cache_app
 from apps.sandbox_cli import sandbox_app
 from apps.serve_cmd import models_app, serve
 from apps.chat.command import chat
@@ -45,6 +46,7 @@ app.command()(build)
 app.command(name="build-bench")(build_bench)
 app.add_typer(models_app, name="models")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(cache_app, name="cache")
 batch_cli.register(app)
 retrieval_cli.register(app)
 

@@ -62,14 +62,15 @@ DATA_FILES: dict[str, DataFile] = {
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """The directory benchmark files are read from (and downloaded into)."""
+    """The directory benchmark files are read from (and downloaded into): the argument, else
+    $CODELOOP_DATA_DIR, else `benchmarks` under the one cache root."""
     if data_dir:
         return Path(data_dir).expanduser()
     if os.environ.get(ENV_VAR):
         return Path(os.environ[ENV_VAR]).expanduser()
-    from platformdirs import user_cache_dir
+    from settings.cache import cache_path
 
-    return Path(user_cache_dir("codeloop")) / "benchmarks"
+    return cache_path("benchmarks")
 
 
 def sha256_of(path: Path) -> str:

@@ -79,10 +79,10 @@ def _cache_key(problem: Problem) -> str:
 
 
 def default_cache_dir() -> Path:
-    """Where expected outputs are cached: the user cache dir, never the repository."""
-    from platformdirs import user_cache_dir
+    """Where expected outputs are cached: `groundtruth` under the one cache root, never the repository."""
+    from settings.cache import cache_path
 
-    return Path(user_cache_dir("codeloop")) / "groundtruth"
+    return cache_path("groundtruth")
 
 
 def ground_truth(problem: Problem, sandbox: Sandbox, cache_dir: Path | None = None,

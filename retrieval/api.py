@@ -24,14 +24,15 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 
 
 def index_root(root: str | os.PathLike | None = None) -> Path:
-    """Where named indexes live: the argument, else $CODELOOP_INDEX_DIR, else the user cache."""
+    """Where named indexes live: the argument, else $CODELOOP_INDEX_DIR, else `indexes` under
+    the one cache root."""
     if root:
         return Path(root).expanduser()
     if os.environ.get(ENV_INDEX_DIR):
         return Path(os.environ[ENV_INDEX_DIR]).expanduser()
-    from platformdirs import user_cache_dir
+    from settings.cache import cache_path
 
-    return Path(user_cache_dir("codeloop")) / "indexes"
+    return cache_path("indexes")
 
 
 def index_dir(name: str, root: str | os.PathLike | None = None) -> Path:

@@ -18,10 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import platformdirs
-
 from sandbox._apt import mirror_for
 from sandbox.base import SandboxError, SandboxUnavailable
+from settings.cache import sandbox_fallbacks, sandbox_root
 
 log = logging.getLogger(__name__)
 
@@ -38,21 +37,25 @@ WORKDIR /work
 """
 
 
-def cache_root() -> Path:
-    """Where the root filesystem lives.
-
-    As root we use the site cache (/var/cache/codeloop): bwrap runs the sandbox as an
-    unprivileged user, who cannot read anything under /root.
-    """
-    if os.geteuid() == 0:
-        return Path(platformdirs.site_cache_dir("codeloop"))
-    return Path(platformdirs.user_cache_dir("codeloop"))
+def rootfs_home() -> Path:
+    """Where the root filesystem is built: CODELOOP_SANDBOX_ROOTFS, else `sandbox/` under the
+    one cache root (settings.cache.sandbox_root: as root by default the site cache
+    /var/cache/codeloop, because bwrap runs the sandbox as an unprivileged user, who cannot
+    read anything under /root)."""
+    override = os.environ.get("CODELOOP_SANDBOX_ROOTFS")
+    return Path(override) if override else sandbox_root() / f"rootfs-{SUITE}"
 
 
 def rootfs_dir() -> Path:
-    """The cached root filesystem (override with CODELOOP_SANDBOX_ROOTFS)."""
-    override = os.environ.get("CODELOOP_SANDBOX_ROOTFS")
-    return Path(override) if override else cache_root() / "sandbox" / f"rootfs-{SUITE}"
+    """The root filesystem the sandboxes use: the one at `rootfs_home()`, else a finished one
+    at a default place (a machine's one build serves every cache root), else `rootfs_home()`."""
+    home = rootfs_home()
+    if rootfs_info(home) is not None or os.environ.get("CODELOOP_SANDBOX_ROOTFS"):
+        return home
+    for place in sandbox_fallbacks():
+        if rootfs_info(place / home.name) is not None:
+            return place / home.name
+    return home
 
 
 def image_name() -> str:
@@ -70,10 +73,10 @@ def rootfs_info(root: Path | None = None) -> dict | None:
 
 def build_rootfs(force: bool = False) -> Path:
     """Create (or reuse) the Debian root filesystem; idempotent, atomic on success."""
-    final = rootfs_dir()
-    if rootfs_info(final) and not force:
-        log.info("reusing root filesystem %s", final)
-        return final
+    if rootfs_info(rootfs_dir()) and not force:
+        log.info("reusing root filesystem %s", rootfs_dir())
+        return rootfs_dir()
+    final = rootfs_home()
     if shutil.which("debootstrap") is None:
         raise SandboxUnavailable("debootstrap is not installed (apt-get install debootstrap)")
     if os.geteuid() != 0:

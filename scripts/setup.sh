@@ -12,10 +12,7 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 VENV=.venv
-CACHE=${CODELOOP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/codeloop}
-WHEELS=$CACHE/wheels/portable   # only wheels we built with GGML_NATIVE=OFF live here
 LLAMA=0.3.36
-LLAMA_SERVER=$CACHE/bin/llama-server-$LLAMA-portable   # serving/llama_server.py looks here
 WITH_TESTS=0
 OLD_ENGINE=${CODELOOP_OLD_ENGINE:-0}
 for arg in "$@"; do
@@ -44,6 +41,11 @@ if [ ! -f "$stamp" ]; then
   "$PIP" install -q -e ".[$extras]"
   touch "$stamp"
 fi
+
+# The one cache root (settings/cache.py: $CODELOOP_CACHE_DIR, else the user cache dir).
+CACHE=$("$VENV/bin/python" -c "from settings.cache import cache_root; print(cache_root())")
+WHEELS=$CACHE/wheels/portable   # only wheels we built with GGML_NATIVE=OFF live here
+LLAMA_SERVER=$CACHE/bin/llama-server-$LLAMA-portable   # serving/llama_server.py looks here
 
 # llama-server from the llama.cpp that llama-cpp-python's source package vendors (MIT);
 # only the server target, statically linked, so the one cached file is all that is needed.

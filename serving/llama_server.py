@@ -14,11 +14,10 @@ import os
 import shutil
 from pathlib import Path
 
-import platformdirs
-
 from serving.embedded import ServerStartError
 from serving.openai_client import ServerTraits
 from serving.sizing import Sizing
+from settings.cache import cache_path, default_root
 
 # The llama-cpp-python source release whose vendored llama.cpp we build (scripts/setup.sh).
 LLAMA_CPP_PYTHON_VERSION = "0.3.36"
@@ -27,8 +26,7 @@ BINARY_NAME = f"llama-server-{LLAMA_CPP_PYTHON_VERSION}-portable"
 
 def cached_binary() -> Path:
     """Where scripts/setup.sh puts the portable build: <cache>/bin/llama-server-<version>-portable."""
-    root = os.environ.get("CODELOOP_CACHE_DIR") or platformdirs.user_cache_dir("codeloop")
-    return Path(root) / "bin" / BINARY_NAME
+    return cache_path("bin") / BINARY_NAME
 
 
 def find_binary() -> Path | None:
@@ -37,7 +35,7 @@ def find_binary() -> Path | None:
     explicit = os.environ.get("CODELOOP_LLAMA_SERVER")
     if explicit:
         return Path(explicit)
-    user_cache = Path(platformdirs.user_cache_dir("codeloop")) / "bin" / BINARY_NAME
+    user_cache = default_root() / "bin" / BINARY_NAME
     for cached in (cached_binary(), user_cache):
         if cached.is_file() and os.access(cached, os.X_OK):
             return cached

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import platformdirs
+
+from settings.cache import cache_path
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +81,8 @@ REGISTRY: dict[str, ModelSpec] = {
 
 
 def cache_dir() -> Path:
-    """Where assembled models live: $CODELOOP_CACHE_DIR, else the user cache dir."""
-    root = os.environ.get("CODELOOP_CACHE_DIR") or platformdirs.user_cache_dir("codeloop")
-    return Path(root) / "models"
+    """Where assembled models live: `models` under the one cache root (settings.cache)."""
+    return cache_path("models")
 
 
 def sha256_of(path: Path) -> str:

@@ -10,13 +10,13 @@ from pathlib import Path
 from serving.base import LLM
 from serving.embedded import DEFAULT_PORT, ManagedServer
 from serving.engines import detect_traits, engine_name, make_engine, model_alias  # noqa: F401 (model_alias re-exported)
-from serving.models import cache_dir
 from serving.openai_client import OpenAICompatibleLLM, ServerTraits, check_server
+from settings.cache import cache_path
 
 
 def server_log_path(port: int, engine: str = "") -> Path:
     """Where a server we start on `port` appends its log (for diagnosis only)."""
-    return cache_dir().parent / "logs" / f"server-{port}{'-' + engine if engine else ''}.log"
+    return cache_path("logs") / f"server-{port}{'-' + engine if engine else ''}.log"
 
 
 @contextlib.contextmanager

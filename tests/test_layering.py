@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("agents", "apps", "codetext", "eval", "memory", "retrieval", "sandbox", "serving")
+PACKAGES = ("agents", "apps", "codetext", "eval", "memory", "retrieval", "sandbox", "serving", "settings")
 
 
 def imported_packages(package: str) -> set[str]:
@@ -53,3 +53,4 @@ def test_the_packages_import_each_other_without_cycles():
     assert "agents" in graph["apps"] and "sandbox" in graph["eval"]  # the scan does see imports
     assert find_cycle(graph) == [], graph
     assert "agents" not in graph["eval"] and "eval" not in graph["codetext"]
+    assert graph["settings"] == set()  # the cache root and configuration: usable from every layer

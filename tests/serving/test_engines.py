@@ -6,6 +6,7 @@ import stat
 import httpx
 import pytest
 
+import settings.cache
 from serving import engines, llama_server, sizing
 from serving.embedded import ServerStartError
 from serving.llama_cpp_python import LlamaCppPythonEngine
@@ -24,7 +25,7 @@ def clean_env(monkeypatch, tmp_path):
 def no_binary(monkeypatch, tmp_path):
     """No llama-server anywhere: not on PATH, not in either cache directory."""
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    monkeypatch.setattr(llama_server.platformdirs, "user_cache_dir", lambda name: str(tmp_path / "user-cache"))
+    monkeypatch.setattr(settings.cache.platformdirs, "user_cache_dir", lambda name: str(tmp_path / "user-cache"))
 
 
 def test_engine_name_default_env_base_url_and_unknown(monkeypatch):

@@ -1,0 +1,7 @@
+"""Where codeloop keeps things and how it is configured: the one cache root (`cache.py`).
+
+A leaf package: it imports no other codeloop package, so every layer can use it."""
+
+from settings.cache import CACHE_ENV, KINDS, cache_path, cache_root
+
+__all__ = ["CACHE_ENV", "KINDS", "cache_path", "cache_root"]
