@@ -11,13 +11,15 @@ import typer
 from apps import batch_cli, retrieval_cli
 from apps.build_cmd import build, build_bench
 from apps.cache_cmd import cache_app
+from apps.config_cmd import config
 from apps.sandbox_cli import sandbox_app
 from apps.serve_cmd import models_app, serve
 from apps.chat.command import chat
-from apps.errors import OneLineErrors
+from apps.errors import OneLineErrors, fail
 from apps import workspace_cmds
 from apps.vscode import init_app
 from apps.solve_cmd import solve
+from settings.config import ConfigError, default_map
 
 
 def package_version() -> str:
@@ -47,16 +49,33 @@ app.command(name="build-bench")(build_bench)
 app.add_typer(models_app, name="models")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(cache_app, name="cache")
+app.command()(config)
 batch_cli.register(app)
 retrieval_cli.register(app)
 
 
 @app.callback()
-def setup(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress to stderr."),
+def setup(ctx: typer.Context,
+          verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress to stderr."),
           show_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
                                             help="Print the version and exit.")) -> None:
     """Local-first multi-agent code generator."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    apply_configuration(ctx)
+
+
+def apply_configuration(ctx: typer.Context) -> None:
+    """The one configuration (settings/config.py) as the commands' defaults: click then takes
+    a flag first, then the option's CODELOOP_* variable, then these (env and config files)."""
+    commands = {}
+    for name in ctx.command.list_commands(ctx):
+        command = ctx.command.get_command(ctx, name)
+        if command is not None and not hasattr(command, "list_commands"):  # sub-groups have their own knobs
+            commands[name] = [p.name for p in command.params if p.name]
+    try:
+        ctx.default_map = default_map(commands)
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 @app.command()

@@ -7,7 +7,10 @@ import sys
 from collections.abc import Iterator
 
 import typer
-from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError  # typer vendors click
+try:  # typer >= 0.2x vendors its own click
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover - an older typer on the real click
+    from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from agents.task import TaskError

@@ -1,4 +1,5 @@
-"""Where codeloop keeps things and how it is configured: the one cache root (`cache.py`).
+"""Where codeloop keeps things and how it is configured: the one cache root (`cache.py`) and
+the one configuration (`config.py`: flags > CODELOOP_* env > config files > defaults).
 
 A leaf package: it imports no other codeloop package, so every layer can use it."""
 

@@ -1,0 +1,143 @@
+"""One configuration, read in one place, with one precedence:
+flags > environment (`CODELOOP_*`) > a config file > defaults.
+
+Config files, strongest first: `codeloop.toml` in the project (the nearest folder at or above
+the working directory holding `codeloop.toml`, `pyproject.toml` or `.git`), then
+`[tool.codeloop]` in that project's `pyproject.toml`, then `codeloop.toml` in the user config
+dir (`~/.config/codeloop/codeloop.toml`). Keys are the field names below (`base_url = "…"`).
+
+`load()` gives the effective `Settings` and where each value came from (`codeloop config`).
+Flags are applied by the CLI: it hands the non-default values to click as the commands'
+`default_map`, which click consults after the command line and the option's own envvar —
+the same order (apps/cli.py).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import ValidationError
+from pydantic_settings import (BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource,
+                               PyprojectTomlConfigSettingsSource, SettingsConfigDict, TomlConfigSettingsSource)
+
+ENV_PREFIX = "CODELOOP_"
+FILE_NAME = "codeloop.toml"
+
+
+class ConfigError(ValueError):
+    """A configuration value or file is invalid (a one-line CLI error)."""
+
+
+class Settings(BaseSettings):
+    """Every knob the commands share (the `codeloop config` listing)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", validate_default=True,
+                                      pyproject_toml_table_header=("tool", "codeloop"))
+
+    model: str | None = None  # model name or .gguf path (None: the default model)
+    base_url: str | None = None  # an OpenAI-compatible server to use instead of starting one
+    engine: Literal["llama-server", "llama-cpp-python", "vllm", "openai"] | None = None
+    port: int = 8765  # the embedded server's port on 127.0.0.1
+    sandbox: Literal["auto", "docker", "bwrap", "process"] = "auto"
+    retrieval: Literal["none", "examples", "docs", "all"] = "none"
+    candidates: int = 1  # 1 = adaptive sampling
+    gen_tests: bool = False
+    max_repairs: int = 2
+    max_calls: int = 12
+    data_dir: str | None = None  # benchmark files (else the cache)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        """Flags (init), environment, then the config files, strongest first."""
+        return (init_settings, env_settings, *file_sources(settings_cls))
+
+
+def project_dir(start: Path | None = None) -> Path | None:
+    """The nearest folder at or above `start` with codeloop.toml, pyproject.toml or .git."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if any((folder / name).exists() for name in (FILE_NAME, "pyproject.toml", ".git")):
+            return folder
+    return None
+
+
+def user_config_file() -> Path:
+    """codeloop.toml in the user config dir (honours $XDG_CONFIG_HOME)."""
+    return Path(platformdirs.user_config_dir("codeloop")) / FILE_NAME
+
+
+def config_files() -> list[tuple[str, Path]]:
+    """(kind, path) of the config files that exist, strongest first."""
+    project = project_dir()
+    found = []
+    if project is not None:
+        found += [("toml", project / FILE_NAME), ("pyproject", project / "pyproject.toml")]
+    found.append(("toml", user_config_file()))
+    return [(kind, path) for kind, path in found if path.is_file()]
+
+
+def file_sources(settings_cls: type[BaseSettings]) -> list[PydanticBaseSettingsSource]:
+    """One pydantic-settings source per existing config file, strongest first."""
+    sources: list[PydanticBaseSettingsSource] = []
+    for kind, path in config_files():
+        if kind == "pyproject":
+            sources.append(PyprojectTomlConfigSettingsSource(settings_cls, toml_file=path))
+        else:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+    return sources
+
+
+def load(flags: dict | None = None) -> tuple[Settings, dict[str, str]]:
+    """The effective settings and, per field, where its value came from: `flag`,
+    `env CODELOOP_X`, a config file's path, or `default`. Raises ConfigError (one line)."""
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    unknown = sorted(set(flags) - set(Settings.model_fields))
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)} (known: {', '.join(Settings.model_fields)})")
+    layers: list[tuple[str, dict]] = [("flag", flags), ("env", _read(lambda: EnvSettingsSource(Settings)))]
+    for kind, path in config_files():
+        source_cls = PyprojectTomlConfigSettingsSource if kind == "pyproject" else TomlConfigSettingsSource
+        label = str(path) + (" [tool.codeloop]" if kind == "pyproject" else "")
+        layers.append((label, _read(lambda: source_cls(Settings, toml_file=path), label)))
+    origin = {}
+    for name in Settings.model_fields:
+        where = next((label for label, values in layers if name in values), "default")
+        origin[name] = f"env {ENV_PREFIX}{name.upper()}" if where == "env" else where
+    try:
+        with warnings.catch_warnings():  # without a pyproject.toml its table header has nothing to apply to
+            warnings.filterwarnings("ignore", message="Config key `pyproject_toml_table_header`")
+            return Settings(**flags), origin
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]) if err.get("loc") else "?"
+        shown = f"{ENV_PREFIX}{name.upper()}" if origin.get(name, "").startswith("env") else name
+        raise ConfigError(f"{shown}={err.get('input')!r} ({origin.get(name, '?')}): {err['msg']}") from None
+
+
+def _read(make_source, where: str = "environment") -> dict:
+    """The values one source holds (only known fields); a malformed file in one line."""
+    try:
+        return {k: v for k, v in make_source()().items() if k in Settings.model_fields}
+    except Exception as exc:  # TOML syntax, unreadable file, undecodable env value
+        raise ConfigError(f"cannot read configuration from {where}: {exc}".splitlines()[0]) from None
+
+
+def default_map(commands: dict[str, list[str]]) -> dict[str, dict]:
+    """click's `default_map` for `commands` (name -> its parameter names): every setting
+    that does not come from its default, for the commands that have a parameter of that name."""
+    current, origin = load()
+    chosen = {name: getattr(current, name) for name, where in origin.items() if where != "default"}
+    return {cmd: {p: chosen[p] for p in params if p in chosen} for cmd, params in commands.items()}
+
+
+def env_var(name: str) -> str:
+    """The environment variable of a setting."""
+    return f"{ENV_PREFIX}{name.upper()}"
+
+
+__all__ = ["ConfigError", "Settings", "config_files", "default_map", "env_var", "load", "project_dir",
+           "user_config_file"]
