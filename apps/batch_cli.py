@@ -44,12 +44,28 @@ def open_llm(model: str | None, base_url: str | None, port: int, llm_spec: str |
     return llm_session(model, base_url, port=port, llm=llm_spec)
 
 
-def pipeline_config(samples: int):
+def pipeline_config(samples: int, overrides: dict | None = None):
     """The pipeline's SolveConfig: CODELOOP_CANDIDATES, CODELOOP_GEN_TESTS, CODELOOP_MAX_REPAIRS, ...
-    select the variant (ablations) without a flag per knob."""
+    select the variant (ablations) without a flag per knob; `overrides` are solve's flags."""
     from agents.state import config_from_env
 
-    return config_from_env(temperature=0.0 if samples == 1 else 0.8)
+    return config_from_env(temperature=0.0 if samples == 1 else 0.8, **(overrides or {}))
+
+
+def pipeline_flags(ctx: typer.Context, **given) -> dict:
+    """SolveConfig overrides from the pipeline flags batch shares with solve, when given on the
+    command line or by a config file. Their CODELOOP_* variables are left to `config_from_env`
+    (as before: a run directory's variant does not change under the same environment)."""
+    overrides: dict = {}
+    for name, value in given.items():
+        source = ctx.get_parameter_source(name)
+        if value is None or source is None or source.name not in ("COMMANDLINE", "DEFAULT_MAP"):
+            continue
+        if name == "candidates":  # as in solve: more than one means a fixed count, not adaptive
+            overrides |= {"candidates": value, "adaptive": value == 1}
+        else:
+            overrides["max_llm_calls" if name == "max_calls" else name] = value
+    return overrides
 
 
 def make_solver(mode: str, llm, box, samples: int, solve_config=None, retriever=None):
@@ -121,6 +137,7 @@ class ProgressFeed:
 
 
 def batch(
+    ctx: typer.Context,
     bench: str = typer.Argument(..., help=f"Benchmark: {', '.join(LOADERS)}; or a .jsonl file of your own "
                                           "tasks (HumanEval or MBPP rows)."),
     limit: int = typer.Option(None, "--limit", min=1, help="Only the first N problems."),
@@ -140,6 +157,14 @@ def batch(
                            help="auto|docker|bwrap|process"),
     retrieval: RetrievalChoice = typer.Option("none", "--retrieval", envvar="CODELOOP_RETRIEVAL",
                                   help="Context for the coder: none | examples (solved pool) | docs (stdlib) | all."),
+    candidates: int = typer.Option(None, "--candidates", min=1, max=16, envvar="CODELOOP_CANDIDATES",
+                                   help="As solve: a fixed number of candidates (1 = adaptive sampling)."),
+    gen_tests: bool = typer.Option(None, "--gen-tests/--no-gen-tests", envvar="CODELOOP_GEN_TESTS",
+                                   help="As solve: write tests from the specification first."),
+    max_repairs: int = typer.Option(None, "--max-repairs", min=0, max=10, envvar="CODELOOP_MAX_REPAIRS",
+                                    help="As solve: repair rounds."),
+    max_calls: int = typer.Option(None, "--max-calls", min=1, envvar="CODELOOP_MAX_CALLS",
+                                  help="As solve: LLM calls allowed per task."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary at the end."),
 ) -> None:
     """Run a benchmark: resumable, one fsync'd record per task and sample, checked in the sandbox."""
@@ -162,7 +187,9 @@ def batch(
             retriever = retriever_for(retrieval, bench, data_dir)  # ValueError (bad choice): one-line error
         problems = load_benchmark(bench, data_dir)[:limit]
         out = out or Path("runs") / f"{label.replace('+', 'plus')}-{mode}"
-        solve_config = pipeline_config(samples) if mode == "pipeline" else None
+        flags = pipeline_flags(ctx, candidates=candidates, gen_tests=gen_tests, max_repairs=max_repairs,
+                               max_calls=max_calls)
+        solve_config = pipeline_config(samples, flags) if mode == "pipeline" else None
         variant = asdict(solve_config) | {"retrieval": retrieval} if solve_config else {}
         config = BatchConfig(bench, mode, samples, model=llm_spec or model or "", variant=variant,
                              bench_sha256=bench_sha256)

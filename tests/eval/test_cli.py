@@ -149,3 +149,28 @@ def test_eval_scores_a_runs_answers_on_another_benchmark(app, fake_session, tmp_
     again = run(app, "eval", plus, "--bench", "humaneval", "--out", base, "--sandbox", "process")
     assert again.exit_code == 2 and "already holds a run" in again.output
     assert run(app, "eval", plus, "--bench", "humaneval").exit_code == 2  # --out missing
+
+
+def test_batch_takes_solves_pipeline_flags(app, fake_session, tmp_path, data_dir, gt_cache, monkeypatch):
+    """--candidates/--gen-tests/--max-repairs/--max-calls as in solve; a flag and its CODELOOP_*
+    variable give the same variant, so a run started with one resumes with the other."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(gt_cache))
+    for var in ("CODELOOP_CANDIDATES", "CODELOOP_GEN_TESTS", "CODELOOP_MAX_REPAIRS", "CODELOOP_MAX_CALLS"):
+        monkeypatch.delenv(var, raising=False)
+    fake_session(good_answers(1) * 10)
+    out = tmp_path / "run"
+    args = ["batch", "humaneval", "--limit", 1, "--out", out, "--sandbox", "process", "--data-dir", data_dir]
+    r = run(app, *args, "--max-repairs", 0, "--max-calls", 5, "--no-gen-tests")
+    assert r.exit_code == 0, r.output
+    variant = json.loads((out / "meta.json").read_text())["variant"]
+    assert (variant["max_repairs"], variant["max_llm_calls"], variant["gen_tests"], variant["adaptive"]) == (0, 5, False, True)
+    monkeypatch.setenv("CODELOOP_MAX_REPAIRS", "0")
+    monkeypatch.setenv("CODELOOP_MAX_CALLS", "5")
+    r = run(app, *args)
+    assert r.exit_code == 0 and "holds a different run" not in r.output, r.output
+    fixed = tmp_path / "fixed"
+    r = run(app, "batch", "humaneval", "--limit", 1, "--out", fixed, "--sandbox", "process", "--data-dir", data_dir,
+            "--candidates", 3)
+    assert r.exit_code == 0, r.output
+    variant = json.loads((fixed / "meta.json").read_text())["variant"]
+    assert (variant["candidates"], variant["adaptive"]) == (3, False)  # as solve --candidates 3
