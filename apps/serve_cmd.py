@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
+import sys
 import threading
 
 import typer
@@ -13,7 +15,7 @@ from rich.table import Table
 from apps.errors import cli_errors, fail
 from apps.options import EngineName
 from serving.embedded import DEFAULT_PORT, ManagedServer
-from serving.models import get_spec, list_models, pull, resolve
+from serving.models import DEFAULT_MODEL, cached_path, get_spec, list_models, pull, resolve
 
 models_app = typer.Typer(no_args_is_help=True, help="List and download models.")
 
@@ -73,5 +75,14 @@ def models_list(as_json: bool = typer.Option(False, "--json", help="Print JSON."
 def models_pull(name: str = typer.Argument(None, help="Model name (default: the default model).")) -> None:
     """Download, assemble and verify a model into the cache."""
     with cli_errors():
-        path = resolve(name) if name is None else pull(get_spec(name))
+        spec = get_spec(name or DEFAULT_MODEL)
+        if cached_path(spec).is_file():
+            path = resolve(name) if name is None else pull(spec)
+        else:  # minutes the first time: say so, with a spinner on a terminal
+            err = Console(stderr=True)
+            doing = f"fetching {spec.name} and checking its sha256 (a minute or more the first time)"
+            if not err.is_terminal:
+                print(f"{doing} …", file=sys.stderr, flush=True)
+            with err.status(doing) if err.is_terminal else contextlib.nullcontext():
+                path = resolve(name) if name is None else pull(spec)
     print(path)

@@ -59,7 +59,10 @@ if [ ! -x "$LLAMA_SERVER" ]; then
   cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=OFF -DBUILD_SHARED_LIBS=OFF \
     -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
     -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF >"$work/cmake.log" 2>&1 || { tail -20 "$work/cmake.log"; exit 1; }
-  cmake --build "$work/build" --target llama-server -j"$(nproc)" >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; exit 1; }
+  # progress: the build's own percentage, a line every 10%
+  cmake --build "$work/build" --target llama-server -j"$(nproc)" 2>&1 | tee "$work/build.log" |
+    sed -un 's/^\[ *\([0-9]*\)%\].*/\1/p' | awk '$1 >= last + 10 { print "    " $1 "%"; fflush(); last = $1 }' last=-10 ||
+    { tail -30 "$work/build.log"; exit 1; }
   mkdir -p "$(dirname "$LLAMA_SERVER")"
   install -m 755 "$work/build/bin/llama-server" "$LLAMA_SERVER.partial"
   "$LLAMA_SERVER.partial" --version >/dev/null 2>&1   # a build that cannot run here is never cached
