@@ -211,7 +211,8 @@ def solve(
                                      gen_tests=gen_tests,
                                      max_llm_calls=max_calls)
                 result = solve_task(task, llm, box, config, retriever=retriever, on_event=live.event)
-            live.phase("the benchmark's own check")
+            if bench_problem:
+                live.phase("the benchmark's own check")
             check = benchmark_verdict(bench_problem, result.code, box) if bench_problem else None
         finally:
             live.stop()
