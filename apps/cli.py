@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
@@ -19,7 +20,7 @@ from apps.errors import OneLineErrors, fail
 from apps import workspace_cmds
 from apps.vscode import init_app
 from apps.solve_cmd import solve
-from settings.config import ConfigError, default_map
+from settings.config import ConfigError, default_map, file_values_as_env
 
 
 def package_version() -> str:
@@ -74,8 +75,24 @@ def apply_configuration(ctx: typer.Context) -> None:
             commands[name] = [p.name for p in command.params if p.name]
     try:
         ctx.default_map = default_map(commands)
+        # `codeloop config` shows the sources as they are, so nothing is exported for it
+        exported = file_values_as_env() if ctx.invoked_subcommand != "config" else {}
     except ConfigError as exc:
         fail(str(exc))
+        return
+    # Knobs read from CODELOOP_* where they are used (engine, cache_dir, offline, budgets, …):
+    # a config file's value becomes that variable for this command, then is taken back.
+    saved = {var: os.environ.get(var) for var in exported}
+    os.environ.update(exported)
+
+    def restore() -> None:
+        for var, value in saved.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+
+    ctx.call_on_close(restore)
 
 
 @app.command()

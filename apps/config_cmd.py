@@ -34,4 +34,4 @@ def config(assign: list[str] = typer.Option(None, "--set", metavar="KEY=VALUE",
     print(f"config files: {', '.join(files) if files else f'none (e.g. ./codeloop.toml or {user_config_file()})'}")
     for name, value in values.items():
         shown = "(none)" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-        print(f"{name:<12} {shown:<28} {origin[name]}")
+        print(f"{name:<18} {shown:<28} {origin[name]}")

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.syntax import Syntax
 
 from agents.solver import SolveResult, solve_task
-from agents.state import SolveConfig
+from agents.state import SolveConfig, config_from_env
 from agents.task import Task, task_from_problem, task_from_text
 from apps.errors import cli_errors, fail
 from apps.options import OutputFormat, RetrievalChoice, SandboxName
@@ -207,9 +207,9 @@ def solve(
             live.start()
             with llm_session(model, base_url, port=port, llm=llm_spec) as llm:
                 live.phase("the agents are working")
-                config = SolveConfig(max_repairs=max_repairs, candidates=candidates, adaptive=candidates == 1,
-                                     gen_tests=gen_tests,
-                                     max_llm_calls=max_calls)
+                # the pipeline's other knobs (samples, budgets) from CODELOOP_* as in batch; flags win
+                config = config_from_env(max_repairs=max_repairs, candidates=candidates, adaptive=candidates == 1,
+                                         gen_tests=gen_tests, max_llm_calls=max_calls)
                 result = solve_task(task, llm, box, config, retriever=retriever, on_event=live.event)
             if bench_problem:
                 live.phase("the benchmark's own check")

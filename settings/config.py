@@ -48,6 +48,20 @@ class Settings(BaseSettings):
     max_repairs: int = 2
     max_calls: int = 12
     data_dir: str | None = None  # benchmark files (else the cache)
+    # read where they are used, from their CODELOOP_* variables (a config file's value is
+    # exported to the command as that variable: apps/cli.py)
+    cache_dir: str | None = None  # the one cache root (settings/cache.py)
+    index_dir: str | None = None  # retrieval indexes (else the cache)
+    offline: bool = False  # never try a download hub
+    parallel: int | None = None  # llama-server slots (else from cores and memory)
+    cache_ram_mib: int | None = None  # llama-server's host-memory prompt cache
+    gpu_layers: int | None = None  # layers offloaded to a GPU (a CUDA build)
+    llama_server: str | None = None  # a llama-server binary to use
+    confirm_samples: int = 2  # samples after a greedy answer that passed
+    explore_samples: int = 8  # samples after one that failed or had nothing to test
+    sample_temperature: float = 0.7
+    max_total_tokens: int = 40_000  # per task
+    max_wall_s: float = 600.0  # per task
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -134,10 +148,23 @@ def default_map(commands: dict[str, list[str]]) -> dict[str, dict]:
     return {cmd: {p: chosen[p] for p in params if p in chosen} for cmd, params in commands.items()}
 
 
+def file_values_as_env(flags: dict | None = None) -> dict[str, str]:
+    """The settings that come from a config file, as the CODELOOP_* variables the code reads
+    (booleans: "1" or "", which every reader takes as unset)."""
+    current, origin = load(flags)
+    out = {}
+    for name, where in origin.items():
+        if where in ("default", "flag") or where.startswith("env "):
+            continue
+        value = getattr(current, name)
+        out[env_var(name)] = ("1" if value else "") if isinstance(value, bool) else "" if value is None else str(value)
+    return out
+
+
 def env_var(name: str) -> str:
     """The environment variable of a setting."""
     return f"{ENV_PREFIX}{name.upper()}"
 
 
-__all__ = ["ConfigError", "Settings", "config_files", "default_map", "env_var", "load", "project_dir",
-           "user_config_file"]
+__all__ = ["ConfigError", "Settings", "config_files", "default_map", "env_var", "file_values_as_env", "load",
+           "project_dir", "user_config_file"]

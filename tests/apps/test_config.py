@@ -93,3 +93,35 @@ def test_solve_takes_the_file_then_env_then_flag(project, stub_server, monkeypat
     monkeypatch.setenv("CODELOOP_SANDBOX", "auto")
     assert sandbox_line().startswith("sandbox: auto chose")  # env over file
     assert sandbox_line("--sandbox", "process") == "sandbox: process: requested"  # flag over env
+
+
+def test_settings_defaults_are_the_pipelines_defaults():
+    from agents.state import SolveConfig
+
+    s, pipeline = Settings(), SolveConfig()
+    assert (s.max_repairs, s.candidates, s.gen_tests, s.max_calls) == (
+        pipeline.max_repairs, pipeline.candidates, pipeline.gen_tests, pipeline.max_llm_calls)
+    assert (s.confirm_samples, s.explore_samples, s.sample_temperature, s.max_total_tokens, s.max_wall_s) == (
+        pipeline.confirm_samples, pipeline.explore_samples, pipeline.sample_temperature, pipeline.max_total_tokens,
+        pipeline.max_wall_s)
+
+
+def test_a_file_value_reaches_code_that_reads_its_variable_and_is_taken_back(project, monkeypatch, tmp_path):
+    monkeypatch.delenv("CODELOOP_CACHE_DIR")
+    (project / "codeloop.toml").write_text(f'cache_dir = "{tmp_path / "from-file"}"\n')
+    result = CliRunner().invoke(app, ["cache", "--json"], catch_exceptions=False)
+    assert json.loads(result.stdout)["root"] == str(tmp_path / "from-file")
+    import os
+    assert "CODELOOP_CACHE_DIR" not in os.environ  # only for that command
+    monkeypatch.setenv("CODELOOP_CACHE_DIR", str(tmp_path / "from-env"))  # env still wins over the file
+    result = CliRunner().invoke(app, ["cache", "--json"], catch_exceptions=False)
+    assert json.loads(result.stdout)["root"] == str(tmp_path / "from-env")
+
+
+def test_solve_takes_pipeline_knobs_from_the_file(project, stub_server):
+    (project / "codeloop.toml").write_text('sandbox = "process"\nconfirm_samples = 1\n')
+    server = stub_server([GOOD] * 3)
+    result = CliRunner().invoke(app, ["solve", TASK, "--base-url", server.base_url, "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    sampler = next(e for e in json.loads(result.stdout)["events"] if e["agent"] == "sampler")
+    assert sampler["samples"] == 1  # greedy passed: one confirming sample, as the file says
