@@ -14,7 +14,7 @@ def config(assign: list[str] = typer.Option(None, "--set", metavar="KEY=VALUE",
                                             help="A value as if given as a flag (repeatable)."),
            as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Show the effective settings and their source: flag > CODELOOP_* env > codeloop.toml
-    (project) > [tool.codeloop] in pyproject.toml > codeloop.toml (user config dir) > default."""
+    (project) > the tool.codeloop table of pyproject.toml > codeloop.toml (user config dir) > default."""
     flags = {}
     for item in assign or []:
         key, sep, value = item.partition("=")
