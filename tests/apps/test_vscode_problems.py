@@ -80,7 +80,8 @@ def test_solve_format_github(runner, stub_server, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     task = tmp_path / "task.txt"
     task.write_text('def add(a, b):\n    """Return a + b."""\n')  # no visible tests: a warning
-    result = invoke(runner, "solve", "--file", str(task), "--base-url", stub_server([GOOD]).base_url,
+    # the first answer is the examples-to-asserts call's (a task without visible tests): nothing
+    result = invoke(runner, "solve", "--file", str(task), "--base-url", stub_server(["", GOOD]).base_url,
                     "--format", "github")
     assert result.exit_code == 0 and "def add" in result.stdout
     assert "::warning file=task.txt,line=1,col=1::no visible tests" in result.stdout
@@ -92,7 +93,8 @@ def test_implement_refusals_and_backup_outside_git(runner, stub_server, tmp_path
     module.write_text("X = 1\n\ndef mul(a, b):\n    pass\n")
     one_line_error(invoke(runner, "implement", str(module), "--line", "1"), "no function at line 1")
     answer = "```python\ndef mul(a, b):\n    return a * b\n```"
-    result = invoke(runner, "implement", str(module), "--line", "4", "--base-url", stub_server([answer]).base_url)
+    # the first answer is the examples-to-asserts call's (the stub has no examples): nothing
+    result = invoke(runner, "implement", str(module), "--line", "4", "--base-url", stub_server(["", answer]).base_url)
     assert result.exit_code == 0, result.output
     assert module.read_text() == "X = 1\n\ndef mul(a, b):\n    return a * b\n"
     assert (tmp_path / "m.py.bak").read_text() == "X = 1\n\ndef mul(a, b):\n    pass\n"
