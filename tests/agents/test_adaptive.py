@@ -2,12 +2,9 @@
 greedy first, confirm or explore samples by its visible-test result, selection by output
 clusters on probe inputs, repair only for runtime failures."""
 
-import pytest
-
 from agents.solver import solve_task
 from agents.state import SolveConfig
 from agents.task import task_from_text
-from sandbox.process import ProcessSandbox
 from serving.fake import FakeLLM
 
 TASK = task_from_text("Write add(a, b) that returns a + b.\nassert add(1, 2) == 3\nassert add(2, 5) == 7\n")
@@ -25,13 +22,6 @@ WRONG = block("return a - b")
 WRONG_2 = block("return a * b")
 CRASH = block("return a + c")  # NameError when called
 CONFIG = SolveConfig(confirm_samples=2, explore_samples=3)
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    box = ProcessSandbox()
-    yield box
-    box.close()
 
 
 def agents_of(result) -> list[str]:

@@ -9,7 +9,6 @@ from agents.build_state import BuildConfig
 from memory import registry as reg
 from memory.control import CharCounter, messages_tokens
 from memory.gitrepo import GitRepo
-from sandbox.process import ProcessSandbox
 from serving.fake import FakeLLM
 from tests.agents.build_fixtures import (ADD, BAD_ADD, BAD_MUL, MUL, NO_FILES, PLAN, PLAN_MISSING_R2, SPEC,
                                          SUMMARY)
@@ -27,13 +26,6 @@ class RecordingLLM(FakeLLM):
     def complete(self, messages, *, max_tokens, **kwargs):
         self.max_tokens.append(max_tokens)
         return super().complete(messages, max_tokens=max_tokens, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    box = ProcessSandbox()
-    yield box
-    box.close()
 
 
 @pytest.fixture

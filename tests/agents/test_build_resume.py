@@ -13,16 +13,8 @@ from memory import registry as reg
 from memory.control import CharCounter
 from memory.gitrepo import GitRepo
 from memory.registry import RegistryError
-from sandbox.process import ProcessSandbox
 from serving.fake import FakeLLM
 from tests.agents.build_fixtures import ADD, MUL, PLAN, SPEC
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    box = ProcessSandbox()
-    yield box
-    box.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from agents.graph import build_graph, route_after_repair, route_after_selector
 from agents.solver import solve_task
 from agents.state import SolveConfig
 from agents.task import task_from_text
-from sandbox.process import ProcessSandbox
 from serving.fake import FakeLLM
 
 TASK = task_from_text("Write add(a, b) that returns a + b.\nassert add(1, 2) == 3\nassert add(2, 5) == 7\n")
@@ -21,13 +20,6 @@ CORE = {"coder", "tester", "repair"}
 def flow(result) -> list[str]:
     """The model- and sandbox-facing steps of a run, in order."""
     return [e["agent"] for e in result.events if e["agent"] in CORE]
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    box = ProcessSandbox()
-    yield box
-    box.close()
 
 
 def test_passes_at_first_try(sandbox):

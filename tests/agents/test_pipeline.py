@@ -7,7 +7,6 @@ from agents.solver import solve_task
 from agents.state import SolveConfig
 from agents.task import task_from_text
 from retrieval.base import Hit
-from sandbox.process import ProcessSandbox
 from serving.fake import FakeLLM
 
 TASK = task_from_text("Write add(a, b) that returns a + b.\nassert add(1, 2) == 3\nassert add(2, 5) == 7\n")
@@ -17,13 +16,6 @@ WRONG = "```python\ndef add(a, b):\n    return a - b\n```"
 WRONG_SAME = "```python\ndef add(a, b):\n    return (a - b)\n```"  # new code, identical failure
 PRODUCT = "```python\ndef add(a, b):\n    return a * b\n```"
 GEN_OK = "```python\nassert add(0, 0) == 0\nassert add(-1, 1) == 0\n```"
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    box = ProcessSandbox()
-    yield box
-    box.close()
 
 
 class ListRetriever:

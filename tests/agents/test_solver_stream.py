@@ -1,25 +1,15 @@
 """`solve_task(on_event=...)`: each node's events arrive while the graph runs, in order, and
 the result is the same as without the callback (checkpointed runs included)."""
 
-import pytest
-
 from agents.solver import solve_task
 from agents.state import SolveConfig
 from agents.task import task_from_text
-from sandbox.process import ProcessSandbox
 from serving.fake import FakeLLM
 
 TASK = task_from_text("Write add(a, b) that returns a + b.\nassert add(1, 2) == 3\n")
 WRONG = "```python\ndef add(a, b):\n    return a - b\n```"
 GOOD = "```python\ndef add(a, b):\n    return a + b\n```"
 CONFIG = SolveConfig(confirm_samples=2, explore_samples=3)
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    box = ProcessSandbox()
-    yield box
-    box.close()
 
 
 TIMINGS = ("seconds", "sandbox_s", "model_s")

@@ -4,9 +4,6 @@ bad input as one line on stderr with exit code 2."""
 import json
 import socket
 
-import pytest
-from typer.testing import CliRunner
-
 from apps.cli import app
 from serving import models
 from tests.conftest import free_port
@@ -14,13 +11,6 @@ from tests.conftest import free_port
 GOOD = "```python\ndef add(a, b):\n    return a + b\n```"
 WRONG = "```python\ndef add(a, b):\n    return a - b\n```"
 TASK = "Write add(a, b).\nassert add(1, 2) == 3\n"
-
-
-@pytest.fixture
-def runner(tmp_path, monkeypatch):
-    monkeypatch.setenv("CODELOOP_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("CODELOOP_OFFLINE", "1")
-    return CliRunner()
 
 
 def invoke(runner, *args):

@@ -4,9 +4,7 @@ lines when not a TTY, a spinner on one, nothing with --quiet, JSON unchanged."""
 import io
 import json
 
-import pytest
 from rich.console import Console
-from typer.testing import CliRunner
 
 import apps.solve_cmd as solve_cmd
 from apps.cli import app
@@ -14,13 +12,6 @@ from apps.solve_cmd import LiveTrace
 
 GOOD = "```python\ndef add(a, b):\n    return a + b\n```"
 TASK = "Write add(a, b).\nassert add(1, 2) == 3\n"
-
-
-@pytest.fixture
-def runner(tmp_path, monkeypatch):
-    monkeypatch.setenv("CODELOOP_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("CODELOOP_OFFLINE", "1")
-    return CliRunner()
 
 
 def solve(runner, server, *extra):
