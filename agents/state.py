@@ -139,4 +139,6 @@ def config_from_env(environ: Mapping[str, str] | None = None, **overrides) -> So
                 values[name] = _parse(kinds[name], environ[var])
             except ValueError as exc:
                 raise ValueError(f"{var}={environ[var]!r} is not a valid {kinds[name].__name__}") from exc
+    if "candidates" in values and "adaptive" not in values:  # as the flag: more than one = a fixed count
+        values["adaptive"] = values["candidates"] == 1
     return replace(SolveConfig(), **(values | overrides))

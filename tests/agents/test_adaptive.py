@@ -118,3 +118,12 @@ def test_result_summarises_every_candidate_for_offline_analysis(sandbox):
     assert [(c["origin"], c["greedy"], c["copies"], c["verdict"]) for c in result.pool] == [
         ("coder", True, 1, "passed"), ("sample", False, 2, "passed")]
     assert result.pool[0]["outputs"] != result.pool[1]["outputs"] and "a + b" in result.pool[1]["code"]
+
+
+def test_candidates_from_the_environment_mean_a_fixed_count_like_the_flag():
+    from agents.state import config_from_env
+
+    assert config_from_env({"CODELOOP_CANDIDATES": "3"}).adaptive is False
+    assert config_from_env({"CODELOOP_CANDIDATES": "1"}).adaptive is True
+    assert config_from_env({"CODELOOP_CANDIDATES": "3", "CODELOOP_ADAPTIVE": "1"}).adaptive is True
+    assert config_from_env({}).adaptive is True
