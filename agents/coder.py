@@ -10,11 +10,10 @@ outvote it — and many when it fails or there is nothing to test it on.
 
 from __future__ import annotations
 
-from codetext.sanitize import candidate_code
+from agents.candidates import dedupe
 from agents.llm_call import add_usage, sample_settings, timed_complete
 from agents.planner import plan_section
 from agents.prompts import context_section, entry_point_line, layout, render
-from agents.repair import code_hash
 from agents.retriever import context_text
 from agents.state import SolveConfig, SolveState
 from agents.task import Task
@@ -43,29 +42,6 @@ def greedy(llm: LLM, messages: list[Message], config: SolveConfig) -> tuple[Comp
     """The temperature-`config.temperature` candidate."""
     return timed_complete(llm, "coder", messages, max_tokens=config.max_tokens,
                           temperature=config.temperature, logprobs=True)
-
-
-def dedupe(completion: Completion, task: Task, tried: list[str], origin: str = "coder",
-           parent: str = "") -> tuple[list[dict], dict]:
-    """One pending candidate per distinct new code (whitespace-insensitive), counting copies;
-    code tested before is not tested again but counted in the second value
-    ({hash: repeats}), because a sample that repeats a candidate is agreement evidence."""
-    by_hash: dict[str, dict] = {}
-    repeats: dict[str, int] = {}
-    for index, raw in enumerate(completion.texts):
-        code = candidate_code(raw, task.entry_point, task.prompt)
-        key = code_hash(code)
-        logprob = completion.mean_logprob(index)
-        if key in tried:
-            repeats[key] = repeats.get(key, 0) + 1
-        elif key in by_hash:
-            by_hash[key]["copies"] += 1
-            if logprob is not None and (by_hash[key]["logprob"] is None or logprob > by_hash[key]["logprob"]):
-                by_hash[key]["logprob"] = logprob
-        else:
-            by_hash[key] = {"code": code, "raw": raw, "origin": origin, "copies": 1, "parent": parent,
-                            "logprob": logprob}
-    return list(by_hash.values()), repeats
 
 
 def extra_samples(greedy_verdict: str, config: SolveConfig) -> tuple[int, str]:

@@ -9,9 +9,7 @@ worse is simply not selected.
 
 from __future__ import annotations
 
-import hashlib
-
-from codetext.sanitize import candidate_code
+from agents.candidates import code_hash, dedupe
 from agents.llm_call import sample_settings, timed_complete
 from agents.prompts import entry_point_line, layout, render
 from agents.state import SolveConfig, SolveState
@@ -20,11 +18,6 @@ from serving.base import LLM
 
 MAX_FEEDBACK_CHARS = 3000  # a long report crowds out the code in a 4k context
 MAX_HISTORY = 3  # earlier attempts listed in the prompt
-
-
-def code_hash(code: str) -> str:
-    """A short fingerprint of a candidate, ignoring surrounding whitespace."""
-    return hashlib.sha256(code.strip().encode()).hexdigest()[:16]
 
 
 def last_line(feedback: str) -> str:
@@ -55,21 +48,6 @@ def repair_temperature(config: SolveConfig) -> float:
     return config.temperature if config.repair_temperature < 0 else config.repair_temperature
 
 
-def new_candidates(texts: list[str], task: Task, tried: list[str], parent: str) -> list[dict]:
-    """One pending candidate per distinct fix not tested before."""
-    found: dict[str, dict] = {}
-    for raw in texts:
-        code = candidate_code(raw, task.entry_point, task.prompt)
-        key = code_hash(code)
-        if key in tried:
-            continue
-        if key in found:
-            found[key]["copies"] += 1
-        else:
-            found[key] = {"code": code, "raw": raw, "origin": "repair", "copies": 1, "parent": parent}
-    return list(found.values())
-
-
 def make_repair(llm: LLM, config: SolveConfig):
     """The repair node."""
 
@@ -84,7 +62,7 @@ def make_repair(llm: LLM, config: SolveConfig):
                                            temperature=temperature,
                                            sampling=sample_settings(config) if temperature > 0 else None)
         attempts = state.get("attempts", 0) + 1
-        pending = new_candidates(completion.texts, task, state.get("tried") or [], code_hash(parent))
+        pending, _ = dedupe(completion, task, state.get("tried") or [], origin="repair", parent=code_hash(parent))
         stuck = not pending
         event = {"agent": "repair", "attempt": attempts, "fixes": len(completion.texts),
                  "distinct": len(pending), "stuck": stuck}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from agents.candidates import samples
 from agents.clusters import output_clusters
 from agents.control import budget_exhausted
 from agents.state import SolveConfig, SolveState
@@ -76,11 +77,8 @@ def survivors(pool: list[dict]) -> tuple[list[dict], str]:
     return [c for c in valid if sum(c["visible"]) == most], "relaxed"
 
 
-def _weight(cand: dict, repeats: dict) -> int:
-    return cand.get("copies", 1) + repeats.get(cand.get("hash", ""), 0)
-
-
-def _logprob(cand: dict) -> float:
+def logprob_key(cand: dict) -> float:
+    """A candidate's mean log-probability for sorting (unknown sorts last)."""
     value = cand.get("logprob")
     return float("-inf") if value is None else value
 
@@ -89,16 +87,16 @@ def select_by_execution(pool: list[dict], repeats: dict | None = None) -> tuple[
     """The chosen candidate of a non-empty pool and how it was chosen (for the events)."""
     repeats = repeats or {}
     kept, how = survivors(pool)
-    weighted = [c | {"copies": _weight(c, repeats)} for c in kept]
+    weighted = [c | {"copies": samples(c, repeats)} for c in kept]
     clusters = output_clusters(weighted)
 
     def cluster_key(cluster: list[dict]) -> tuple:
         return (sum(c["copies"] for c in cluster), max(sum(c["generated"]) for c in cluster),
-                any(c.get("greedy") for c in cluster), max(_logprob(c) for c in cluster))
+                any(c.get("greedy") for c in cluster), max(logprob_key(c) for c in cluster))
 
     ranked = sorted(clusters, key=cluster_key, reverse=True)
     best_cluster = ranked[0]
-    chosen = max(best_cluster, key=lambda c: (bool(c.get("greedy")), _logprob(c), -c["id"]))
+    chosen = max(best_cluster, key=lambda c: (bool(c.get("greedy")), logprob_key(c), -c["id"]))
     sizes = [sum(c["copies"] for c in cluster) for cluster in ranked]
     tie = len(ranked) > 1 and sizes[0] == sizes[1]
     why = (f"largest of {len(ranked)} output clusters ({sizes[0]} of {sum(sizes)} samples)"
@@ -148,7 +146,8 @@ def make_selector(config: SolveConfig):
         if config.select_by_outputs:
             best, info = select_by_execution(pool, state.get("repeats"))
         else:
-            best, info = select(pool), {"filter": "codet", "score": scores(pool).get(select(pool)["id"], 0)}
+            best = select(pool)
+            info = {"filter": "codet", "score": scores(pool).get(best["id"], 0)}
         stuck = same_failure_again(pool)
         passed = sum(best["visible"])
         stop = stop_reason(best, stuck, state, config)

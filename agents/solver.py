@@ -11,7 +11,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 
 from agents.clusters import output_key
 from agents.graph import build_graph, recursion_limit
-from agents.repair import code_hash
+from agents.candidates import code_hash, samples
 from agents.state import SolveConfig
 from agents.task import Task, task_from_problem
 from retrieval.base import Retriever
@@ -133,7 +133,7 @@ def pool_summary(pool: list[dict], repeats: dict) -> list[dict]:
     its probe outputs (equal fingerprints = same cluster). Lets selection rules be compared
     offline on the same candidates (benchmarks/selection_ablation.py)."""
     return [{"id": c["id"], "code": c["code"], "origin": c.get("origin", ""), "greedy": bool(c.get("greedy")),
-             "copies": c.get("copies", 1) + repeats.get(c.get("hash", ""), 0), "verdict": c["verdict"],
+             "copies": samples(c, repeats), "verdict": c["verdict"],
              "visible_passed": sum(c["visible"]), "visible": len(c["visible"]), "logprob": c.get("logprob"),
              "outputs": code_hash(repr(output_key(c)))} for c in pool]
 

@@ -13,7 +13,7 @@ from importlib import resources
 from codetext.extract import validate
 from agents.feedback import failure_report
 from agents.probes import probe_inputs
-from agents.repair import code_hash
+from agents.candidates import code_hash
 from agents.state import SolveConfig, SolveState
 from agents.task import Task
 from sandbox.base import Limits, RunResult, Sandbox

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.selector import select_by_execution, survivors  # noqa: E402
+from agents.selector import logprob_key, select_by_execution, survivors  # noqa: E402
 from eval.evaluate import Evaluator  # noqa: E402
 from eval.problems import load_benchmark  # noqa: E402
 from eval.runs import load_run  # noqa: E402
@@ -45,10 +45,6 @@ def as_candidates(pool: list[dict]) -> list[dict]:
              "hash": f"#{c['id']}", "raw": "", "feedback": ""} for c in pool]
 
 
-def _logprob(cand: dict) -> float:
-    return float("-inf") if cand.get("logprob") is None else cand["logprob"]
-
-
 def rules(cands: list[dict]) -> dict[str, dict]:
     """The candidate each deterministic rule picks."""
     greedy = next((c for c in cands if c["greedy"]), cands[0])
@@ -57,7 +53,7 @@ def rules(cands: list[dict]) -> dict[str, dict]:
     return {
         "greedy": greedy,
         "filter → greedy": greedy if greedy in kept else kept[0],
-        "filter → log-prob": max(kept, key=_logprob),
+        "filter → log-prob": max(kept, key=logprob_key),
         "filter → largest cluster": select_by_execution(cands)[0],
         "largest cluster, no filter": select_by_execution(blind)[0],
     }

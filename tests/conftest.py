@@ -9,6 +9,16 @@ import pytest
 from serving.embedded import free_port  # noqa: F401  (re-exported for tests)
 
 
+def send_json(handler: BaseHTTPRequestHandler, body, status: int = 200) -> None:
+    """Answer an HTTP request with `body` as JSON (for the loopback stub servers in tests)."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class StubServer:
     """An OpenAI-compatible server on loopback that answers with scripted texts in order
     (one choice per request, like llama-cpp-python's server)."""
@@ -23,12 +33,7 @@ class StubServer:
                 pass
 
             def _send(self, body):
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, body)
 
             def do_GET(self):
                 self._send({"data": [{"id": "stub-model"}]})

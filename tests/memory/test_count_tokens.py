@@ -11,6 +11,7 @@ import pytest
 from apps.chat.prompting import files_section
 from memory.control import CharCounter, ServerCounter, count_tokens, token_counter
 from tests.apps.chat_fixtures import make_chat, make_repo
+from tests.conftest import send_json
 
 
 @pytest.fixture(autouse=True)
@@ -36,12 +37,7 @@ def tokenize_server():
                 self.end_headers()
                 return
             text = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["content"]
-            data = json.dumps({"tokens": list(range(len(text.split())))}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, {"tokens": list(range(len(text.split())))})
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()

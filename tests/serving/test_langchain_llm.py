@@ -20,6 +20,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult  # noqa: E402
 from serving.base import LLMError, Sampling  # noqa: E402
 from serving.langchain_llm import LangChainLLM, LangChainMissing, load_chat_model, parse_spec  # noqa: E402
 from serving.session import llm_session  # noqa: E402
+from tests.conftest import send_json  # noqa: E402
 
 MESSAGES = [{"role": "system", "content": "You write Python."}, {"role": "user", "content": "add two numbers"}]
 GOOD = "```python\ndef add(a, b):\n    return a + b\n```"
@@ -264,15 +265,10 @@ def choices_server():
                         "finish_reason": "length" if i == 0 else "stop",
                         "logprobs": {"content": [{"token": "s", "logprob": -(i + 1) / 10, "bytes": None,
                                                   "top_logprobs": []}]}} for i in range(n)]
-            data = json.dumps({"id": "c", "object": "chat.completion", "created": 0, "model": "served-model",
+            send_json(self, {"id": "c", "object": "chat.completion", "created": 0, "model": "served-model",
                                "choices": choices,
                                "usage": {"prompt_tokens": 10, "completion_tokens": 4 * n, "total_tokens": 10 + 4 * n,
-                                         "prompt_tokens_details": {"cached_tokens": 6}}}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+                                         "prompt_tokens_details": {"cached_tokens": 6}}})
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
