@@ -289,6 +289,6 @@ def example_asserts(text: str, entry_point: str, *, with_doctests: bool = False)
     if alias:  # `sorted_list_sum`'s examples call `list_sort`: the same function, misnamed
         lines = [re.sub(rf"(?<![\w.]){alias}\(", f"{entry_point}(", line)
                  for line in _call_examples(text, alias, with_doctests, params)]
-    from agents.testgen import calls_name  # testgen imports task, which imports this module
+    from agents.test_writer import calls_name  # test_writer imports task, which imports this module
 
     return [line for i, line in enumerate(lines) if line not in lines[:i] and calls_name(line, entry_point)]

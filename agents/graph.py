@@ -23,7 +23,7 @@ from agents.retriever import make_retriever_node
 from agents.selector import make_selector
 from agents.state import SolveConfig, SolveState
 from agents.tester import make_tester
-from agents.testgen import make_test_writer
+from agents.test_writer import make_test_writer
 from retrieval.base import NullRetriever, Retriever
 from sandbox.base import Sandbox
 from serving.base import LLM

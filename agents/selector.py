@@ -17,7 +17,7 @@ from collections import Counter
 
 from agents.candidates import samples
 from agents.clusters import output_clusters
-from agents.control import budget_exhausted
+from agents.budgets import budget_exhausted
 from agents.state import SolveConfig, SolveState
 
 RUNTIME_MARKERS = ("ERROR:", "TIMEOUT:", "Importing the code failed", "were stopped after",

@@ -25,8 +25,8 @@ PROBES_TOTAL_S = 5.0  # for all probe inputs of one candidate
 
 @cache  # package data, read once
 def runner_script() -> str:
-    """The script that runs the tests inside the sandbox (agents/sandbox_runner.py)."""
-    return resources.files("agents").joinpath("sandbox_runner.py").read_text(encoding="utf-8")
+    """The script that runs the tests inside the sandbox (agents/tester_harness.py)."""
+    return resources.files("agents").joinpath("tester_harness.py").read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=64)  # each task is tested many times; Task is unhashable: key on its fields

@@ -2,12 +2,12 @@
 
 import pytest
 
-from agents.control import budget_exhausted
+from agents.budgets import budget_exhausted
 from agents.planner import parse_plan
 from agents.selector import scores, select, stop_reason
 from agents.state import SolveConfig, config_from_env
 from agents.task import task_from_text
-from agents.testgen import parse_tests
+from agents.test_writer import parse_tests
 
 
 def cand(id_, visible, generated, verdict=None, copies=1):

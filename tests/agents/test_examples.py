@@ -1,12 +1,12 @@
 """Visible tests from examples written in prose (agents/examples.py), their place in the
-task, and the one-call fallback that rewrites free-text examples (agents/testgen.py)."""
+task, and the one-call fallback that rewrites free-text examples (agents/test_writer.py)."""
 
 import pytest
 
 from agents.examples import example_asserts, expected_value, leading_expr
 from agents.state import SolveConfig
 from agents.task import Task, doctest_assert, task_from_problem, task_from_text
-from agents.testgen import make_test_writer
+from agents.test_writer import make_test_writer
 from eval.problems import get_problem
 from serving.fake import FakeLLM
 

@@ -15,7 +15,7 @@ from agents.clusters import output_clusters
 from agents.probes import literal, probe_inputs, seed_inputs, variants
 from agents.task import Task
 
-RUNNER = Path(__file__).resolve().parents[2] / "agents" / "sandbox_runner.py"
+RUNNER = Path(__file__).resolve().parents[2] / "agents" / "tester_harness.py"
 
 
 def task(asserts=(), doctests="", entry="f"):

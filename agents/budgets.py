@@ -1,4 +1,4 @@
-"""Control: per-task budgets (LLM calls, tokens, seconds) read from the accumulated usage.
+"""Per-task budgets (LLM calls, tokens, seconds) read from the accumulated usage.
 
 Seconds are the sum of the agents' own measured time, not a wall-clock timestamp in the
 state: a run resumed from a checkpoint hours later is not charged for the gap.
