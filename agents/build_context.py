@@ -2,7 +2,7 @@
 
 A step starts from a fresh context: the spec overview, only the requirements the
 instruction covers, the file index, the files the instruction names (whole or excerpted),
-the previous step's summary — cut to the token budget by `memory.control.compose`.
+the previous step's summary — cut to the token budget by `memory.context_budget.compose`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from agents.build_parse import paths_in
 from agents.build_state import BuildConfig, BuildMemory
 from agents.prompts import load_prompt, render
-from memory.control import Section, compose, messages_tokens
+from memory.context_budget import Section, compose, messages_tokens
 from memory.registry import Instruction
 from serving.base import Message
 

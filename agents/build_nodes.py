@@ -16,7 +16,7 @@ from agents.build_state import BuildConfig, BuildMemory, BuildState
 from agents.llm_call import timed_complete
 from agents.prompts import render
 from agents.state import merge_usage
-from memory.control import Budget, ContextOverflow, Section, compose, fit_exchanges, messages_tokens
+from memory.context_budget import Budget, ContextOverflow, Section, compose, fit_exchanges, messages_tokens
 from memory.files import FileStoreError
 from memory.registry import Instruction
 from sandbox.base import Sandbox

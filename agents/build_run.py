@@ -19,7 +19,7 @@ from agents.build_parse import parse_plan
 from agents.build_state import BuildConfig, BuildMemory
 from agents.state import merge_usage
 from memory import registry as reg
-from memory.control import TokenCounter
+from memory.context_budget import TokenCounter
 from memory.files import FileStore
 from memory.gitrepo import GitRepo
 from sandbox.base import Sandbox

@@ -15,7 +15,7 @@ from typing import Annotated, TypedDict
 
 from agents.state import merge_usage
 from memory import registry as reg
-from memory.control import Budget, TokenCounter
+from memory.context_budget import Budget, TokenCounter
 from memory.files import FileStore
 from memory.gitrepo import GitRepo
 from serving.base import Message

@@ -30,7 +30,7 @@ def open_llm(model: str | None, base_url: str | None, port: int, n_ctx: int):
 
 def token_counter(llm):
     """The server's tokenizer when the LLM talks to a server, else a character estimate."""
-    from memory.control import CharCounter, ServerCounter
+    from memory.context_budget import CharCounter, ServerCounter
 
     base_url = getattr(llm, "base_url", None)
     return ServerCounter(base_url) if isinstance(base_url, str) else CharCounter()
@@ -39,7 +39,7 @@ def token_counter(llm):
 @contextlib.contextmanager
 def build_errors() -> Iterator[None]:
     """The build's own domain errors as one-line errors (exit code 2), like apps.errors'."""
-    from memory.control import ContextOverflow
+    from memory.context_budget import ContextOverflow
     from memory.gitrepo import GitError
 
     with cli_errors():

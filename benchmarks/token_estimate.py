@@ -32,7 +32,7 @@ from agents.coder import coder_messages  # noqa: E402
 from agents.repair import repair_messages  # noqa: E402
 from agents.task import task_from_problem  # noqa: E402
 from eval.problems import load_benchmark  # noqa: E402
-from memory.control import MESSAGE_OVERHEAD, CharCounter, messages_tokens  # noqa: E402
+from memory.context_budget import MESSAGE_OVERHEAD, CharCounter, messages_tokens  # noqa: E402
 from serving.embedded import port_in_use  # noqa: E402
 
 FEEDBACK = ("Traceback (most recent call last):\n  File \"check.py\", line 12, in <module>\n"

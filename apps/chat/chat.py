@@ -13,7 +13,7 @@ from apps.chat.history import ChatHistory
 from apps.chat.repo import ChatRepo, RepoError
 from apps.chat.ui import ReplyCancelled
 from apps.testrun import TestRun
-from memory.control import CharCounter, TokenCounter
+from memory.context_budget import CharCounter, TokenCounter
 from retrieval.base import Retriever
 from sandbox.base import Sandbox, SandboxError
 from serving.base import LLMError, Message

@@ -43,7 +43,7 @@ def chat(
     from apps.testrun import parse_command
     from retrieval.api import retriever_for
     from sandbox import make_sandbox
-    from memory.control import token_counter
+    from memory.context_budget import token_counter
     from serving.session import llm_session
 
     with cli_errors():

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from agents.build_run import run_build
-from memory.control import CharCounter
+from memory.context_budget import CharCounter
 from sandbox.process import ProcessSandbox
 from serving.fake import FakeLLM
 from tests.agents.build_fixtures import ADD, BAD_MUL, PLAN

@@ -6,7 +6,7 @@ import pytest
 from agents.build_run import BuildOptions, run_build
 from agents.build_state import BuildConfig
 from memory import registry as reg
-from memory.control import ServerCounter
+from memory.context_budget import ServerCounter
 from memory.gitrepo import GitRepo
 from sandbox import make_sandbox
 from serving.embedded import free_port

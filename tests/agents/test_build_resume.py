@@ -10,7 +10,7 @@ import pytest
 
 from agents.build_run import BuildError, BuildOptions, run_build
 from memory import registry as reg
-from memory.control import CharCounter
+from memory.context_budget import CharCounter
 from memory.gitrepo import GitRepo
 from memory.registry import RegistryError
 from serving.fake import FakeLLM

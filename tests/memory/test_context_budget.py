@@ -4,7 +4,7 @@ server tokenizer with its fallback."""
 import httpx
 import pytest
 
-from memory.control import (Budget, CharCounter, ContextOverflow, Section, ServerCounter, compose, excerpt,
+from memory.context_budget import (Budget, CharCounter, ContextOverflow, Section, ServerCounter, compose, excerpt,
                             fit_exchanges, messages_tokens)
 
 COUNTER = CharCounter(3.5)
