@@ -9,15 +9,15 @@ from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
-from apps import batch_cli, retrieval_cli
+from apps import batch_cmd, retrieval_cmd
 from apps.build_cmd import build, build_bench
 from apps.cache_cmd import cache_app
 from apps.config_cmd import config
-from apps.sandbox_cli import sandbox_app
+from apps.sandbox_cmd import sandbox_app
 from apps.serve_cmd import models_app, serve
 from apps.chat.command import chat
 from apps.errors import OneLineErrors, fail
-from apps import workspace_cmds
+from apps import workspace_cmd
 from apps.vscode import init_app
 from apps.solve_cmd import solve
 from settings.config import ConfigError, default_map, file_values_as_env
@@ -41,9 +41,9 @@ app = typer.Typer(cls=OneLineErrors, no_args_is_help=True, help="Local-first mul
 app.command()(solve)
 app.command()(serve)
 app.command()(chat)
-app.command()(workspace_cmds.test)
-app.command()(workspace_cmds.fix)
-app.command()(workspace_cmds.implement)
+app.command()(workspace_cmd.test)
+app.command()(workspace_cmd.fix)
+app.command()(workspace_cmd.implement)
 app.add_typer(init_app, name="init")
 app.command()(build)
 app.command(name="build-bench")(build_bench)
@@ -51,8 +51,8 @@ app.add_typer(models_app, name="models")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(cache_app, name="cache")
 app.command()(config)
-batch_cli.register(app)
-retrieval_cli.register(app)
+batch_cmd.register(app)
+retrieval_cmd.register(app)
 
 
 @app.callback()

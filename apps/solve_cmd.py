@@ -17,7 +17,7 @@ from agents.state import SolveConfig, config_from_env
 from agents.task import Task, task_from_problem, task_from_text
 from apps.errors import cli_errors, fail
 from apps.options import OutputFormat, RetrievalChoice, SandboxName
-from apps.workspace_cmds import emit, problem_location, solve_problems
+from apps.workspace_cmd import emit, problem_location, solve_problems
 from eval.problems import Problem, get_problem
 from sandbox.base import Sandbox
 from serving.session import llm_session

@@ -7,7 +7,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-import apps.batch_cli as batch_cli
+import apps.batch_cmd as batch_cmd
 from apps.errors import OneLineErrors
 from eval.problems import load_benchmark
 from serving.fake import FakeLLM
@@ -16,7 +16,7 @@ from serving.fake import FakeLLM
 @pytest.fixture()
 def app():
     root = typer.Typer(cls=OneLineErrors)  # parse errors as one line, like the console script
-    batch_cli.register(root)
+    batch_cmd.register(root)
     return root
 
 
@@ -30,7 +30,7 @@ def fake_session(monkeypatch):
         def open_llm(model, base_url, port):
             yield llm
 
-        monkeypatch.setattr(batch_cli, "open_llm", open_llm)
+        monkeypatch.setattr(batch_cmd, "open_llm", open_llm)
         return llm
     return install
 

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-import apps.batch_cli as batch_cli
+import apps.batch_cmd as batch_cmd
 from eval.stats import bootstrap_mean_interval, mcnemar_exact, paired_comparison, pass1_interval, wilson_interval
 from eval.summary import summarize
 
@@ -164,7 +164,7 @@ def runs(tmp_path):
 
 def report(*args):
     app = typer.Typer()
-    batch_cli.register(app)
+    batch_cmd.register(app)
     return CliRunner().invoke(app, ["report", *map(str, args)])
 
 

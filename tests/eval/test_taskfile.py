@@ -12,7 +12,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-import apps.batch_cli as batch_cli
+import apps.batch_cmd as batch_cmd
 from eval.problems import _mbpp_prompt, get_problem, load_benchmark
 from eval.taskfile import TaskFileError, is_task_file, load_task_file, task_file_sha256
 from serving.fake import FakeLLM
@@ -142,9 +142,9 @@ def test_cli_bad_file_exits_2_with_one_line(tmp_path):
 def cli(monkeypatch):
     """The batch/eval commands with a scripted model: set `cli.llm` before a run."""
     root = typer.Typer()
-    batch_cli.register(root)
+    batch_cmd.register(root)
     root.llm = FakeLLM([])
-    monkeypatch.setattr(batch_cli, "open_llm", lambda model, base_url, port: contextlib.nullcontext(root.llm))
+    monkeypatch.setattr(batch_cmd, "open_llm", lambda model, base_url, port: contextlib.nullcontext(root.llm))
     return root
 
 

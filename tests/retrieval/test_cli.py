@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from apps.retrieval_cli import make_app
+from apps.retrieval_cmd import make_app
 
 runner = CliRunner()
 

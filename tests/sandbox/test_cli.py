@@ -9,7 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from apps.errors import OneLineErrors
-from apps.sandbox_cli import sandbox_app
+from apps.sandbox_cmd import sandbox_app
 from tests.sandbox.conftest import require_or_skip
 
 app = typer.Typer(cls=OneLineErrors)  # parse errors as one line, like the console script

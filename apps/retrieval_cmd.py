@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
 
 
 def make_app() -> typer.Typer:
-    """A standalone app with just these two commands (tests, `python -m apps.retrieval_cli`)."""
+    """A standalone app with just these two commands (tests, `python -m apps.retrieval_cmd`)."""
     app = typer.Typer(no_args_is_help=True, add_completion=False, help="Local retrieval indexes.")
     register(app)
     return app

@@ -21,7 +21,7 @@ from apps.options import BatchMode, RetrievalChoice, SandboxName
 from eval.data import BenchmarkDataError
 from eval.plus import GroundTruthError
 from eval.problems import LOADERS, load_benchmark
-from eval.runstore import RunDirError, read_records
+from eval.runstore import RunDirError, RunDirWriteError, read_records
 from eval.summary import summarize
 
 MODES = ("pipeline", "baseline")
@@ -29,10 +29,13 @@ MODES = ("pipeline", "baseline")
 
 @contextlib.contextmanager
 def eval_errors() -> Iterator[None]:
-    """Our domain errors become one-line errors with exit code 2, like apps.errors'."""
+    """Our domain errors become one-line errors like apps.errors': exit code 2 for a bad run
+    directory or benchmark file, 1 when the run directory cannot be written (disk full)."""
     with cli_errors():
         try:
             yield
+        except RunDirWriteError as exc:
+            fail(str(exc), 1)
         except (BenchmarkDataError, RunDirError, GroundTruthError) as exc:
             fail(str(exc))
 
