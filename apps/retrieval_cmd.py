@@ -13,16 +13,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from apps.errors import fail
 from retrieval.corpora import CorpusError
 from retrieval.dense import DenseUnavailable
 from retrieval.local import IndexNotFound
-
-USAGE_ERROR = 2
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(USAGE_ERROR)
 
 
 def index_command(
@@ -39,7 +33,7 @@ def index_command(
 
     try:
         if sum([bool(paths), stdlib, examples is not None]) != 1:
-            raise _fail("give PATHs, or --stdlib, or --examples BENCHMARK (exactly one)")
+            fail("give PATHs, or --stdlib, or --examples BENCHMARK (exactly one)")
         if stdlib:
             stats = api.index_stdlib(name if name != "default" else "stdlib", index_dir, dense)
         elif examples is not None:
@@ -47,7 +41,7 @@ def index_command(
         else:
             stats = api.index_paths(paths, name, index_dir, dense)
     except (CorpusError, DenseUnavailable, ValueError, OSError) as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     typer.echo(f"{stats.sources} sources, {stats.chunks} chunks "
                f"({len(stats.rechunked)} re-chunked, {len(stats.removed)} removed, {stats.embedded} embedded) "
                f"in {stats.seconds:.1f}s, {stats.bytes / 1e6:.1f} MB")
@@ -68,16 +62,16 @@ def search_command(
     from retrieval.leakage import LeakageGuard, evaluation_ids
 
     if not query.strip():
-        raise _fail("empty query")
+        fail("empty query")
     if not 1 <= k <= 1000:
-        raise _fail(f"--k must be between 1 and 1000, got {k}")
+        fail(f"--k must be between 1 and 1000, got {k}")
     try:
         retriever = api.open_index(name, index_dir, mode)
         if benchmark:
             retriever = LeakageGuard(retriever, evaluation_ids(benchmark, data_dir))
         hits = retriever.search(query, k)
     except (IndexNotFound, DenseUnavailable, ValueError, OSError) as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
         return

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 
+from apps.errors import fail
 from apps.options import SandboxName
 from sandbox import Limits, SandboxError, make_sandbox
 
@@ -26,10 +27,6 @@ SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "__pycache__", "node_module
 MAX_FILES = 2000
 MAX_TOTAL_BYTES = 8 * 1024 * 1024
 
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
 
 
 def collect_files(root: Path) -> dict[str, str]:
@@ -70,7 +67,7 @@ def build(method: str = typer.Option("auto", help="auto | debootstrap (offline) 
             typer.echo(f"root filesystem ready at {root}; no Docker image ({exc})")
             return
     except SandboxError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     typer.echo(f"image {tag} ready; root filesystem {image.rootfs_dir()}")
 
 
@@ -107,7 +104,7 @@ def run(command: list[str] = typer.Argument(..., help="the command, after --"),
         finally:
             sandbox.close()
     except SandboxError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     if backend == "auto":
         typer.echo(f"sandbox: {sandbox.selection}", err=True)
     if as_json:
