@@ -11,7 +11,7 @@ outvote it — and many when it fails or there is nothing to test it on.
 from __future__ import annotations
 
 from agents.candidates import dedupe
-from agents.llm_call import add_usage, sample_settings, timed_complete
+from agents.llm_call import add_usage, first_token, sample_settings, timed_complete
 from agents.planner import plan_section
 from agents.prompts import context_section, entry_point_line, layout, render
 from agents.retriever import context_text
@@ -68,8 +68,9 @@ def make_coder(llm: LLM, config: SolveConfig):
         pending, _ = dedupe(merged, task, state.get("tried") or [])
         if pending:  # the greedy text comes first, so the first candidate is greedy's code
             pending[0]["greedy"] = True
-        event = {"agent": "coder", "samples": len(merged.texts), "distinct": len(pending)}
-        return {"pending": pending, "usage": add_usage([usage for _, usage in calls]), "events": [event],
+        usage = add_usage([usage for _, usage in calls])
+        event = {"agent": "coder", "samples": len(merged.texts), "distinct": len(pending)} | first_token(usage)
+        return {"pending": pending, "usage": usage, "events": [event],
                 "sampled": not config.adaptive}
 
     return coder
@@ -88,7 +89,7 @@ def make_sampler(llm: LLM, config: SolveConfig):
         messages = coder_messages(task, context_text(state), state.get("plan"))
         completion, usage = draw(llm, messages, config, n)
         pending, repeats = dedupe(completion, task, state.get("tried") or [], origin="sample")
-        event |= {"distinct": len(pending), "repeats": sum(repeats.values())}
+        event |= {"distinct": len(pending), "repeats": sum(repeats.values())} | first_token(usage)
         return {"pending": pending, "repeats": repeats, "usage": usage, "events": [event], "sampled": True}
 
     return sampler

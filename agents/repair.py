@@ -10,7 +10,7 @@ worse is simply not selected.
 from __future__ import annotations
 
 from agents.candidates import code_hash, dedupe
-from agents.llm_call import sample_settings, timed_complete
+from agents.llm_call import first_token, sample_settings, timed_complete
 from agents.prompts import entry_point_line, layout, render
 from agents.state import SolveConfig, SolveState
 from agents.task import Task
@@ -65,7 +65,7 @@ def make_repair(llm: LLM, config: SolveConfig):
         pending, _ = dedupe(completion, task, state.get("tried") or [], origin="repair", parent=code_hash(parent))
         stuck = not pending
         event = {"agent": "repair", "attempt": attempts, "fixes": len(completion.texts),
-                 "distinct": len(pending), "stuck": stuck}
+                 "distinct": len(pending), "stuck": stuck} | first_token(usage)
         update = {"pending": pending, "attempts": attempts, "stuck": stuck, "usage": usage, "events": [event]}
         return update | ({"stop": "stuck"} if stuck else {})
 

@@ -11,6 +11,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 
 from agents.clusters import output_key
 from agents.graph import build_graph, recursion_limit
+from agents.llm_call import STREAM_TOKENS
 from agents.candidates import code_hash, samples
 from agents.state import SolveConfig
 from agents.task import Task, task_from_problem
@@ -62,19 +63,22 @@ def solve_task(
     thread_id: str | None = None,
     retriever: Retriever | None = None,
     on_event: Callable[[dict], None] | None = None,
+    on_token: Callable[[dict], None] | None = None,
 ) -> SolveResult:
     """Run the graph on `task` to the end and collect the result.
 
     With `checkpoint` (an SQLite file) and `thread_id`, every finished node is saved; calling
     again with the same thread id after a crash resumes after the last finished node.
     `retriever` supplies context to the coder (none by default). `on_event` sees each node's
-    events (the dicts that end up in `SolveResult.events`) as soon as that node finishes."""
+    events (the dicts that end up in `SolveResult.events`) as soon as that node finishes.
+    `on_token` turns on token streaming: it sees each model call's start, text deltas and
+    end (with its time to first token) as LangGraph custom events (agents/llm_call.py)."""
     config = config or SolveConfig()
     started = time.perf_counter()
     if checkpoint is None:
         graph = build_graph(llm, sandbox, config, retriever=retriever)
         final = _run(graph, {"task": task.to_dict(), "attempts": 0}, {"recursion_limit": recursion_limit(config)},
-                     on_event)
+                     on_event, on_token)
         return _result(final, time.perf_counter() - started)
     with SqliteSaver.from_conn_string(str(checkpoint)) as saver:
         graph = build_graph(llm, sandbox, config, checkpointer=saver, retriever=retriever)
@@ -84,19 +88,29 @@ def solve_task(
             return _result(saved.values, time.perf_counter() - started)
         # An interrupted thread has nodes still to run: continue it (input None), don't restart.
         start = None if saved.next else {"task": task.to_dict(), "attempts": 0}
-        final = _run(graph, start, run_config, on_event)
+        final = _run(graph, start, run_config, on_event, on_token)
         return _result(final, time.perf_counter() - started)
 
 
-def _run(graph, start: dict | None, run_config: dict, on_event: Callable[[dict], None] | None) -> dict:
-    """`graph.invoke`, or with `on_event` the same run streamed: node updates deliver their
-    events as they happen, and the last full state is the result (what invoke returns)."""
-    if on_event is None:
+def _run(graph, start: dict | None, run_config: dict, on_event: Callable[[dict], None] | None,
+         on_token: Callable[[dict], None] | None = None) -> dict:
+    """`graph.invoke`, or with `on_event`/`on_token` the same run streamed: node updates
+    deliver their events as they happen, custom events the model's tokens, and the last
+    full state is the result (what invoke returns)."""
+    if on_event is None and on_token is None:
         return graph.invoke(start, run_config)
     final: dict = {}
-    for mode, chunk in graph.stream(start, run_config, stream_mode=["updates", "values"]):
+    if on_token is not None:  # the model calls stream their tokens (agents/llm_call.py)
+        run_config = run_config | {"configurable": (run_config.get("configurable") or {}) | {STREAM_TOKENS: True}}
+    modes = ["updates", "values"] + (["custom"] if on_token is not None else [])
+    for mode, chunk in graph.stream(start, run_config, stream_mode=modes):
         if mode == "values":
             final = chunk
+            continue
+        if mode == "custom":
+            on_token(chunk)
+            continue
+        if on_event is None:
             continue
         for update in chunk.values():
             for event in update.get("events", []) if isinstance(update, dict) else []:

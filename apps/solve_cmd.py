@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.syntax import Syntax
+from rich.text import Text
 
 from agents.solver import SolveResult, solve_task
 from agents.state import SolveConfig, config_from_env
@@ -52,8 +53,17 @@ def _verdict_line(check: dict) -> str:
     return f"benchmark check: [bold]{'passed' if check['passed'] else 'failed'}[/bold] ({check['status']}{plus}){why}"
 
 
+def first_token_note(event: dict) -> str:
+    """"; first token 0.31 s" for a node whose model calls were streamed, else ""."""
+    return f"; first token {event['first_token_s']:.2f} s" if event.get("first_token_s") is not None else ""
+
+
 def trace_line(event: dict) -> str:
     """One readable line for a graph event (what an agent did and why)."""
+    return _trace_line(event) + first_token_note(event)
+
+
+def _trace_line(event: dict) -> str:
     agent = event.get("agent", "?")
     if agent == "coder":
         return f"coder: {event['samples']} candidate(s) from one prompt ({event['distinct']} distinct)"
@@ -74,13 +84,18 @@ def trace_line(event: dict) -> str:
 
 class LiveTrace:
     """What the agents do, as they do it: one plain line per event under the "trace" rule (the
-    same lines as the report's trace), plus, on a TTY, a spinner saying what is under way."""
+    same lines as the report's trace), plus, on a TTY, a spinner saying what is under way
+    and, under it, the tail of the text the model is writing as its tokens arrive."""
+
+    TAIL_LINES = 12  # of the streamed text shown under the spinner
 
     def __init__(self, console: Console, show: bool = True) -> None:
         self.console, self.show = console, show
         self.status = None
         self.started = time.perf_counter()
         self.doing = ""
+        self.writing = ""  # the streamed text of the model call under way
+        self.writer = ""  # the agent making it
 
     def start(self, doing: str = "starting the model server") -> None:
         """The trace rule, and the spinner on a TTY."""
@@ -95,8 +110,32 @@ class LiveTrace:
     def phase(self, doing: str) -> None:
         """Say what is under way now (the spinner's text)."""
         self.doing = doing
-        if self.status is not None:
-            self.status.update(f"{doing} ({time.perf_counter() - self.started:.0f} s)")
+        self._refresh()
+
+    def token(self, chunk: dict) -> None:
+        """One token event of `solve_task(on_token=...)`: a model call starts, a text delta
+        arrives, or the call ends (the streamed text then leaves the screen: the trace line
+        and the code report follow)."""
+        if chunk.get("call") == "start":
+            self.writer, self.writing = chunk.get("agent", "model"), ""
+        elif chunk.get("call") == "end":
+            self.writer, self.writing = "", ""
+        else:
+            self.writing += chunk.get("delta", "")
+        self._refresh()
+
+    def _refresh(self) -> None:
+        if self.status is None:
+            return
+        elapsed = f"({time.perf_counter() - self.started:.0f} s)"
+        if not self.writer:
+            self.status.update(f"{self.doing} {elapsed}")
+            return
+        tail = self.writing.splitlines()[-self.TAIL_LINES:] if self.writing else []
+        text = Text(f"{self.writer} is writing {elapsed}", style="bold")
+        for line in tail:
+            text.append("\n" + line[: max(20, self.console.width - 6)], style="dim")
+        self.status.update(text)
 
     def event(self, event: dict) -> None:
         """One graph event: its trace line now (the `on_event` of `solve_task`)."""
@@ -149,8 +188,17 @@ def print_report(console: Console, result: SolveResult, check: dict | None, sand
     t = result.totals
     console.print(
         f"usage: {t['calls']} LLM calls, {t['prompt_tokens']} prompt + {t['completion_tokens']} completion tokens "
-        f"({t['cached_tokens']} cached), {result.seconds:.1f} s"
+        f"({t['cached_tokens']} cached), {result.seconds:.1f} s{first_token_summary(result.usage)}"
     )
+
+
+def first_token_summary(usage: dict) -> str:
+    """"; first token after 0.31 s (mean of 3 streamed calls)" when calls were streamed."""
+    streamed = sum(stats.get("streamed", 0) for stats in usage.values())
+    if not streamed:
+        return ""
+    mean = sum(stats.get("first_token_s", 0.0) for stats in usage.values()) / streamed
+    return f"; first token after {mean:.2f} s (mean of {streamed} streamed call{'s' if streamed > 1 else ''})"
 
 
 def write_code(path: Path, code: str) -> None:
@@ -210,7 +258,9 @@ def solve(
                 # the pipeline's other knobs (samples, budgets) from CODELOOP_* as in batch; flags win
                 config = config_from_env(max_repairs=max_repairs, candidates=candidates, adaptive=candidates == 1,
                                          gen_tests=gen_tests, max_llm_calls=max_calls)
-                result = solve_task(task, llm, box, config, retriever=retriever, on_event=live.event)
+                # tokens stream only while someone watches (--json and --quiet make plain requests)
+                result = solve_task(task, llm, box, config, retriever=retriever, on_event=live.event,
+                                    on_token=live.token if live.show else None)
             if bench_problem:
                 live.phase("the benchmark's own check")
             check = benchmark_verdict(bench_problem, result.code, box) if bench_problem else None

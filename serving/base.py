@@ -6,8 +6,11 @@ HTTP client (llama-server, vLLM, Ollama, llama-cpp-python) and the scripted `Fak
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypedDict
+
+OnDelta = Callable[[str], None]  # receives each streamed text delta of the first choice
 
 
 class Message(TypedDict):
@@ -62,7 +65,8 @@ class Completion:
     """The texts of one request (n of them) with usage, latency and the serving model id.
 
     `logprobs` (only when asked for) holds, per text, the log-probabilities of its sampled
-    tokens; `mean_logprob(i)` is the selector's tie-break."""
+    tokens; `mean_logprob(i)` is the selector's tie-break. `first_token_s` is the time to the
+    first streamed text (only for calls made with `on_delta`)."""
 
     texts: list[str]
     usage: Usage = field(default_factory=Usage)
@@ -75,6 +79,7 @@ class Completion:
         """Mean log-probability of text `index`'s tokens, or None when not reported."""
         if not self.logprobs or index >= len(self.logprobs) or not self.logprobs[index]:
             return None
+    first_token_s: float | None = None
         values = self.logprobs[index]
         return sum(values) / len(values)
 
@@ -82,7 +87,12 @@ class Completion:
 class LLM(Protocol):
     """A chat model. `n` > 1 asks for several samples of one prompt (one request where the
     server can share the prompt between them); `sampling` sets the other sampler knobs;
-    `logprobs=True` asks for per-token log-probabilities."""
+    `logprobs=True` asks for per-token log-probabilities.
+
+    `on_delta` (None: not streamed) is called with each piece of the first choice's text as
+    it is generated; the call still returns the whole `Completion`. Only the first choice
+    is streamed: with n > 1 the samples arrive interleaved, and one readable text is what a
+    person watching wants, while the request itself (and its n) stays as it would be."""
 
     def complete(
         self,
@@ -95,3 +105,4 @@ class LLM(Protocol):
         sampling: Sampling | None = None,
         logprobs: bool = False,
     ) -> Completion: ...
+        on_delta: OnDelta | None = None,

@@ -6,9 +6,18 @@ tests assert on what the system does with the answers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-from serving.base import Completion, LLMError, Message, Sampling, Usage
+from serving.base import Completion, LLMError, Message, OnDelta, Sampling, Usage
+
+# A "token" of a scripted text when it is streamed: a word with the whitespace before it.
+_PIECE = re.compile(r"\s*\S+|\s+")
+
+
+def pieces(text: str) -> list[str]:
+    """`text` cut where a tokenizer roughly would (they concatenate back to `text`)."""
+    return _PIECE.findall(text)
 
 
 class FakeLLMExhausted(LLMError):
@@ -47,9 +56,11 @@ class FakeLLM:
         stop: list[str] | None = None,
         sampling: Sampling | None = None,
         logprobs: bool = False,
+        on_delta: OnDelta | None = None,
     ) -> Completion:
         """Return the next `n` scripted outputs (with their scripted log-probabilities when
-        asked for and scripted)."""
+        asked for and scripted); with `on_delta`, the first one is handed out in pieces
+        (`pieces`) first, as a streaming server would."""
         if self.remaining < n:
             raise FakeLLMExhausted(
                 f"FakeLLM ran out of scripted outputs: asked for {n}, {self.remaining} left "
@@ -62,5 +73,7 @@ class FakeLLM:
         prompt_tokens = sum(len(m["content"]) for m in messages) // 4
         usage = Usage(prompt_tokens, sum(len(t) for t in texts) // 4, 0, 1)
         token_logprobs = [[value] for value in scripted] if logprobs and scripted is not None else None
+        for piece in pieces(texts[0]) if on_delta is not None else []:
+            on_delta(piece)
         return Completion(texts=texts, usage=usage, latency_s=0.0, model=self.model, finish_reasons=["stop"] * n,
-                          logprobs=token_logprobs)
+                          logprobs=token_logprobs, first_token_s=0.0 if on_delta is not None else None)

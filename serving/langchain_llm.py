@@ -28,7 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from serving.base import Completion, LLMError, Message, Sampling, Usage
+from serving.base import Completion, LLMError, Message, OnDelta, Sampling, Usage
+from settings.errors import BadInput
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def parse_spec(spec: str) -> tuple[str, str]:
     scheme, _, rest = spec.partition(":")
     module, _, factory = rest.rpartition(":")
     if scheme != SCHEME or not module or not factory:
-        raise ValueError(f"--llm must look like langchain:MODULE:FACTORY (e.g. langchain:my_models:make), got {spec!r}")
+        raise BadInput(f"--llm must look like langchain:MODULE:FACTORY (e.g. langchain:my_models:make), got {spec!r}")
     return module, factory
 
 
@@ -84,13 +85,13 @@ def load_chat_model(spec: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ValueError(f"--llm {spec}: cannot import {module_name!r} ({exc})") from exc
+        raise BadInput(f"--llm {spec}: cannot import {module_name!r} ({exc})") from exc
     finally:
         if added:
             sys.path.remove(cwd)
     factory = getattr(module, factory_name, None)
     if factory is None:
-        raise ValueError(f"--llm {spec}: module {module_name!r} has no {factory_name!r}")
+        raise BadInput(f"--llm {spec}: module {module_name!r} has no {factory_name!r}")
     if isinstance(factory, base_chat_model):
         model = factory
     elif callable(factory):
@@ -99,9 +100,9 @@ def load_chat_model(spec: str) -> Any:
         except Exception as exc:  # the user's factory: any failure is theirs, told in one line
             raise LLMError(f"--llm {spec}: {factory_name}() failed: {exc.__class__.__name__}: {exc}") from exc
     else:
-        raise ValueError(f"--llm {spec}: {factory_name!r} is neither a chat model nor a callable")
+        raise BadInput(f"--llm {spec}: {factory_name!r} is neither a chat model nor a callable")
     if not isinstance(model, base_chat_model):
-        raise ValueError(f"--llm {spec}: {factory_name} gave a {type(model).__name__}, not a LangChain BaseChatModel")
+        raise BadInput(f"--llm {spec}: {factory_name} gave a {type(model).__name__}, not a LangChain BaseChatModel")
     return model
 
 
@@ -202,15 +203,52 @@ class LangChainLLM:
         stop: list[str] | None = None,
         sampling: Sampling | None = None,
         logprobs: bool = False,
+        on_delta: OnDelta | None = None,
     ) -> Completion:
         """`n` answers to `messages`: one request when the model takes `n`, else `n` prompts
-        in one `generate`; topped up with more requests if a model returns fewer."""
+        in one `generate`; topped up with more requests if a model returns fewer. With
+        `on_delta`, one answer is streamed through the model's `stream`; several are
+        generated as without it and the first one is handed out whole."""
         if n < 1:
             raise ValueError("n must be at least 1")
         prompt = self._messages(messages)
         prompt_chars = sum(len(m["content"]) for m in messages)
         params = self._params(max_tokens=max_tokens, temperature=temperature, sampling=sampling, logprobs=logprobs)
         started = time.perf_counter()
+        if on_delta is not None and n == 1:
+            return self._streamed(prompt, prompt_chars, params, stop, on_delta, logprobs, started)
+        completion = self._generated(prompt, prompt_chars, params, n, stop, logprobs, started)
+        if on_delta is not None and completion.texts[0]:
+            on_delta(completion.texts[0])
+            completion.first_token_s = completion.latency_s
+        return completion
+
+    def _streamed(self, prompt: list, prompt_chars: int, params: dict, stop: list[str] | None,
+                  on_delta: OnDelta, logprobs: bool, started: float) -> Completion:
+        """One answer through `chat_model.stream`, its chunks handed out as they come."""
+        whole = None
+        first_token_s = None
+        try:
+            for chunk in self.chat_model.stream(prompt, stop=stop or None, **params):
+                piece = _text(chunk)
+                if piece:
+                    first_token_s = time.perf_counter() - started if first_token_s is None else first_token_s
+                    on_delta(piece)
+                whole = chunk if whole is None else whole + chunk
+        except Exception as exc:  # the provider's own error types: all become LLMError here
+            raise LLMError(f"{type(self.chat_model).__name__} failed: {exc.__class__.__name__}: {exc}") from exc
+        if whole is None:
+            raise LLMError(f"{type(self.chat_model).__name__} returned no answer")
+        meta = getattr(whole, "response_metadata", None) or {}
+        content = (meta.get("logprobs") or {}).get("content") or []
+        token_logprobs = [[float(e.get("logprob", 0.0)) for e in content if isinstance(e, dict)]]
+        return Completion([_text(whole)], _usage(whole, prompt_chars), time.perf_counter() - started,
+                          str(meta.get("model_name") or meta.get("model") or self.model),
+                          [str(meta.get("finish_reason") or "")], token_logprobs if logprobs else None, first_token_s)
+
+    def _generated(self, prompt: list, prompt_chars: int, params: dict, n: int, stop: list[str] | None,
+                   logprobs: bool, started: float) -> Completion:
+        """`n` answers through `chat_model.generate` (see `complete`)."""
         texts: list[str] = []
         reasons: list[str] = []
         token_logprobs: list[list[float]] = []

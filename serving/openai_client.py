@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from serving.base import Completion, LLMError, Message, Sampling, Usage
+from serving.base import Completion, LLMError, Message, OnDelta, Sampling, Usage
+from serving.sse import assemble
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,10 @@ _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
 class ServerUnreachable(LLMError):
     """Nothing answers at the base URL."""
+
+
+class _Transient(Exception):
+    """An answer worth asking again for (overload, transient server trouble)."""
 
 
 @dataclass(frozen=True)
@@ -135,10 +140,13 @@ class OpenAICompatibleLLM:
         stop: list[str] | None = None,
         sampling: Sampling | None = None,
         logprobs: bool = False,
+        on_delta: OnDelta | None = None,
     ) -> Completion:
         """Ask for `n` samples in as few requests as the server allows (one when n fits its
         `max_n`); if it returns fewer, ask again for the rest (the repeated prompt is then
-        served from the server's prefix cache)."""
+        served from the server's prefix cache). With `on_delta` the requests are streamed
+        (`stream: true`) and the first request's first choice is handed out as it arrives;
+        the result is the same as without."""
         if n < 1:
             raise ValueError("n must be at least 1")
         started = time.perf_counter()
@@ -147,11 +155,15 @@ class OpenAICompatibleLLM:
         token_logprobs: list[list[float]] = []
         usage = Usage()
         model = self.model
+        first_token_s = None
         while len(texts) < n:
             want = min(n - len(texts), self.traits.max_n)
             body = self.request_body(messages, n=want, max_tokens=max_tokens, temperature=temperature,
                                      stop=stop, sampling=sampling, logprobs=logprobs)
-            data = self._post("/chat/completions", body)
+            if on_delta is not None:
+                body |= {"stream": True, "stream_options": {"include_usage": True}}
+            data, ttft = self._post("/chat/completions", body, on_delta if not texts else None, started)
+            first_token_s = ttft if first_token_s is None else first_token_s
             choices = (data.get("choices") or [])[:want]
             if not choices:
                 raise LLMError(f"server returned no choices: {str(data)[:200]}")
@@ -171,36 +183,61 @@ class OpenAICompatibleLLM:
             )
             model = data.get("model") or model
         return Completion(texts, usage, time.perf_counter() - started, model, reasons,
-                          token_logprobs if logprobs else None)
+                          token_logprobs if logprobs else None, first_token_s)
 
-    def _post(self, path: str, body: dict) -> dict:
-        """POST with bounded retries and exponential backoff on transient failures."""
+    def _post(self, path: str, body: dict, on_delta: OnDelta | None = None,
+              started: float = 0.0) -> tuple[dict, float | None]:
+        """POST with bounded retries and exponential backoff on transient failures; return
+        the answer's body and, for a streamed request, the seconds from `started` to its
+        first text. A stream that breaks off after it began is not retried (its text has
+        been handed out)."""
         url = self.base_url + path
         last_error = ""
         for attempt in range(self.max_retries + 1):
             if attempt:
                 time.sleep(self.backoff_s * 2 ** (attempt - 1))
             try:
-                response = self._http().post(url, json=body)
+                if body.get("stream"):
+                    return self._stream(url, body, on_delta, started)
+                return self._answer(url, self._http().post(url, json=body)), None
             except httpx.ConnectError as exc:
                 last_error = f"cannot connect to {self.base_url}: {exc}"
-                continue
             except httpx.TimeoutException as exc:
                 last_error = f"request to {self.base_url} timed out: {exc!r}"
-                continue
-            if response.status_code in _RETRY_STATUS:
-                last_error = f"{response.status_code} from {url}: {response.text[:200]}"
+            except _Transient as exc:
+                last_error = str(exc)
                 log.warning("retrying after %s", last_error)
-                continue
-            if response.status_code >= 400:
-                raise LLMError(f"{response.status_code} from {url}: {response.text[:300]}")
-            try:
-                return response.json()
-            except ValueError as exc:
-                raise LLMError(f"non-JSON answer from {url}: {response.text[:200]}") from exc
         if last_error.startswith("cannot connect"):
             raise ServerUnreachable(last_error)
         raise LLMError(f"gave up after {self.max_retries + 1} attempts: {last_error}")
+
+    def _stream(self, url: str, body: dict, on_delta: OnDelta | None, started: float) -> tuple[dict, float | None]:
+        """One streamed request, put back together (serving/sse.py). A server that answers
+        with one JSON body instead (it ignores `stream`) hands out its whole first text."""
+        with self._http().stream("POST", url, json=body) as response:
+            if "text/event-stream" not in response.headers.get("content-type", ""):
+                response.read()
+                data = self._answer(url, response)
+                text = ((data.get("choices") or [{}])[0].get("message") or {}).get("content") or ""
+                if on_delta is not None and text:
+                    on_delta(text)
+                return data, time.perf_counter() - started
+            try:
+                return assemble(response.iter_lines(), on_delta, started)
+            except httpx.HTTPError as exc:
+                raise LLMError(f"the stream from {url} broke off: {exc.__class__.__name__}: {exc}") from exc
+
+    @staticmethod
+    def _answer(url: str, response: httpx.Response) -> dict:
+        """The JSON body of a finished response; `_Transient` for statuses worth retrying."""
+        if response.status_code in _RETRY_STATUS:
+            raise _Transient(f"{response.status_code} from {url}: {response.text[:200]}")
+        if response.status_code >= 400:
+            raise LLMError(f"{response.status_code} from {url}: {response.text[:300]}")
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise LLMError(f"non-JSON answer from {url}: {response.text[:200]}") from exc
 
 
 def check_server(base_url: str, timeout_s: float = 5.0) -> str:
