@@ -74,12 +74,12 @@ class Completion:
     model: str = ""
     finish_reasons: list[str] = field(default_factory=list)
     logprobs: list[list[float]] | None = None
+    first_token_s: float | None = None
 
     def mean_logprob(self, index: int) -> float | None:
         """Mean log-probability of text `index`'s tokens, or None when not reported."""
         if not self.logprobs or index >= len(self.logprobs) or not self.logprobs[index]:
             return None
-    first_token_s: float | None = None
         values = self.logprobs[index]
         return sum(values) / len(values)
 
@@ -104,5 +104,5 @@ class LLM(Protocol):
         stop: list[str] | None = None,
         sampling: Sampling | None = None,
         logprobs: bool = False,
-    ) -> Completion: ...
         on_delta: OnDelta | None = None,
+    ) -> Completion: ...
