@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -16,14 +15,13 @@ import typer
 
 from apps.errors import fail
 from apps.options import SandboxName
+from codetext.tree import SKIP_DIRS, walk_files
 from sandbox import Limits, SandboxError, make_sandbox
 
 sandbox_app = typer.Typer(no_args_is_help=True, add_completion=False,
                           help="Build, check and use the sandbox that runs generated code.")
 log = logging.getLogger(__name__)
 
-SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "__pycache__", "node_modules", ".mypy_cache",
-             ".pytest_cache", ".tox", "build", "dist"}
 MAX_FILES = 2000
 MAX_TOTAL_BYTES = 8 * 1024 * 1024
 
@@ -33,21 +31,16 @@ def collect_files(root: Path) -> dict[str, str]:
     """The text files under `root` (hidden and build dirs skipped), bounded in count and size."""
     files: dict[str, str] = {}
     total = 0
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            if path.is_symlink() or not path.is_file():
-                continue
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (UnicodeDecodeError, OSError):
-                continue  # binary or unreadable: not something generated code needs
-            total += len(text)
-            if len(files) >= MAX_FILES or total > MAX_TOTAL_BYTES:
-                raise SandboxError(f"too many or too large files under {root} "
-                                   f"(limit {MAX_FILES} files, {MAX_TOTAL_BYTES // 2**20} MB)")
-            files[path.relative_to(root).as_posix()] = text
+    for path in walk_files(root, SKIP_DIRS, skip_hidden=True):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue  # binary or unreadable: not something generated code needs
+        total += len(text)
+        if len(files) >= MAX_FILES or total > MAX_TOTAL_BYTES:
+            raise SandboxError(f"too many or too large files under {root} "
+                               f"(limit {MAX_FILES} files, {MAX_TOTAL_BYTES // 2**20} MB)")
+        files[path.relative_to(root).as_posix()] = text
     return files
 
 

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from codetext.tree import walk_files
 from sandbox.base import Limits, Sandbox
 
 SPECS_DIR = Path(__file__).with_name("specs")
 ACCEPTANCE_DIR = "_acceptance"  # where the hidden tests go in the sandbox, beside the project
-SKIP_DIRS = {".git", ".codeloop", "__pycache__", ".pytest_cache"}
 MAX_FILE_BYTES = 256 * 1024
 
 
@@ -46,11 +46,9 @@ def discover(root: Path = SPECS_DIR, only: list[str] | None = None) -> list[Spec
 def project_files(out: Path) -> dict[str, str]:
     """The built project's text files (not git's or codeloop's own)."""
     files = {}
-    for path in sorted(out.rglob("*")):
-        rel = path.relative_to(out)
-        if path.is_file() and not path.is_symlink() and not SKIP_DIRS & set(rel.parts) \
-                and path.stat().st_size <= MAX_FILE_BYTES and path.suffix != ".pyc":
-            files[rel.as_posix()] = path.read_text(encoding="utf-8", errors="replace")
+    for path in walk_files(out):
+        if path.stat().st_size <= MAX_FILE_BYTES and path.suffix != ".pyc":
+            files[path.relative_to(out).as_posix()] = path.read_text(encoding="utf-8", errors="replace")
     return files
 
 

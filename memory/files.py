@@ -10,14 +10,14 @@ each file a one-line summary (its module docstring) and its top-level symbols, r
 from __future__ import annotations
 
 import ast
-import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+from codetext.tree import walk_files
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_FILES = 200
 PRIVATE = (".git", ".codeloop")  # ours: the agents may neither read nor write here
-SKIPPED_DIRS = {".git", ".codeloop", "__pycache__", ".pytest_cache", ".venv", "node_modules"}
 
 
 class FileStoreError(ValueError):
@@ -104,15 +104,8 @@ class FileStore:
 
     def list(self) -> list[str]:
         """Every regular file's relative path, sorted; private and cache folders skipped."""
-        found = []
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS
-                                 and not os.path.islink(os.path.join(dirpath, d)))
-            for filename in filenames:
-                full = Path(dirpath) / filename
-                if full.is_file() and not full.is_symlink() and not filename.endswith(".pyc"):
-                    found.append(full.relative_to(self.root).as_posix())
-        return sorted(found)
+        return sorted(path.relative_to(self.root).as_posix() for path in walk_files(self.root)
+                      if path.suffix != ".pyc")
 
     def snapshot(self) -> dict[str, str]:
         """All files as `{path: text}` — what a sandbox run gets."""

@@ -15,6 +15,7 @@ import sysconfig
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from codetext.tree import SKIP_DIRS, walk_files
 from eval.data import ENV_VAR as ENV_DATA_DIR
 from eval.data import resolve_data_dir  # one convention for where benchmark files live
 from retrieval.leakage import POOL_TASK_IDS
@@ -23,8 +24,6 @@ from retrieval.store import Document
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = {".py", ".pyi", ".md", ".markdown", ".rst", ".txt", ".toml", ".cfg", ".ini", ".yaml", ".yml"}
-SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "node_modules", ".mypy_cache",
-             ".pytest_cache", ".tox", "build", "dist", ".eggs"}
 MAX_FILE_BYTES = 1_000_000  # larger files are data or generated, not useful context
 
 
@@ -41,12 +40,9 @@ def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
         if path.is_file():
             yield path.resolve()
             continue
-        for root, dirs, files in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-            for name in sorted(files):
-                candidate = Path(root) / name
-                if candidate.suffix.lower() in TEXT_SUFFIXES:
-                    yield candidate.resolve()
+        for candidate in walk_files(path, SKIP_DIRS, skip_hidden=True):
+            if candidate.suffix.lower() in TEXT_SUFFIXES:
+                yield candidate.resolve()
 
 
 def documents_from_paths(paths: Iterable[str | os.PathLike]) -> Iterator[Document]:
