@@ -1,7 +1,5 @@
 """The whole pipeline (two candidates, generated tests) with the real embedded model on one task."""
 
-import socket
-
 import pytest
 
 from agents.solver import solve_task
@@ -10,15 +8,10 @@ from agents.task import task_from_problem
 from eval.evaluate import Evaluator
 from eval.problems import get_problem
 from sandbox import make_sandbox
+from serving.embedded import free_port
 from serving.session import llm_session
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_pipeline_solves_humaneval_0_with_the_default_model():
