@@ -64,13 +64,7 @@ def visible_count(task: Task) -> int:
 
 def parse_run(result: RunResult) -> dict | None:
     """The runner's JSON result line, or None when the run ended before printing it."""
-    for line in reversed(result.stdout.splitlines()):
-        if line.startswith(MARKER):
-            try:
-                return json.loads(line[len(MARKER):])
-            except ValueError:
-                return None
-    return None
+    return result.marked_json(MARKER)
 
 
 def run_candidate(sandbox: Sandbox, task: Task, code: str, generated: list[str], config: SolveConfig) -> dict:

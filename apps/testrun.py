@@ -3,7 +3,6 @@ verdict with per-failure problems (shared by `codeloop chat`, `test` and `fix`).
 
 from __future__ import annotations
 
-import json
 import shlex
 from dataclasses import dataclass, field
 from functools import cache
@@ -80,7 +79,7 @@ def run_tests(sandbox: Sandbox, files: dict[str, str], command: list[str], timeo
         files = files | {f"{PLUGIN}.py": plugin_source()}
         argv += ["-p", PLUGIN]
     result = sandbox.run(files, argv, Limits(timeout_s=timeout_s, memory_mb=1024, max_output_bytes=256 * 1024))
-    items = _plugin_items(result.stdout)
+    items = result.marked_json(MARKER)
     output = _strip_marker(result.stdout + ("\n" + result.stderr if result.stderr.strip() else "")).strip()
     if result.timed_out:
         return TestRun("timeout", f"the tests were stopped after {timeout_s:g} s\n{output[-2000:]}", command,
@@ -90,16 +89,6 @@ def run_tests(sandbox: Sandbox, files: dict[str, str], command: list[str], timeo
     status = "passed" if result.ok else "failed"
     problems = from_pytest(items or [], set(files)) if status == "failed" else []
     return TestRun(status, output[-3000:], command, problems, result)
-
-
-def _plugin_items(stdout: str) -> list[dict] | None:
-    for line in reversed(stdout.splitlines()):
-        if line.startswith(MARKER):
-            try:
-                return json.loads(line[len(MARKER):])
-            except ValueError:
-                return None
-    return None
 
 
 def _strip_marker(text: str) -> str:

@@ -9,7 +9,6 @@ with exit code 0.
 
 from __future__ import annotations
 
-import json
 import secrets
 from functools import cache
 from pathlib import Path
@@ -34,14 +33,7 @@ def build_program(harness: str, payload: dict) -> str:
 
 def parse_result(run: RunResult, token: str) -> dict | None:
     """The result line stamped with `token`, or None when the run wrote none."""
-    stamp = f"{RESULT_MARK}{token} "
-    for line in reversed(run.stdout.splitlines()):
-        if line.startswith(stamp):
-            try:
-                return json.loads(line[len(stamp):])
-            except json.JSONDecodeError:
-                return None
-    return None
+    return run.marked_json(f"{RESULT_MARK}{token} ")
 
 
 def run_program(sandbox: Sandbox, program: str, limits: Limits) -> tuple[dict | None, RunResult]:

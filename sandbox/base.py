@@ -7,6 +7,7 @@ exceptions are reserved for a sandbox that cannot run at all (`SandboxUnavailabl
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
@@ -81,6 +82,18 @@ class RunResult:
     def to_dict(self) -> dict:
         """A JSON-ready dict (used by `--json` outputs and batch records)."""
         return asdict(self)
+
+    def marked_json(self, marker: str):
+        """The JSON value after `marker` on the last stdout line that starts with it: how a
+        program run in the sandbox reports a result. None when no line has it or its JSON is
+        malformed (the program died while writing it)."""
+        for line in reversed(self.stdout.splitlines()):
+            if line.startswith(marker):
+                try:
+                    return json.loads(line[len(marker):])
+                except ValueError:
+                    return None
+        return None
 
 
 class Sandbox(Protocol):
