@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from sandbox import image as img
 from sandbox import junit
+from sandbox._env import run_env
 from sandbox._files import check_files
 from sandbox._local import (make_workdir, missing_helpers, privilege_prefix, remove_tree, rlimit_prefix, run_local,
                              sweep_workdirs)
@@ -25,9 +26,7 @@ from sandbox.process import looks_oom, resolve_python
 
 log = logging.getLogger(__name__)
 
-ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": "/work",
-       "TMPDIR": "/tmp", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", "PYTHONHASHSEED": "0",
-       "CODELOOP_SANDBOX": "bwrap"}
+ENV = run_env("bwrap")
 REPORT_DIR = "/tmp/.codeloop-report"  # a mount point must be creatable: /tmp is a tmpfs
 # bwrap's own processes (the outer one and the PID-namespace init) count against RLIMIT_NPROC.
 BWRAP_PROCS = 3

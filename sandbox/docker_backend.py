@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sandbox import image as img
 from sandbox import junit
+from sandbox._env import run_env
 from sandbox._files import check_files
 from sandbox._wire import RESULT_MAGIC, decode_result, encode_request
 from sandbox.base import Limits, RunResult, SandboxError, SandboxUnavailable
@@ -40,9 +41,7 @@ INIT = ("import ctypes,os,signal\n"
         "signal.signal(signal.SIGCHLD, reap)\n"
         "signal.signal(signal.SIGTERM, lambda *_: os._exit(0))\n"
         "while os.read(0, 65536): pass\n")
-CHILD_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": "/work",
-             "TMPDIR": "/tmp", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", "PYTHONHASHSEED": "0",
-             "CODELOOP_SANDBOX": "docker"}
+CHILD_ENV = run_env("docker")
 # Time the host waits beyond the run's own timeout before declaring the container stuck.
 BACKSTOP_S = 15.0
 

@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 from sandbox import junit
+from sandbox._env import run_env
 from sandbox._files import check_files, write_files
 from sandbox._local import make_workdir, missing_helpers, remove_tree, rlimit_prefix, run_local, sweep_workdirs
 from sandbox.base import Limits, RunResult, SandboxError, SandboxUnavailable
@@ -41,23 +42,11 @@ def resolve_python(command: list[str], python: str) -> list[str]:
 
 
 def scrubbed_env(workdir: str, bindir: str, marker: str, backend: str) -> dict[str, str]:
-    """The whole environment of a run: nothing from the host's environment leaks in."""
-    return {
-        "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "HOME": workdir,
-        "TMPDIR": workdir,
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONNOUSERSITE": "1",
-        "PYTHONHASHSEED": "0",
-        "CODELOOP_SANDBOX": backend,
-        # The host environment's pytest plugins are not the project's; autoloading them
-        # costs seconds per run here (and some phone home). `-p NAME` still loads one.
-        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-        "CODELOOP_RUN": marker,
-    }
+    """The whole environment of a run (sandbox/_env.py), home and temp files in `workdir`."""
+    # The host environment's pytest plugins are not the project's; autoloading them costs
+    # seconds per run here (and some phone home). `-p NAME` still loads one.
+    return run_env(backend, home=workdir, tmpdir=workdir, bindir=bindir,
+                   extra={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "CODELOOP_RUN": marker})
 
 
 def looks_oom(stderr: str, exit_code: int, timed_out: bool) -> bool:
