@@ -16,6 +16,7 @@ from agents.probes import probe_inputs
 from agents.candidates import code_hash
 from agents.state import SolveConfig, SolveState
 from agents.task import Task
+from sandbox import time_limit_source
 from sandbox.base import Limits, RunResult, Sandbox
 
 MARKER = "@@CODELOOP_RESULT@@"  # the runner's last line: JSON with per-test outcomes
@@ -25,8 +26,10 @@ PROBES_TOTAL_S = 5.0  # for all probe inputs of one candidate
 
 @cache  # package data, read once
 def runner_script() -> str:
-    """The script that runs the tests inside the sandbox (agents/tester_harness.py)."""
-    return resources.files("agents").joinpath("tester_harness.py").read_text(encoding="utf-8")
+    """The script that runs the tests inside the sandbox: the per-test time limit
+    (sandbox/time_limit.py), then agents/tester_harness.py."""
+    harness = resources.files("agents").joinpath("tester_harness.py").read_text(encoding="utf-8")
+    return f"{time_limit_source()}\n\n{harness}"
 
 
 @lru_cache(maxsize=64)  # each task is tested many times; Task is unhashable: key on its fields

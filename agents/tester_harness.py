@@ -29,18 +29,11 @@ import sys
 import time
 import traceback
 
+# `time_limit` and `TestTimeout` come from sandbox/time_limit.py, placed before this file
+# (agents/tester.py `runner_script`).
 MARKER = "@@CODELOOP_RESULT@@"
 MAX_MESSAGE = 600  # per test: enough for an assertion and a short traceback
 MAX_SIGNATURE = 200  # a longer output signature keeps its start and a digest of the whole
-
-
-class TestTimeout(BaseException):
-    """Raised by the alarm when one test runs past its limit (BaseException: the
-    candidate's own `except Exception` must not swallow it)."""
-
-
-def _alarm(signum, frame):
-    raise TestTimeout()
 
 
 def _traceback(exc_type, exc, tb):
@@ -77,9 +70,8 @@ def _limited(func, seconds):
     """Run `func()` with candidate output captured and an alarm after `seconds`;
     return (status, message, captured stdout)."""
     captured = io.StringIO()
-    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        with contextlib.redirect_stdout(captured):
+        with time_limit(seconds), contextlib.redirect_stdout(captured):
             message = func()
         status = "pass"
     except TestTimeout:
@@ -88,8 +80,6 @@ def _limited(func, seconds):
         status, message = "fail", ""
     except BaseException as exc:  # noqa: BLE001 - any error in the candidate is a failed test
         status, message = "error", _traceback(type(exc), exc, exc.__traceback__)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
     return status, message or "", captured.getvalue()
 
 
@@ -197,16 +187,13 @@ def probe_once(func, probe, seconds):
         return "!badinput"
     if not isinstance(args, tuple):
         return "!badinput"
-    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with time_limit(seconds), contextlib.redirect_stdout(io.StringIO()):
             return signature(func(*args))  # the signature too: repr of a huge result takes time
     except TestTimeout:
         return "!timeout"
     except BaseException as exc:  # noqa: BLE001 - an exception is the candidate's answer
         return "!" + type(exc).__name__
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def probe_outputs(func, probes, per_probe, total):
@@ -284,7 +271,6 @@ def main():
     with open("tests.json", encoding="utf-8") as fh:
         tests = json.load(fh)
     per_test = float(tests.get("per_test_s", 5.0))
-    signal.signal(signal.SIGALRM, _alarm)
     status, message, _ = _limited(lambda: __import__("solution"), per_test)
     if status != "pass":
         print(message or status)

@@ -1,10 +1,10 @@
 """Host side of the check programs: assemble one, run it in the sandbox with a fresh
 secret token, and accept its result line only when that line carries the token.
 
-A check program is `harness_io.py` + a harness (`base_harness.py`, `plus_harness.py`) +
-`main(payload)`. The token travels in a file the program deletes before candidate code
-runs (see `harness_io.py`); a run that ends without the stamped line has no result, even
-with exit code 0.
+A check program is sandbox/time_limit.py + `harness_io.py` + a harness (`base_harness.py`,
+`plus_harness.py`) + `main(payload)`. The token travels in a file the program deletes
+before candidate code runs (see `harness_io.py`); a run that ends without the stamped line
+has no result, even with exit code 0.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import secrets
 from functools import cache
 from pathlib import Path
 
+from sandbox import time_limit_source
 from sandbox.base import Limits, RunResult, Sandbox
 
 HERE = Path(__file__).parent
@@ -27,8 +28,10 @@ def _source(name: str) -> str:
 
 
 def build_program(harness: str, payload: dict) -> str:
-    """The self-contained check program: token I/O, the named harness file, the call."""
-    return f"{_source('harness_io.py')}\n\n{_source(harness)}\n\nmain({payload!r})\n"
+    """The self-contained check program: the per-test time limit, token I/O, the named
+    harness file, the call."""
+    return f"{time_limit_source()}\n\n{_source('harness_io.py')}\n\n{_source(harness)}\n\nmain({payload!r})\n"
+
 
 
 def parse_result(run: RunResult, token: str) -> dict | None:

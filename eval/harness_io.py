@@ -1,6 +1,7 @@
 """Proof that the tests finished; runs INSIDE the sandbox, stdlib only.
 
-Every check program starts with this file's source (then a harness, then `main(...)`).
+Every check program starts with sandbox/time_limit.py's source, then this file's (then a harness,
+then `main(...)`).
 The host writes a per-run secret token into `TOKEN_FILE` next to the program; the
 program reads it and deletes the file *before* any candidate code runs, so the token is
 not in the candidate's source, files or environment. A verdict counts only when the

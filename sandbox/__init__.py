@@ -9,12 +9,14 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
+from functools import cache
+from importlib import resources
 
 from sandbox.base import InvalidLimits, Limits, RunResult, Sandbox, SandboxError, SandboxUnavailable, TestOutcome
 
 __all__ = [
     "BACKENDS", "InvalidLimits", "Limits", "RunResult", "Sandbox", "SandboxError", "SandboxUnavailable",
-    "TestOutcome", "backend_class", "make_sandbox", "probe",
+    "TestOutcome", "backend_class", "make_sandbox", "probe", "time_limit_source",
 ]
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,13 @@ BACKENDS: dict[str, str] = {
     "bwrap": "sandbox.bwrap:BwrapSandbox",
     "process": "sandbox.process:ProcessSandbox",
 }
+
+
+@cache  # package data, read once
+def time_limit_source() -> str:
+    """The source of sandbox/time_limit.py (`time_limit`, `TestTimeout`): the start of every
+    program we ship into the sandbox that runs tests under a time limit."""
+    return resources.files("sandbox").joinpath("time_limit.py").read_text(encoding="utf-8")
 
 
 def backend_class(name: str) -> type:

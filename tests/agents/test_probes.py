@@ -14,8 +14,10 @@ import pytest
 from agents.clusters import output_clusters
 from agents.probes import literal, probe_inputs, seed_inputs, variants
 from agents.task import Task
+from agents.tester import runner_script
 
-RUNNER = Path(__file__).resolve().parents[2] / "agents" / "tester_harness.py"
+REPO = Path(__file__).resolve().parents[2]
+
 
 
 def task(asserts=(), doctests="", entry="f"):
@@ -85,7 +87,7 @@ def test_deterministic_and_seeded():
             "print(probe_inputs(Task('', 'f', [\"assert f({'b', 'a', 'c'}, 'xy') == 0\"], '')))")
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"},
-                           cwd=RUNNER.parents[1]).stdout for seed in ("1", "2")}
+                           cwd=REPO).stdout for seed in ("1", "2")}
     assert len(outs) == 1 and "{'a', 'b', 'c'}" in outs.pop()
     assert probe_inputs(t, seed=1) != probe_inputs(t, seed=0)
 
@@ -131,7 +133,7 @@ def test_literal_is_stable_for_sets():
 
 def run_runner(tmp_path, code, probes, asserts=("assert f(1) is not None",), probe_s=0.5, total_s=3.0):
     (tmp_path / "solution.py").write_text(code)
-    (tmp_path / "run_tests.py").write_text(RUNNER.read_text())
+    (tmp_path / "run_tests.py").write_text(runner_script())
     tests = {"asserts": list(asserts), "doctests": "", "generated": [], "per_test_s": 2.0, "total_s": 4.0,
              "entry_point": "f", "probes": probes, "probe_s": probe_s, "probes_total_s": total_s}
     (tmp_path / "tests.json").write_text(json.dumps(tests))
