@@ -33,5 +33,6 @@ def config(assign: list[str] = typer.Option(None, "--set", metavar="KEY=VALUE",
     files = [str(path) for _kind, path in config_files()]
     print(f"config files: {', '.join(files) if files else f'none (e.g. ./codeloop.toml or {user_config_file()})'}")
     for name, value in values.items():
-        shown = "(none)" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        # str of the setting itself: the [llm] table reads as "spec (args)", not as a dict
+        shown = "(none)" if value is None else str(value).lower() if isinstance(value, bool) else str(getattr(current, name))
         print(f"{name:<18} {shown:<28} {origin[name]}")

@@ -73,9 +73,10 @@ def parse_spec(spec: str) -> tuple[str, str]:
     return module, factory
 
 
-def load_chat_model(spec: str) -> Any:
-    """Import MODULE, take FACTORY from it, call it with no arguments unless it already is a
-    chat model, and check that the result is a LangChain `BaseChatModel`."""
+def load_chat_model(spec: str, args: dict | None = None) -> Any:
+    """Import MODULE, take FACTORY from it, call it (with `args` as keyword arguments: the
+    config file's `[llm] args`) unless it already is a chat model, and check that the result
+    is a LangChain `BaseChatModel`."""
     base_chat_model, _ = _core()
     module_name, factory_name = parse_spec(spec)
     cwd = str(Path.cwd())
@@ -93,12 +94,14 @@ def load_chat_model(spec: str) -> Any:
     if factory is None:
         raise BadInput(f"--llm {spec}: module {module_name!r} has no {factory_name!r}")
     if isinstance(factory, base_chat_model):
+        if args:
+            raise ValueError(f"--llm {spec}: {factory_name!r} is a chat model, not a factory: [llm] args do not apply")
         model = factory
     elif callable(factory):
         try:
-            model = factory()
+            model = factory(**(args or {}))
         except Exception as exc:  # the user's factory: any failure is theirs, told in one line
-            raise LLMError(f"--llm {spec}: {factory_name}() failed: {exc.__class__.__name__}: {exc}") from exc
+            raise LLMError(f"--llm {spec}: {factory_name}() failed: {exc.__class__.__name__}: {exc}".splitlines()[0]) from exc
     else:
         raise BadInput(f"--llm {spec}: {factory_name!r} is neither a chat model nor a callable")
     if not isinstance(model, base_chat_model):

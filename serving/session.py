@@ -4,6 +4,8 @@ LangChain chat model (`--llm langchain:MODULE:FACTORY`, serving/langchain_llm.py
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,9 +80,26 @@ def start_server(model: str | None = None, *, engine: str | None = None, port: i
 
 def llm_from_spec(spec: str) -> LLM:
     """The `LLM` an `--llm` value names. Only `langchain:MODULE:FACTORY` exists; a missing
-    `langchain` extra is a one-line `LLMError` naming it."""
+    `langchain` extra is a one-line `LLMError` naming it. FACTORY gets the config file's
+    `[llm] args` (see `llm_args`)."""
     if not spec.startswith("langchain:"):
         raise ValueError(f"--llm must look like langchain:MODULE:FACTORY, got {spec!r}")
     from serving.langchain_llm import LangChainLLM, load_chat_model
 
-    return LangChainLLM(load_chat_model(spec))
+    return LangChainLLM(load_chat_model(spec, llm_args(spec)))
+
+
+def llm_args(spec: str) -> dict:
+    """FACTORY's keyword arguments from the `[llm]` table, which the CLI exports as
+    CODELOOP_LLM_ARGS (JSON) next to its spec in CODELOOP_LLM: only when that spec is the one
+    in use (a different --llm on the command line does not get another model's args)."""
+    raw = os.environ.get("CODELOOP_LLM_ARGS")
+    if not raw or os.environ.get("CODELOOP_LLM") != spec:
+        return {}
+    try:
+        args = json.loads(raw)
+    except ValueError as exc:
+        raise ValueError(f"CODELOOP_LLM_ARGS is not JSON: {exc}") from None
+    if not isinstance(args, dict):
+        raise ValueError(f"CODELOOP_LLM_ARGS must be a JSON object, got {raw[:80]!r}")
+    return args

@@ -14,14 +14,16 @@ the same order (apps/cli.py).
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 from pydantic_settings import (BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource,
-                               PyprojectTomlConfigSettingsSource, SettingsConfigDict, TomlConfigSettingsSource)
+                               NoDecode, PyprojectTomlConfigSettingsSource, SettingsConfigDict,
+                               TomlConfigSettingsSource)
 
 ENV_PREFIX = "CODELOOP_"
 FILE_NAME = "codeloop.toml"
@@ -29,6 +31,34 @@ FILE_NAME = "codeloop.toml"
 
 class ConfigError(ValueError):
     """A configuration value or file is invalid (a one-line CLI error)."""
+
+
+class LLMTable(BaseModel):
+    """The `[llm]` table: a LangChain chat model instead of a server (`--llm`).
+
+        [llm]
+        spec = "langchain:langchain_openai:ChatOpenAI"   # langchain:MODULE:FACTORY
+        args = { model = "gpt-4o-mini", base_url = "https://gateway.example/v1" }
+
+    `args` are FACTORY's keyword arguments. `llm = "langchain:..."` (a plain string, also
+    `CODELOOP_LLM` and `--set llm=...`) is the table without args."""
+
+    spec: str | None = None
+    args: dict[str, Any] = {}
+
+    def as_env(self) -> dict[str, str]:
+        """The variables the commands read: CODELOOP_LLM (the spec) and CODELOOP_LLM_ARGS
+        (the args as JSON; serving/session.py applies them only to this same spec)."""
+        return {"CODELOOP_LLM": self.spec or ""} | ({"CODELOOP_LLM_ARGS": json.dumps(self.args)} if self.args else {})
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.args.items())
+        return f"{self.spec or '(none)'}{f' ({args})' if args else ''}"
+
+
+def _llm_table(value: Any) -> Any:
+    """A plain string is the table's spec."""
+    return {"spec": value} if isinstance(value, str) else value
 
 
 class Settings(BaseSettings):
@@ -62,6 +92,8 @@ class Settings(BaseSettings):
     sample_temperature: float = 0.7
     max_total_tokens: int = 40_000  # per task
     max_wall_s: float = 600.0  # per task
+    # a LangChain chat model instead of a server: the [llm] table (or llm = "langchain:M:F")
+    llm: Annotated[LLMTable | None, NoDecode, BeforeValidator(_llm_table)] = None
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -157,6 +189,9 @@ def file_values_as_env(flags: dict | None = None) -> dict[str, str]:
         if where in ("default", "flag") or where.startswith("env "):
             continue
         value = getattr(current, name)
+        if isinstance(value, LLMTable):
+            out |= value.as_env()
+            continue
         out[env_var(name)] = ("1" if value else "") if isinstance(value, bool) else "" if value is None else str(value)
     return out
 
@@ -166,5 +201,5 @@ def env_var(name: str) -> str:
     return f"{ENV_PREFIX}{name.upper()}"
 
 
-__all__ = ["ConfigError", "Settings", "config_files", "default_map", "env_var", "file_values_as_env", "load",
+__all__ = ["ConfigError", "LLMTable", "Settings", "config_files", "default_map", "env_var", "file_values_as_env", "load",
            "project_dir", "user_config_file"]
