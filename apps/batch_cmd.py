@@ -236,7 +236,7 @@ def eval_run(
     """Re-check every completion of a run in the sandbox and report pass@k (writes eval.json),
     or with --bench/--out score them on another benchmark into a new run directory."""
     from eval.evaluate import Evaluator
-    from eval.runs import evaluate_run, rescore_run
+    from eval.recheck import evaluate_run, rescore_run
     from sandbox import make_sandbox
 
     with eval_errors():
@@ -272,7 +272,7 @@ def report(
     """Compare runs: a markdown table with 95% intervals for pass@1, a paired comparison (won/lost,
     McNemar p) of each run against the first run of its benchmark, and PNG plots."""
     from eval.report import comparison_text, on_common_tasks, paired_rows, report_rows, write_report
-    from eval.runs import load_run
+    from eval.recheck import load_run
 
     with eval_errors():
         runs = []

@@ -28,7 +28,7 @@ from codetext.extract import extract_code  # noqa: E402
 from eval.evaluate import Evaluator  # noqa: E402
 from eval.plus import check_plus  # noqa: E402
 from eval.problems import load_benchmark  # noqa: E402
-from eval.runs import load_run  # noqa: E402
+from eval.recheck import load_run  # noqa: E402
 from sandbox import make_sandbox  # noqa: E402
 from sandbox.base import Limits  # noqa: E402
 

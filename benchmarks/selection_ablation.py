@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agents.selector import logprob_key, select_by_execution, survivors  # noqa: E402
 from eval.evaluate import Evaluator  # noqa: E402
 from eval.problems import load_benchmark  # noqa: E402
-from eval.runs import load_run  # noqa: E402
+from eval.recheck import load_run  # noqa: E402
 from eval.stats import mcnemar_exact, wilson_interval  # noqa: E402
 from sandbox import make_sandbox  # noqa: E402
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from eval.runs import Run
+from eval.recheck import Run
 from eval.stats import paired_comparison
 from eval.summary import summarize
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from eval.report import markdown_table, on_common_tasks, report_rows
-from eval.runs import Run
+from eval.recheck import Run
 
 
 def record(task_id, passed, cached=0):
