@@ -24,9 +24,10 @@ from memory.files import FileStore
 from memory.gitrepo import GitRepo
 from sandbox.base import Sandbox
 from serving.base import LLM
+from settings.errors import BadInput
 
 
-class BuildError(ValueError):
+class BuildError(BadInput):
     """The build cannot start or continue as asked (one-line reason, exit code 2)."""
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -67,8 +69,10 @@ def solve_task(
 ) -> SolveResult:
     """Run the graph on `task` to the end and collect the result.
 
-    With `checkpoint` (an SQLite file) and `thread_id`, every finished node is saved; calling
-    again with the same thread id after a crash resumes after the last finished node.
+    With `checkpoint` (an SQLite file), every finished node is saved under a thread keyed by
+    a fingerprint of the task, the config and the model (`thread_key`; `thread_id` only
+    tells apart runs of the same task, e.g. samples): calling again after a crash resumes
+    after the last finished node, and another task never resumes this one's state.
     `retriever` supplies context to the coder (none by default). `on_event` sees each node's
     events (the dicts that end up in `SolveResult.events`) as soon as that node finishes.
     `on_token` turns on token streaming: it sees each model call's start, text deltas and
@@ -82,7 +86,8 @@ def solve_task(
         return _result(final, time.perf_counter() - started)
     with SqliteSaver.from_conn_string(str(checkpoint)) as saver:
         graph = build_graph(llm, sandbox, config, checkpointer=saver, retriever=retriever)
-        run_config = {"configurable": {"thread_id": thread_id or "default"}, "recursion_limit": recursion_limit(config)}
+        key = thread_key(task, config, str(getattr(llm, "model", "") or ""), thread_id)
+        run_config = {"configurable": {"thread_id": key}, "recursion_limit": recursion_limit(config)}
         saved = graph.get_state(run_config)
         if saved.values and not saved.next:  # this thread already finished: nothing to redo
             return _result(saved.values, time.perf_counter() - started)
@@ -90,6 +95,14 @@ def solve_task(
         start = None if saved.next else {"task": task.to_dict(), "attempts": 0}
         final = _run(graph, start, run_config, on_event, on_token)
         return _result(final, time.perf_counter() - started)
+
+
+def thread_key(task: Task, config: SolveConfig, model: str, thread_id: str | None = None) -> str:
+    """The checkpoint thread of one solve: `thread_id` (or "solve") plus a fingerprint of the
+    task, the config and the model, so no other task, config or model can resume it."""
+    identity = {"task": task.to_dict(), "config": asdict(config), "model": model}
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:20]
+    return f"{thread_id or 'solve'}:{digest}"
 
 
 def _run(graph, start: dict | None, run_config: dict, on_event: Callable[[dict], None] | None,
@@ -153,11 +166,15 @@ def pool_summary(pool: list[dict], repeats: dict) -> list[dict]:
 
 
 def make_pipeline_solver(llm: LLM, sandbox: Sandbox, config: SolveConfig | None = None,
-                         retriever: Retriever | None = None) -> Callable[[object], dict]:
-    """A solver for the batch runner: `Problem -> record fields` (see eval/)."""
+                         retriever: Retriever | None = None, *,
+                         checkpoint: str | Path | None = None) -> Callable[..., dict]:
+    """A solver for the batch runner: `(Problem, sample) -> record fields` (see eval/). With
+    `checkpoint`, each (task, sample) is solved on its own checkpoint thread, so a batch
+    killed mid-task resumes inside that task, after its last finished node."""
 
-    def solve(problem) -> dict:
-        result = solve_task(task_from_problem(problem), llm, sandbox, config, retriever=retriever)
+    def solve(problem, sample: int = 0) -> dict:
+        result = solve_task(task_from_problem(problem), llm, sandbox, config, retriever=retriever,
+                            checkpoint=checkpoint, thread_id=f"{problem.task_id}#{sample}")
         totals = result.totals
         return {
             "completion": result.code,

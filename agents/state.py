@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Annotated, TypedDict
+from settings.errors import BadInput
 
 
 def merge_usage(left: dict | None, right: dict | None) -> dict:
@@ -138,7 +139,7 @@ def config_from_env(environ: Mapping[str, str] | None = None, **overrides) -> So
             try:
                 values[name] = _parse(kinds[name], environ[var])
             except ValueError as exc:
-                raise ValueError(f"{var}={environ[var]!r} is not a valid {kinds[name].__name__}") from exc
+                raise BadInput(f"{var}={environ[var]!r} is not a valid {kinds[name].__name__}") from exc
     if "candidates" in values and "adaptive" not in values:  # as the flag: more than one = a fixed count
         values["adaptive"] = values["candidates"] == 1
     return replace(SolveConfig(), **(values | overrides))

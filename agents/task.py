@@ -14,12 +14,13 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from agents.examples import example_asserts, expected_value, literal_args, make_assert, match_bracket
+from settings.errors import BadInput
 
 _DEF_RE = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
 _ASSERT_CALL_RE = re.compile(r"^\s*assert\s+(?:not\s+)?\(?\s*(?:math\.isclose\()?\s*([A-Za-z_]\w*)\s*\(")
 
 
-class TaskError(ValueError):
+class TaskError(BadInput):
     """The task cannot be worked on (empty, or nothing to write)."""
 
 

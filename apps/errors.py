@@ -1,4 +1,8 @@
-"""Turning domain errors into one-line CLI errors (exit code 2) at the edge, never tracebacks."""
+"""Turning domain errors into one-line CLI errors at the edge, never tracebacks.
+
+Exit code 2 only for bad usage or input (a flag, a file, a task, a model name: fix the
+command); 1 for a run that failed (the model server died, the sandbox broke, the disk is
+full, a bug), each line saying what to do next; 130 for Ctrl-C."""
 
 from __future__ import annotations
 
@@ -15,14 +19,41 @@ from typer.core import TyperGroup
 
 from agents.task import TaskError
 from eval.problems import UnknownProblem
-from sandbox.base import SandboxError
-from serving.base import LLMError
+from sandbox.base import InvalidLimits, SandboxError
+from serving.base import LLMError, ServerLost
+from serving.embedded import ServerStartError
 from serving.models import ModelError
+from serving.openai_client import ServerUnreachable
+from settings.errors import BadInput
 
-# Errors that mean "the input or the environment is wrong": exit code 2.
+# Errors that mean "the input is wrong": exit code 2. (`BadInput` covers every domain's
+# input errors: tasks, task files, configuration, flags checked below the CLI.)
 USAGE_ERRORS: tuple[type[BaseException], ...] = (
-    TaskError, UnknownProblem, ModelError, SandboxError, LLMError, FileNotFoundError, ValueError,
+    BadInput, TaskError, UnknownProblem, ModelError, InvalidLimits, FileNotFoundError,
 )  # fmt: skip
+# Errors of a run that started right but could not finish: exit code 1, with what to do.
+RUNTIME_HINTS: tuple[tuple[type[BaseException], str], ...] = (
+    (ServerLost, ""),  # its message already says what to do
+    (ServerStartError, "the model server could not start; see its log, or try --engine/--port"),
+    (ServerUnreachable, "is the model server running? check --base-url, then run the command again"),
+    (LLMError, "the model failed; check the model server (its log) and run the command again"),
+    (SandboxError, "the sandbox failed; `codeloop sandbox check` shows what works here"),
+    (OSError, "check the disk (free space, permissions) and run the command again"),
+)
+
+
+def exit_code_for(exc: BaseException) -> tuple[int, str]:
+    """(exit code, one-line message) for an error reaching the CLI edge: 2 for bad input, 1
+    for a runtime fault (with a hint what to do), 1 and "internal error" for anything else."""
+    message = " ".join((str(exc) or exc.__class__.__name__).split())
+    if isinstance(exc, BadInput):  # also a runtime class (a taken --port, a missing extra): the input wins
+        return 2, message
+    for cls, hint in RUNTIME_HINTS:  # before the usage errors: ServerStartError is a ModelError
+        if isinstance(exc, cls) and not isinstance(exc, (InvalidLimits, FileNotFoundError)):
+            return 1, f"{message} ({hint})" if hint else message
+    if isinstance(exc, USAGE_ERRORS):
+        return 2, message
+    return 1, f"internal error: {exc.__class__.__name__}: {message} (please report it)"
 
 
 class OneLineErrors(TyperGroup):
@@ -64,11 +95,13 @@ def fail(message: str, code: int = 2) -> None:
 
 @contextlib.contextmanager
 def cli_errors() -> Iterator[None]:
-    """Convert known errors to a one-line message and exit code 2; Ctrl-C to exit 130."""
+    """Known errors become one `error:` line: exit code 2 for bad input, 1 for a runtime
+    fault or a bug (`exit_code_for`); Ctrl-C exits 130."""
     try:
         yield
-    except USAGE_ERRORS as exc:
-        fail(str(exc) or exc.__class__.__name__)
+    except (*USAGE_ERRORS, LLMError, SandboxError, OSError, ValueError) as exc:
+        code, message = exit_code_for(exc)
+        fail(message, code)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         raise typer.Exit(130)

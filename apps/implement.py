@@ -7,9 +7,10 @@ import ast
 import textwrap
 
 from agents.task import Task, doctest_examples
+from settings.errors import BadInput
 
 
-class ImplementError(ValueError):
+class ImplementError(BadInput):
     """No function at that line, or the generated code has no usable body."""
 
 

@@ -9,6 +9,7 @@ Records are written by the calling thread only; workers solve and check in paral
 
 from __future__ import annotations
 
+import inspect
 import logging
 import subprocess
 import time
@@ -22,6 +23,8 @@ from eval.evaluate import Evaluator
 from eval.problems import Problem
 from eval.runstore import RecordWriter, RunDirError, archive_records, read_meta, read_records, write_meta
 from eval.samples import write_samples
+from sandbox.base import SandboxError
+from serving.base import ServerLost
 
 log = logging.getLogger(__name__)
 
@@ -102,27 +105,43 @@ def prepare_run_dir(out_dir: Path, config: BatchConfig, *, redo: bool = False) -
     return loaded.done(), loaded.problems
 
 
+def call_solver(solver: Solver, problem: Problem, sample: int) -> dict:
+    """`solver(problem)`, or `solver(problem, sample=...)` for a solver that takes the sample
+    number (the pipeline's keys its checkpoint thread by it, so samples never share one)."""
+    if "sample" in inspect.signature(solver).parameters:
+        return solver(problem, sample=sample)
+    return solver(problem)
+
+
 TRACE_KEYS = ("stop", "attempts", "candidates", "selection", "events", "pool")
 
 
 def solve_and_check(problem: Problem, sample: int, solver: Solver, evaluator: Evaluator) -> dict:
-    """One record: run the solver, check its completion in the sandbox, time both."""
+    """One record: run the solver, check its completion in the sandbox, time both. A sandbox
+    that failed (in the solve or the check) gives the verdict status `sandbox-error`; a model
+    server that is gone for good (`ServerLost`) stops the batch instead of erroring every task."""
     start = time.monotonic()
     record: dict = {"task_id": problem.task_id, "sample": sample, "benchmark": problem.benchmark}
+    failure: Exception | None = None
     try:
-        out = solver(problem)
+        out = call_solver(solver, problem, sample)
         record["exit_status"], record["error"] = "ok", ""
+    except ServerLost:
+        raise
     except Exception as exc:  # a broken task must not stop the batch
         log.warning("solver failed on %s: %s", problem.task_id, exc)
-        out = {}
+        out, failure = {}, exc
         record["exit_status"], record["error"] = "error", f"{type(exc).__name__}: {exc}"[:500]
     solved_at = time.monotonic()
     completion = out.get("completion") or ""
     record["completion"], record["raw"] = completion, out.get("raw", "")
     try:
+        if isinstance(failure, SandboxError):  # no sandbox to check the (empty) answer in either
+            raise failure
         record["verdict"] = evaluator.check(problem, completion)
     except Exception as exc:  # sandbox failure: record it, keep going
-        record["verdict"] = {"passed": False, "base": False, "plus": None, "status": "error",
+        status = "sandbox-error" if isinstance(exc, SandboxError) else "error"
+        record["verdict"] = {"passed": False, "base": False, "plus": None, "status": status,
                              "detail": f"{type(exc).__name__}: {exc}"[:300], "seconds": 0.0}
         record["exit_status"], record["error"] = "error", record["verdict"]["detail"]
     end = time.monotonic()

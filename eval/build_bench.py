@@ -18,6 +18,7 @@ from pathlib import Path
 
 from codetext.tree import walk_files
 from sandbox.base import Limits, Sandbox
+from settings.errors import BadInput
 
 SPECS_DIR = Path(__file__).with_name("specs")
 ACCEPTANCE_DIR = "_acceptance"  # where the hidden tests go in the sandbox, beside the project
@@ -38,7 +39,7 @@ def discover(root: Path = SPECS_DIR, only: list[str] | None = None) -> list[Spec
     if only:
         unknown = set(only) - {c.name for c in cases}
         if unknown:
-            raise ValueError(f"no such spec in {root}: {', '.join(sorted(unknown))}")
+            raise BadInput(f"no such spec in {root}: {', '.join(sorted(unknown))}")
         cases = [c for c in cases if c.name in only]
     return cases
 

@@ -3,13 +3,16 @@
 Appends are crash-safe: each record is one `os.write` of a whole line to a file opened
 with O_APPEND, followed by fsync, so a `kill -9` leaves either the whole line or none of
 it. A line cut short by a crash (or edited by hand) is reported with its line number and
-skipped; the other lines are kept, and the next append starts on a fresh line. A record
+skipped (so a resume redoes that task); the other lines are kept, and the next append
+starts on a fresh line. A full or read-only disk is a `RunDirWriteError`, and an append
+it interrupts is cut back off, so a torn line can only come from a crash. A record
 with `exit_status: "error"` (model server down, sandbox failure) does not count as done:
 a resume retries it and the new record supersedes it (`LoadedRecords.effective`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -25,6 +28,17 @@ META = "meta.json"
 
 class RunDirError(Exception):
     """The run directory cannot be used (unreadable, or made for a different batch)."""
+
+
+class RunDirWriteError(RunDirError):
+    """The run directory cannot be written (disk full, read-only): a runtime fault, not bad
+    input. Nothing half-written is left behind; a rerun resumes after the last whole record."""
+
+
+def _write_error(path: Path, exc: OSError) -> RunDirWriteError:
+    why = exc.strerror or str(exc)
+    return RunDirWriteError(f"cannot write {path}: {why}; free some space or make it writable, then rerun "
+                            "the same command (it resumes after the last whole record)")
 
 
 @dataclass
@@ -73,8 +87,11 @@ class RecordWriter:
 
     def __init__(self, run_dir: Path) -> None:
         self.path = Path(run_dir) / RECORDS
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise _write_error(self.path, exc) from None
         # A crash mid-line leaves no trailing newline: start a new line so the next record
         # is not glued onto the broken one.
         size = os.fstat(self._fd).st_size
@@ -82,15 +99,26 @@ class RecordWriter:
             with open(self.path, "rb") as fh:
                 fh.seek(size - 1)
                 if fh.read(1) != b"\n":
-                    os.write(self._fd, b"\n")
+                    self._write(b"\n")
 
     def append(self, record: dict) -> None:
-        """Write one record as one line and make it durable before returning."""
-        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-        written = os.write(self._fd, data)
-        while written < len(data):  # regular files write fully; loop only for safety
-            written += os.write(self._fd, data[written:])
-        os.fsync(self._fd)
+        """Write one record as one line and make it durable before returning. When the disk
+        refuses (full, read-only), whatever part of the line got written is cut off again and
+        `RunDirWriteError` says so: the file never ends in half a record of ours."""
+        self._write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
+
+    def _write(self, data: bytes) -> None:
+        size = os.fstat(self._fd).st_size
+        try:
+            written = os.write(self._fd, data)
+            while written < len(data):  # a short write: the disk filled up mid-line
+                written += os.write(self._fd, data[written:])
+            os.fsync(self._fd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):  # cut our partial line off again
+                os.ftruncate(self._fd, size)
+                os.fsync(self._fd)
+            raise _write_error(self.path, exc) from None
 
     def close(self) -> None:
         """Close the file."""
@@ -117,13 +145,18 @@ def read_meta(run_dir: Path) -> dict | None:
 def write_meta(run_dir: Path, meta: dict) -> None:
     """Write metadata atomically (temp file, fsync, rename)."""
     path = Path(run_dir) / META
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(meta, fh, indent=2)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(meta, fh, indent=2)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise _write_error(path, exc) from None
 
 
 def archive_records(run_dir: Path) -> Path | None:

@@ -24,12 +24,13 @@ import warnings
 from pathlib import Path
 
 from eval.problems import Problem, _mbpp_entry_point, _mbpp_prompt
+from settings.errors import BadInput
 
 SUFFIX = ".jsonl"
 HUMANEVAL_KEYS = ("prompt", "entry_point", "test")
 
 
-class TaskFileError(ValueError):
+class TaskFileError(BadInput):
     """A task file that is missing, unreadable or has a bad row (message: one line)."""
 
 

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from codetext.tree import walk_files
+from settings.errors import BadInput
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_FILES = 200
 PRIVATE = (".git", ".codeloop")  # ours: the agents may neither read nor write here
 
 
-class FileStoreError(ValueError):
+class FileStoreError(BadInput):
     """A path that escapes the store, a private path, or a file over the caps."""
 
 

@@ -16,6 +16,7 @@ import re
 import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from settings.errors import BadInput
 
 SCHEMA = 1
 KIND = "codeloop-build-registry"  # tells our file apart from any other registry.json
@@ -27,7 +28,7 @@ _NUMBERED = re.compile(r"^\s*(?:R?\d+[.):]|\(\d+\))\s+(.+)$")
 _BULLET = re.compile(r"^\s*[-*]\s+(.+)$")
 
 
-class RegistryError(ValueError):
+class RegistryError(BadInput):
     """The registry file is unreadable, corrupt, from another tool, or another schema."""
 
 

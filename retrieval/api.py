@@ -16,6 +16,7 @@ from retrieval.dense import DenseUnavailable, Embedder, MiniLMEmbedder, require
 from retrieval.leakage import LeakageGuard, evaluation_ids
 from retrieval.local import LocalIndex
 from retrieval.store import BuildStats, build_index
+from settings.errors import BadInput
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def index_root(root: str | os.PathLike | None = None) -> Path:
 def index_dir(name: str, root: str | os.PathLike | None = None) -> Path:
     """The directory of the index called `name` (validated: no path separators)."""
     if not _NAME.match(name):
-        raise ValueError(f"invalid index name {name!r}: use letters, digits, '.', '_', '+', '-'")
+        raise BadInput(f"invalid index name {name!r}: use letters, digits, '.', '_', '+', '-'")
     return index_root(root) / name
 
 
@@ -149,7 +150,7 @@ def retriever_for(choice: str, benchmark: str | None = None, data_dir=None, repo
     none: no context (unless a repo index is named); examples: the solved-example pool;
     docs: the stdlib docs; all: both. Raises ValueError for an unknown choice."""
     if choice not in RETRIEVAL_CHOICES:
-        raise ValueError(f"--retrieval must be one of {', '.join(RETRIEVAL_CHOICES)}, got {choice!r}")
+        raise BadInput(f"--retrieval must be one of {', '.join(RETRIEVAL_CHOICES)}, got {choice!r}")
     if choice == "none" and not repo:
         return None
     return make_retriever(benchmark, data_dir, repo=repo, examples=choice in ("examples", "all"),

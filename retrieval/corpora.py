@@ -20,6 +20,7 @@ from eval.data import ENV_VAR as ENV_DATA_DIR
 from eval.data import resolve_data_dir  # one convention for where benchmark files live
 from retrieval.leakage import POOL_TASK_IDS
 from retrieval.store import Document
+from settings.errors import BadInput
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ TEXT_SUFFIXES = {".py", ".pyi", ".md", ".markdown", ".rst", ".txt", ".toml", ".c
 MAX_FILE_BYTES = 1_000_000  # larger files are data or generated, not useful context
 
 
-class CorpusError(ValueError):
+class CorpusError(BadInput):
     """Bad corpus input (missing path, missing data file)."""
 
 

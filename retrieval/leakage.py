@@ -16,6 +16,7 @@ import logging
 import os
 
 from retrieval.base import Hit, Retriever
+from settings.errors import BadInput
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def evaluation_ids(benchmark: str | None, data_dir: str | os.PathLike | None = N
     if name.endswith(".jsonl"):
         return frozenset()  # a user's own task file: no pool entry is one of its tasks
     if name not in FAMILY:
-        raise ValueError(f"unknown benchmark {benchmark!r}; known: {', '.join(sorted(FAMILY))}")
+        raise BadInput(f"unknown benchmark {benchmark!r}; known: {', '.join(sorted(FAMILY))}")
     if name == "mbpp":
         ids = MBPP_TEST_IDS
     elif name == "mbpp+":

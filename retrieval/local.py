@@ -12,6 +12,7 @@ from retrieval.bm25 import BM25Index
 from retrieval.dense import MODEL_NAME, DenseIndex, DenseUnavailable, Embedder, MiniLMEmbedder, require
 from retrieval.hybrid import rrf
 from retrieval.store import read_chunks, read_manifest
+from settings.errors import BadInput
 
 log = logging.getLogger(__name__)
 MODES = ("auto", "bm25", "dense", "hybrid")
@@ -33,7 +34,7 @@ class LocalIndex:
     def __init__(self, chunks: list[dict], bm25: BM25Index, vectors: np.ndarray | None,
                  model: str | None, mode: str = "auto", embedder: Embedder | None = None) -> None:
         if mode not in MODES:
-            raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
+            raise BadInput(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
         self.chunks = chunks
         self.bm25 = bm25
         self._vectors = vectors

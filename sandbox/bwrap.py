@@ -30,6 +30,8 @@ ENV = run_env("bwrap")
 REPORT_DIR = "/tmp/.codeloop-report"  # a mount point must be creatable: /tmp is a tmpfs
 # bwrap's own processes (the outer one and the PID-namespace init) count against RLIMIT_NPROC.
 BWRAP_PROCS = 3
+# What the helpers we start bwrap through print when they cannot exec it (gone, not executable).
+LAUNCH_FAILED = ("prlimit: failed to execute", "setpriv: failed to execute")
 
 
 def _sandbox_uid() -> int | None:
@@ -76,6 +78,7 @@ class BwrapSandbox:
     def run(self, files: dict[str, str], command: list[str], limits: Limits) -> RunResult:
         """Copy `files` into a fresh tmpfs /work and run `command` there."""
         files = check_files(files)
+        self._find_bwrap()
         argv = resolve_python(command, "/usr/bin/python3")
         report = junit.is_pytest(argv)
         if report:
@@ -97,9 +100,24 @@ class BwrapSandbox:
             for fd in fds:
                 os.close(fd)
             remove_tree(host_dir)
+        if res.exit_code in (126, 127) and res.stderr.startswith(LAUNCH_FAILED):  # bwrap itself did not start
+            raise SandboxUnavailable(f"bwrap could not start: {res.stderr.strip()[:200]}")
         return RunResult(exit_code=res.exit_code, stdout=res.stdout, stderr=res.stderr, truncated=res.truncated,
                          timed_out=res.timed_out, oom_killed=looks_oom(res.stderr, res.exit_code, res.timed_out),
                          duration_s=res.duration_s, backend=self.name, tests=tests)
+
+    def _find_bwrap(self) -> None:
+        """The bwrap binary found at start may be gone mid-run (uninstalled, upgraded, PATH
+        changed): look it up again once, else a `SandboxUnavailable` — never a run that
+        "fails" because its sandbox could not start."""
+        if os.access(self.bwrap, os.X_OK):
+            return
+        found = shutil.which("bwrap")
+        if found is None:
+            raise SandboxUnavailable(f"bwrap disappeared ({self.bwrap} is gone and none is on PATH): "
+                                     "reinstall it (apt-get install bubblewrap) and rerun")
+        log.warning("bwrap moved: %s is gone, using %s", self.bwrap, found)
+        self.bwrap = found
 
     def _args(self, files: dict[str, str], fds: list[int], limits: Limits, report: Path | None) -> list[str]:
         """The bwrap command line; file contents travel through memfds, never host paths."""

@@ -202,26 +202,42 @@ class DockerSandbox:
         return RunResult(**res, backend=self.name, tests=junit.parse_junit(junit_xml) if junit_xml else [])
 
     def _exec_fresh(self, request: bytes, limits: Limits, start: float) -> tuple[bytes, bytes]:
-        """Exec in a warm container; if the engine lost it (removed, crashed), retry once
-        in a new one. A container whose runner did not answer properly is discarded."""
+        """Exec in a warm container; if the engine lost it (removed, killed, crashed, the
+        engine restarted), retry once in a new one. A container whose runner did not answer
+        properly is discarded; a second loss is a one-line `SandboxError`."""
         import docker
+        import requests
 
         deadline = start + limits.timeout_s + BACKSTOP_S
         # Two capped streams with their truncation markers, plus the JUnit report.
         cap = 3 * limits.max_output_bytes + 4 * 1024 * 1024
         for attempt in (1, 2):
-            box, healthy = self._acquire(limits), False
+            box, healthy = None, False
             try:
+                box = self._acquire(limits)
                 out, err = self._exec(box.cid, request, deadline, cap)
                 healthy = out.startswith(RESULT_MAGIC.encode())
-                return out, err
-            except docker.errors.APIError as exc:
+                # The runner always answers, even for code that crashes: silence means its
+                # container was killed under it (the engine may not have noticed yet).
+                if healthy or attempt == 2 or (self._running(box.cid) and (out or err)):
+                    return out, err
+                why = "the container died mid-run"
+            except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+                why = getattr(exc, "explanation", None) or f"{type(exc).__name__}: {exc}"
                 if attempt == 2:
-                    raise SandboxError(f"docker engine error: {exc.explanation or exc}") from None
-                log.warning("sandbox container lost (%s); starting a new one", exc.explanation or exc)
+                    raise SandboxError(f"docker engine error: {why}") from None
             finally:
-                self._release(box, healthy)
+                if box is not None:
+                    self._release(box, healthy)
+            log.warning("sandbox container lost (%s); running again in a new one", why)
         raise AssertionError("unreachable")
+
+    def _running(self, cid: str) -> bool:
+        """True while the engine still runs container `cid` (False: removed, killed, engine gone)."""
+        try:
+            return bool(self.client.api.inspect_container(cid)["State"]["Running"])
+        except Exception:  # NotFound, or the engine itself is unreachable
+            return False
 
     def _exec(self, cid: str, request: bytes, deadline: float, cap: int) -> tuple[bytes, bytes]:
         api = self.client.api

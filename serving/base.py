@@ -22,6 +22,11 @@ class LLMError(Exception):
     """The model could not produce a completion (server down, bad answer, retries spent)."""
 
 
+class ServerLost(LLMError):
+    """The model server stopped answering and could not be brought back (not ours to
+    restart, or its restarts are spent): a batch stops here, keeping its finished records."""
+
+
 @dataclass
 class Usage:
     """Token accounting for one or more calls. `cached_tokens` are prompt tokens the

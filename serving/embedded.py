@@ -23,6 +23,7 @@ import httpx
 
 from serving.models import ModelError
 from serving.openai_client import ServerTraits
+from settings.errors import BadInput
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,10 @@ DEFAULT_PORT = 8765
 
 class ServerStartError(ModelError):
     """A model server could not be started (program missing, port taken, crashed, never healthy)."""
+
+
+class PortInUse(ServerStartError, BadInput):
+    """The port asked for is taken by something else: the user's choice (exit code 2)."""
 
 
 class Engine(Protocol):
@@ -110,7 +115,7 @@ class ManagedServer:
                 log.info("reusing the %s server already on port %d", self.alias, self.port)
                 return self.base_url
             what = f"a server for {running!r}" if running is not None else "another program"
-            raise ServerStartError(f"port {self.port} is already in use by {what}; choose another with --port")
+            raise PortInUse(f"port {self.port} is already in use by {what}; choose another with --port")
         self.engine.check()
         command = self.engine.command(self.port)
         log.info("starting %s: %s", self.engine.name, " ".join(command))

@@ -17,6 +17,7 @@ import httpx
 from serving.embedded import Engine
 from serving.models import DEFAULT_MODEL, REGISTRY, cached_path, resolve
 from serving.openai_client import GENERIC, ServerTraits
+from settings.errors import BadInput
 
 DEFAULT_ENGINE = "llama-server"
 ENGINES = ("llama-server", "llama-cpp-python", "vllm", "openai")
@@ -27,7 +28,7 @@ def engine_name(engine: str | None, base_url: str | None = None) -> str:
     else the default; a `ValueError` (a one-line CLI error) for an unknown name."""
     name = engine or os.environ.get("CODELOOP_ENGINE") or ("openai" if base_url else DEFAULT_ENGINE)
     if name not in ENGINES:
-        raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
+        raise BadInput(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
     return name
 
 
@@ -47,7 +48,7 @@ def make_engine(name: str, model: str | None, *, n_ctx: int = 4096, parallel: in
 
         return VLLMEngine(model, n_ctx=n_ctx)
     if name == "openai":
-        raise ValueError("--engine openai serves nothing itself: give --base-url of a running server")
+        raise BadInput("--engine openai serves nothing itself: give --base-url of a running server")
     from serving import sizing
     from serving.llama_cpp_python import LlamaCppPythonEngine
     from serving.llama_server import LlamaServerEngine, require_binary

@@ -50,8 +50,8 @@ PARAM_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-class LangChainMissing(LLMError):
-    """langchain-core is not installed."""
+class LangChainMissing(LLMError, BadInput):
+    """langchain-core is not installed (asked for without its extra: exit code 2)."""
 
 
 def _core():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -84,12 +85,14 @@ class OpenAICompatibleLLM:
         max_retries: int = 3,
         backoff_s: float = 1.0,
         transport: httpx.BaseTransport | None = None,
+        alive: Callable[[], bool] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.traits = traits
         self.max_retries = max_retries
         self.backoff_s = backoff_s
+        self.alive = alive  # False when the server process we started has died (serving/supervisor.py)
         # The client is created lazily on first use, so constructing this object costs nothing.
         self._client_args = dict(
             timeout=httpx.Timeout(timeout_s, connect=10.0),
@@ -192,7 +195,7 @@ class OpenAICompatibleLLM:
         first text. A stream that breaks off after it began is not retried (its text has
         been handed out)."""
         url = self.base_url + path
-        last_error = ""
+        last_error, lost = "", False
         for attempt in range(self.max_retries + 1):
             if attempt:
                 time.sleep(self.backoff_s * 2 ** (attempt - 1))
@@ -201,13 +204,19 @@ class OpenAICompatibleLLM:
                     return self._stream(url, body, on_delta, started)
                 return self._answer(url, self._http().post(url, json=body)), None
             except httpx.ConnectError as exc:
-                last_error = f"cannot connect to {self.base_url}: {exc}"
+                last_error, lost = f"cannot connect to {self.base_url}: {exc}", True
             except httpx.TimeoutException as exc:
-                last_error = f"request to {self.base_url} timed out: {exc!r}"
+                last_error, lost = f"request to {self.base_url} timed out: {exc!r}", False
+            except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:  # reset, closed mid-answer
+                last_error, lost = f"lost the connection to {self.base_url}: {type(exc).__name__}: {exc}", True
+            except httpx.HTTPError as exc:  # anything else from httpx: one line, never a traceback
+                raise LLMError(f"request to {url} failed: {type(exc).__name__}: {exc}") from exc
             except _Transient as exc:
-                last_error = str(exc)
+                last_error, lost = str(exc), False
                 log.warning("retrying after %s", last_error)
-        if last_error.startswith("cannot connect"):
+            if lost and self.alive is not None and not self.alive():
+                break  # the server process we started is gone: waiting will not bring it back
+        if lost:  # refused, reset or cut off mid-answer (a server killed mid-request)
             raise ServerUnreachable(last_error)
         raise LLMError(f"gave up after {self.max_retries + 1} attempts: {last_error}")
 

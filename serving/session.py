@@ -13,7 +13,9 @@ from serving.base import LLM
 from serving.embedded import DEFAULT_PORT, ManagedServer
 from serving.engines import detect_traits, engine_name, make_engine, model_alias  # noqa: F401 (model_alias re-exported)
 from serving.openai_client import OpenAICompatibleLLM, ServerTraits, check_server
+from serving.supervisor import SupervisedLLM
 from settings.cache import cache_path
+from settings.errors import BadInput
 
 
 def server_log_path(port: int, engine: str = "") -> Path:
@@ -37,9 +39,10 @@ def llm_session(
     """Yield an LLM client. With `llm` (`langchain:MODULE:FACTORY`), the LangChain chat
     model that factory builds, adapted (model, base_url and the engine are then unused);
     with `base_url`, use that server (it must answer now; a llama-server is recognised and
-    its slots used); otherwise start `engine` (default llama-server, or $CODELOOP_ENGINE)
-    for `model` — or reuse one already serving it on the port — and stop what was started
-    on exit, also on Ctrl-C or an error."""
+    its slots used; if it stops answering, `ServerLost`); otherwise start `engine` (default
+    llama-server, or $CODELOOP_ENGINE) for `model` — or reuse one already serving it on the
+    port — restart it if it dies (serving/supervisor.py), and stop what was started on exit,
+    also on Ctrl-C or an error."""
     if llm:
         yield llm_from_spec(llm)
         return
@@ -49,7 +52,7 @@ def llm_session(
         client = OpenAICompatibleLLM(base_url, model=model or served, traits=detect_traits(base_url),
                                      timeout_s=timeout_s)
         try:
-            yield client
+            yield SupervisedLLM(client)  # not ours: losing it is a one-line ServerLost
         finally:
             client.close()
         return
@@ -57,7 +60,7 @@ def llm_session(
                                   gpu_layers=gpu_layers)
     client = OpenAICompatibleLLM(server.base_url, model=server.alias, traits=traits, timeout_s=timeout_s)
     try:
-        yield client
+        yield SupervisedLLM(client, server)  # restarts the server if it dies mid-run
     finally:
         client.close()
         server.stop()
@@ -83,7 +86,7 @@ def llm_from_spec(spec: str) -> LLM:
     `langchain` extra is a one-line `LLMError` naming it. FACTORY gets the config file's
     `[llm] args` (see `llm_args`)."""
     if not spec.startswith("langchain:"):
-        raise ValueError(f"--llm must look like langchain:MODULE:FACTORY, got {spec!r}")
+        raise BadInput(f"--llm must look like langchain:MODULE:FACTORY, got {spec!r}")
     from serving.langchain_llm import LangChainLLM, load_chat_model
 
     return LangChainLLM(load_chat_model(spec, llm_args(spec)))

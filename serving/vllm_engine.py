@@ -14,6 +14,7 @@ import shutil
 from serving.embedded import ServerStartError
 from serving.models import DEFAULT_MODEL
 from serving.openai_client import ServerTraits
+from settings.errors import BadInput
 
 TRAITS = ServerTraits(max_n=256, repeat_penalty_key="repetition_penalty")
 
@@ -35,7 +36,7 @@ class VLLMEngine:
     def __init__(self, model: str | None, *, n_ctx: int = 4096, gpu_memory_utilization: float | None = None) -> None:
         name = model or DEFAULT_MODEL
         if name.endswith(".gguf"):
-            raise ValueError("--engine vllm needs a Hugging Face id or a checkpoint directory, not a .gguf file")
+            raise BadInput("--engine vllm needs a Hugging Face id or a checkpoint directory, not a .gguf file")
         self.checkpoint = CHECKPOINTS.get(name, name)
         self.alias = name
         self.n_ctx = n_ctx

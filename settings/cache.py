@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
+from settings.errors import BadInput
 
 CACHE_ENV = "CODELOOP_CACHE_DIR"
 APP = "codeloop"
@@ -47,7 +48,7 @@ def cache_root() -> Path:
 def cache_path(kind: str) -> Path:
     """The folder of one kind of cached thing (see KINDS) under the cache root."""
     if kind not in KINDS:
-        raise ValueError(f"unknown cache kind {kind!r} (one of {', '.join(KINDS)})")
+        raise BadInput(f"unknown cache kind {kind!r} (one of {', '.join(KINDS)})")
     if kind == "sandbox":
         return sandbox_root()
     return cache_root() / kind
@@ -114,7 +115,7 @@ def remove(entry: Entry) -> None:
     removed without following links inside it. Only KINDS folders are ever passed here."""
     path = entry.path
     if path.name != entry.kind or entry.kind not in KINDS:
-        raise ValueError(f"refusing to remove {path}: not a codeloop cache folder")
+        raise BadInput(f"refusing to remove {path}: not a codeloop cache folder")
     if path.is_symlink() or path.is_file():
         path.unlink()
     elif path.is_dir():

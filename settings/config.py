@@ -24,12 +24,13 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 from pydantic_settings import (BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource,
                                NoDecode, PyprojectTomlConfigSettingsSource, SettingsConfigDict,
                                TomlConfigSettingsSource)
+from settings.errors import BadInput
 
 ENV_PREFIX = "CODELOOP_"
 FILE_NAME = "codeloop.toml"
 
 
-class ConfigError(ValueError):
+class ConfigError(BadInput):
     """A configuration value or file is invalid (a one-line CLI error)."""
 
 

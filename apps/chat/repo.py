@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 from functools import cached_property
 from pathlib import Path
+from settings.errors import BadInput
 
 # Commits must work where no git identity is configured (CI, containers), but `-c` would
 # override the user's own identity, so it is passed only when git has none (`_identity`).
@@ -17,7 +18,7 @@ TRAILER = "Codeloop-Edit: yes"  # marks the commits /undo may revert
 MAX_FILE_BYTES = 256 * 1024  # a whole-file edit of anything larger would not fit a small context
 
 
-class RepoError(ValueError):
+class RepoError(BadInput):
     """A refusal: the path or the repository state does not allow the operation."""
 
 

@@ -17,8 +17,8 @@ def invoke(runner, *args):
     return runner.invoke(app, list(args), catch_exceptions=False)
 
 
-def assert_one_line_error(result, text):
-    assert result.exit_code == 2, result.output
+def assert_one_line_error(result, text, code=2):
+    assert result.exit_code == code, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and text in lines[0], result.stderr
     assert "Traceback" not in result.output
@@ -71,7 +71,8 @@ def test_unknown_model(runner):
 
 def test_unreachable_base_url(runner):
     url = f"http://127.0.0.1:{free_port()}/v1"
-    assert_one_line_error(invoke(runner, "solve", TASK, "--base-url", url), "no OpenAI-compatible server")
+    # a runtime fault, not bad usage: exit code 1
+    assert_one_line_error(invoke(runner, "solve", TASK, "--base-url", url), "no OpenAI-compatible server", code=1)
 
 
 def test_corrupted_model_file(runner, tmp_path):

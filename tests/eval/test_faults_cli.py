@@ -1,0 +1,170 @@
+"""Faults a long batch must survive, injected while `codeloop batch` runs as a person runs
+it (a subprocess): the model server it does not own dies, the disk fills up or turns
+read-only, a crash left a torn last line. Each ends in one `error:` line with exit code 1
+(or a warning and a redo), and no record is lost, half-written or duplicated."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from eval.runstore import read_records
+from tests.conftest import free_port
+
+STUB = Path(__file__).parents[1] / "serving" / "stub_model_server.py"
+
+
+def cli(*args, env=None, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", "from apps.cli import main; main()", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **kw)
+
+
+@pytest.fixture
+def env(tmp_path, data_dir):
+    return dict(os.environ, CODELOOP_CACHE_DIR=str(tmp_path / "cache"), CODELOOP_OFFLINE="1",
+                CODELOOP_DATA_DIR=str(data_dir))
+
+
+def start_stub(port: int, delay_s: float = 0.0) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, str(STUB), str(port), str(delay_s)])
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("stub model server did not start")
+
+
+def batch_args(out: Path, url: str, limit: int = 6) -> list:
+    return ["batch", "humaneval", "--limit", limit, "--mode", "baseline", "--base-url", url, "--out", out,
+            "--sandbox", "process"]
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+def test_a_model_server_we_do_not_own_dies_mid_batch(tmp_path, env):
+    port, out = free_port(), tmp_path / "run"
+    url = f"http://127.0.0.1:{port}/v1"
+    stub = start_stub(port, delay_s=0.3)
+    proc = cli(*batch_args(out, url), env=env)
+    deadline = time.monotonic() + 60
+    while len(read_records(out).records) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stub.kill()  # kill -9 of the server given with --base-url
+    stub.wait()
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    (line,) = error_lines(stderr)
+    assert f"the model server at {url} stopped answering" in line and "start it again and rerun" in line
+    kept = read_records(out).records
+    assert 2 <= len(kept) < 6 and all(r["exit_status"] == "ok" for r in kept), "no errored record for a lost server"
+    stub = start_stub(port)  # the server is back: the same command resumes
+    try:
+        again = cli(*batch_args(out, url), env=env)
+        _, stderr = again.communicate(timeout=120)
+    finally:
+        stub.kill()
+        stub.wait()
+    assert again.returncode == 0, stderr
+    counts = Counter((r["task_id"], r["sample"]) for r in read_records(out).records)
+    assert len(counts) == 6 and max(counts.values()) == 1
+
+
+def test_a_torn_last_line_is_reported_and_its_task_redone(tmp_path, env):
+    port, out = free_port(), tmp_path / "run"
+    url = f"http://127.0.0.1:{port}/v1"
+    stub = start_stub(port)
+    try:
+        first = cli(*batch_args(out, url, limit=3), env=env)
+        assert first.wait(timeout=120) == 0
+        records = out / "records.jsonl"
+        lines = records.read_bytes().splitlines(keepends=True)
+        torn_task = json.loads(lines[-1])["task_id"]
+        records.write_bytes(b"".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])  # a crash mid-append
+        again = cli(*batch_args(out, url, limit=3), env=env)
+        _, stderr = again.communicate(timeout=120)
+    finally:
+        stub.kill()
+        stub.wait()
+    assert again.returncode == 0, stderr
+    assert "line 3: malformed record skipped" in stderr and "resuming" in stderr
+    loaded = read_records(out)
+    assert [r["task_id"] for r in loaded.records][-1] == torn_task  # redone, once
+    counts = Counter((r["task_id"], r["sample"]) for r in loaded.records)
+    assert len(counts) == 3 and max(counts.values()) == 1
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 64 KiB tmpfs (root only): filled to leave two pages free, remountable read-only."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_disk_full_then_read_only_run_dir(small_disk, env, tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/v1"
+    out = small_disk / "run"
+    filler = small_disk / "filler"
+    filler.write_bytes(b"x" * (64 - 8) * 1024)  # leaves two 4 KiB pages: meta.json and a few records
+    stub = start_stub(port)
+    try:
+        full = cli(*batch_args(out, url, limit=20), env=env)
+        _, stderr = full.communicate(timeout=180)
+        assert full.returncode == 1, stderr
+        assert "Traceback" not in stderr
+        (line,) = error_lines(stderr)
+        assert "No space left on device" in line and "rerun" in line
+        data = (out / "records.jsonl").read_bytes()
+        assert data.endswith(b"\n"), "a half-written record was left behind"
+        kept = read_records(out)
+        assert loaded_ok(kept) and 0 < len(kept.records) < 20
+        filler.unlink()  # space again, but the disk turns read-only
+        subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+        ro = cli(*batch_args(out, url, limit=20), env=env)
+        _, stderr = ro.communicate(timeout=120)
+        assert ro.returncode == 1 and "Traceback" not in stderr, stderr
+        (line,) = error_lines(stderr)
+        assert "Read-only file system" in line
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+        done = cli(*batch_args(out, url, limit=20), env=env)
+        _, stderr = done.communicate(timeout=180)
+        assert done.returncode == 0, stderr
+    finally:
+        stub.kill()
+        stub.wait()
+    counts = Counter((r["task_id"], r["sample"]) for r in read_records(out).records)
+    assert len(counts) == 20 and max(counts.values()) == 1
+
+
+def loaded_ok(loaded) -> bool:
+    return loaded.problems == [] and all(r["exit_status"] == "ok" for r in loaded.records)
+
+
+def test_runtime_faults_exit_1_and_bad_input_exit_2(tmp_path, env):
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    solve = cli("solve", "Write add(a, b).", "--base-url", dead, env=env)
+    _, stderr = solve.communicate(timeout=60)
+    assert solve.returncode == 1 and "Traceback" not in stderr, stderr
+    (line,) = error_lines(stderr)
+    assert "no OpenAI-compatible server" in line and "check --base-url, then run the command again" in line
+    bad = cli("batch", "no-such-bench", env=env)
+    _, stderr = bad.communicate(timeout=60)
+    assert bad.returncode == 2 and error_lines(stderr), stderr
