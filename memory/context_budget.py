@@ -6,7 +6,8 @@ requirements always whole; the files it names, the file index, the spec overview
 previous summary excerpted as needed) so that prompt + answer + a reserve (~15 % of the
 context) never exceed the server's context. Tokens are counted with the server's own
 tokenizer when it has one (`/extras/tokenize/count` on llama-cpp-python's server,
-`/tokenize` on upstream llama-server) and estimated from characters otherwise.
+`/tokenize` on upstream llama-server), else with the tokenizer inside the model's GGUF
+file (memory/gguf_tokenizer.py), and estimated from characters only without either.
 
 Within a step, each repair adds an exchange (answer, test report). When the conversation
 no longer fits, `fit_exchanges` drops the oldest exchanges; the build graph then asks for a
@@ -102,17 +103,22 @@ class ServerCounter:
 
 
 @functools.cache
-def token_counter(base_url: str | None = None) -> TokenCounter:
-    """One shared counter per server: its tokenizer (counts cached, asked over HTTP, the
-    character estimate when it cannot tokenize), or the character estimate without one."""
-    return ServerCounter(base_url) if base_url else CharCounter()
+def token_counter(base_url: str | None = None, model: str | None = None) -> TokenCounter:
+    """One shared counter per server: its tokenizer (counts cached, asked over HTTP). When it
+    cannot tokenize, or without a server: the tokenizer inside `model`'s GGUF file, if that
+    file is local and the `tokenizer` extra installed (memory/gguf_tokenizer.py); else the
+    character estimate."""
+    from memory.gguf_tokenizer import gguf_counter
+
+    local = gguf_counter(model) or CharCounter()
+    return ServerCounter(base_url, fallback=local) if base_url else local
 
 
-def count_tokens(text: str, base_url: str | None = None) -> int:
-    """Tokens of `text` as the model served at `base_url` counts them (see `token_counter`).
+def count_tokens(text: str, base_url: str | None = None, model: str | None = None) -> int:
+    """Tokens of `text` as the model served at `base_url` (or `model`) counts them (see `token_counter`).
     On the 200 agent prompts of benchmarks/token_estimate.py the character estimates were
     off by 8-25 % on average and up to 40 % on one prompt (token-estimate-2026-11-27.md)."""
-    return token_counter(base_url).count(text)
+    return token_counter(base_url, model).count(text)
 
 
 @dataclass(frozen=True)

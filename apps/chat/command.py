@@ -60,7 +60,7 @@ def chat(
                 ui = ConsoleUI(Console(highlight=False), stream=not no_stream)
                 session = Chat(repo, streamer, box, ui, history, config, retriever, added=added, messages=messages)
                 if getattr(llm, "base_url", None):  # /tokens counts with the server's own tokenizer
-                    session.counter = token_counter(llm.base_url)
+                    session.counter = token_counter(llm.base_url, model)  # model: its GGUF tokenizer if no /tokenize
                 history.start(resumed=resume)
                 ui.info(f"codeloop chat in {repo.root} — model {llm.model}, sandbox {box.name}; /help for commands")
                 if resume:
