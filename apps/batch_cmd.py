@@ -169,6 +169,9 @@ def batch(
     max_calls: int = typer.Option(None, "--max-calls", min=1, envvar="CODELOOP_MAX_CALLS",
                                   help="As solve: LLM calls allowed per task."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary at the end."),
+    ray_address: str = typer.Option(None, "--ray", envvar="CODELOOP_RAY_ADDRESS", metavar="ADDRESS",
+                                    help="Fan out on a Ray cluster: HOST:PORT, auto (the cluster `ray start` made "
+                                         "here) or local (a private one); --workers per node. Needs the ray extra."),
 ) -> None:
     """Run a benchmark: resumable, one fsync'd record per task and sample, checked in the sandbox."""
     from eval.batch import BatchConfig, check_identity, run_batch
@@ -186,7 +189,7 @@ def batch(
             label, bench, bench_sha256 = Path(bench).stem, str(task_file_path(bench)), task_file_sha256(bench)
         elif bench not in LOADERS:
             fail(f"unknown benchmark {bench!r}; known: {', '.join(LOADERS)}, or a .jsonl task file")
-        if mode == "pipeline":
+        if mode == "pipeline" and not ray_address:  # with --ray each node builds its own
             retriever = retriever_for(retrieval, bench, data_dir)  # ValueError (bad choice): one-line error
         problems = load_benchmark(bench, data_dir)[:limit]
         out = out or Path("runs") / f"{label.replace('+', 'plus')}-{mode}"
@@ -198,17 +201,27 @@ def batch(
                              bench_sha256=bench_sha256)
         if not redo:
             check_identity(out, config)  # before minutes of model start-up, not after
-        box = make_sandbox(sandbox)
         err = Console(stderr=True, soft_wrap=True)  # log lines must not be wrapped
-        llm_kw = {"llm_spec": llm_spec} if llm_spec else {}  # stand-ins for open_llm (tests) take three
-        try:
-            with open_llm(model, base_url, port, **llm_kw) as llm, ProgressFeed(err, bench, out, quiet=as_json) as feed:
-                config = replace(config, served_model=str(getattr(llm, "model", "") or ""))
-                solver = make_solver(mode, llm, box, samples, solve_config, retriever)
-                outcome = run_batch(problems, solver, out, Evaluator(box), config,
-                                    workers=workers, redo=redo, on_start=feed.start, on_record=feed.record)
-        finally:
-            box.close()
+        if ray_address:
+            from apps.batch_ray import NodeSetup, batch_on_ray
+
+            setup = NodeSetup(mode, samples, solve_config, retrieval, bench, str(data_dir) if data_dir else None,
+                              sandbox, model, base_url, port, llm_spec)
+            with ProgressFeed(err, bench, out, quiet=as_json) as feed:
+                outcome = batch_on_ray(ray_address, problems, out, config, setup, workers=workers, redo=redo,
+                                       feed=feed, err=err)
+        else:
+            box = make_sandbox(sandbox)
+            llm_kw = {"llm_spec": llm_spec} if llm_spec else {}  # stand-ins for open_llm (tests) take three
+            try:
+                with open_llm(model, base_url, port, **llm_kw) as llm, \
+                        ProgressFeed(err, bench, out, quiet=as_json) as feed:
+                    config = replace(config, served_model=str(getattr(llm, "model", "") or ""))
+                    solver = make_solver(mode, llm, box, samples, solve_config, retriever)
+                    outcome = run_batch(problems, solver, out, Evaluator(box), config,
+                                        workers=workers, redo=redo, on_start=feed.start, on_record=feed.record)
+            finally:
+                box.close()
         for warning in outcome.warnings:
             err.print(f"warning: {warning}", markup=False, highlight=False)
         summary = summarize(read_records(out).effective())

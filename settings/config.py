@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     max_repairs: int = 2
     max_calls: int = 12
     data_dir: str | None = None  # benchmark files (else the cache)
+    ray_address: str | None = None  # batch --ray: a Ray cluster (HOST:PORT, auto, local)
     # read where they are used, from their CODELOOP_* variables (a config file's value is
     # exported to the command as that variable: apps/cli.py)
     cache_dir: str | None = None  # the one cache root (settings/cache.py)
