@@ -86,7 +86,7 @@ def solve_task(
         return _result(final, time.perf_counter() - started)
     with SqliteSaver.from_conn_string(str(checkpoint)) as saver:
         graph = build_graph(llm, sandbox, config, checkpointer=saver, retriever=retriever)
-        key = thread_key(task, config, str(getattr(llm, "model", "") or ""), thread_id)
+        key = thread_key(task, config, _model_id(llm), thread_id)
         run_config = {"configurable": {"thread_id": key}, "recursion_limit": recursion_limit(config)}
         saved = graph.get_state(run_config)
         if saved.values and not saved.next:  # this thread already finished: nothing to redo
@@ -95,6 +95,16 @@ def solve_task(
         start = None if saved.next else {"task": task.to_dict(), "attempts": 0}
         final = _run(graph, start, run_config, on_event, on_token)
         return _result(final, time.perf_counter() - started)
+
+
+def _model_id(llm: LLM) -> str:
+    return str(getattr(llm, "model", "") or "")
+
+
+def forget_thread(checkpoint: str | Path, key: str) -> None:
+    """Drop a finished thread's checkpoints (its result is kept elsewhere, e.g. a batch record)."""
+    with SqliteSaver.from_conn_string(str(checkpoint)) as saver:
+        saver.delete_thread(key)
 
 
 def thread_key(task: Task, config: SolveConfig, model: str, thread_id: str | None = None) -> str:
@@ -170,11 +180,14 @@ def make_pipeline_solver(llm: LLM, sandbox: Sandbox, config: SolveConfig | None 
                          checkpoint: str | Path | None = None) -> Callable[..., dict]:
     """A solver for the batch runner: `(Problem, sample) -> record fields` (see eval/). With
     `checkpoint`, each (task, sample) is solved on its own checkpoint thread, so a batch
-    killed mid-task resumes inside that task, after its last finished node."""
+    killed mid-task resumes inside that task, after its last finished node; a finished
+    thread is dropped (a kill between that and its record costs a re-solve, not a record)."""
 
     def solve(problem, sample: int = 0) -> dict:
-        result = solve_task(task_from_problem(problem), llm, sandbox, config, retriever=retriever,
-                            checkpoint=checkpoint, thread_id=f"{problem.task_id}#{sample}")
+        task, thread = task_from_problem(problem), f"{problem.task_id}#{sample}"
+        result = solve_task(task, llm, sandbox, config, retriever=retriever, checkpoint=checkpoint, thread_id=thread)
+        if checkpoint is not None:  # finished: its record follows, so the file holds only tasks in flight
+            forget_thread(checkpoint, thread_key(task, config or SolveConfig(), _model_id(llm), thread))
         totals = result.totals
         return {
             "completion": result.code,

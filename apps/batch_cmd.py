@@ -21,7 +21,7 @@ from apps.options import BatchMode, RetrievalChoice, SandboxName
 from eval.data import BenchmarkDataError
 from eval.plus import GroundTruthError
 from eval.problems import LOADERS, load_benchmark
-from eval.runstore import RunDirError, RunDirWriteError, read_records
+from eval.runstore import CHECKPOINTS, RunDirError, RunDirWriteError, read_records
 from eval.summary import summarize
 
 MODES = ("pipeline", "baseline")
@@ -55,31 +55,16 @@ def pipeline_config(samples: int, overrides: dict | None = None):
     return config_from_env(temperature=0.0 if samples == 1 else 0.8, **(overrides or {}))
 
 
-def pipeline_flags(ctx: typer.Context, **given) -> dict:
-    """SolveConfig overrides from the pipeline flags batch shares with solve, when given on the
-    command line or by a config file. Their CODELOOP_* variables are left to `config_from_env`
-    (as before: a run directory's variant does not change under the same environment)."""
-    overrides: dict = {}
-    for name, value in given.items():
-        source = ctx.get_parameter_source(name)
-        if value is None or source is None or source.name not in ("COMMANDLINE", "DEFAULT_MAP"):
-            continue
-        if name == "candidates":  # as in solve: more than one means a fixed count, not adaptive
-            overrides |= {"candidates": value, "adaptive": value == 1}
-        else:
-            overrides["max_llm_calls" if name == "max_calls" else name] = value
-    return overrides
-
-
-def make_solver(mode: str, llm, box, samples: int, solve_config=None, retriever=None):
-    """The solver for `mode`: the agent pipeline (with `solve_config`) or the single-call baseline."""
+def make_solver(mode: str, llm, box, samples: int, solve_config=None, retriever=None, checkpoint=None):
+    """The solver for `mode`: the agent pipeline (with `solve_config`; with `checkpoint`, an
+    SQLite file, a killed batch resumes inside a task) or the single-call baseline."""
     if mode == "baseline":
         from eval.baseline import make_baseline_solver
 
         return make_baseline_solver(llm, temperature=0.0 if samples == 1 else 0.8)
     from agents.solver import make_pipeline_solver
 
-    return make_pipeline_solver(llm, box, solve_config, retriever)
+    return make_pipeline_solver(llm, box, solve_config, retriever, checkpoint=checkpoint)
 
 
 def _summary_lines(summary: dict) -> list[str]:
@@ -217,7 +202,7 @@ def batch(
                 with open_llm(model, base_url, port, **llm_kw) as llm, \
                         ProgressFeed(err, bench, out, quiet=as_json) as feed:
                     config = replace(config, served_model=str(getattr(llm, "model", "") or ""))
-                    solver = make_solver(mode, llm, box, samples, solve_config, retriever)
+                    solver = make_solver(mode, llm, box, samples, solve_config, retriever, out / CHECKPOINTS)
                     outcome = run_batch(problems, solver, out, Evaluator(box), config,
                                         workers=workers, redo=redo, on_start=feed.start, on_record=feed.record)
             finally:

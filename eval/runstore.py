@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 RECORDS = "records.jsonl"
 META = "meta.json"
+CHECKPOINTS = "checkpoints.sqlite"  # the pipeline's per-(task, sample) threads still in flight
 
 
 class RunDirError(Exception):
@@ -160,10 +161,16 @@ def write_meta(run_dir: Path, meta: dict) -> None:
 
 
 def archive_records(run_dir: Path) -> Path | None:
-    """Move existing records aside (for --redo); nothing is deleted. Returns the new path."""
+    """Move existing records aside (for --redo); nothing is deleted. Returns the new path.
+    The checkpoints of unfinished tasks go aside with them: a redo must not resume them."""
     path = Path(run_dir) / RECORDS
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    for name in (CHECKPOINTS, CHECKPOINTS + "-wal", CHECKPOINTS + "-shm"):
+        checkpoints = Path(run_dir) / name
+        if checkpoints.exists():
+            os.replace(checkpoints, checkpoints.with_name(f"{stamp}.{name}"))
     if not path.exists():
         return None
-    target = path.with_name(f"records.{time.strftime('%Y%m%dT%H%M%S')}.jsonl")
+    target = path.with_name(f"records.{stamp}.jsonl")
     os.replace(path, target)
     return target

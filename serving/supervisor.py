@@ -55,6 +55,13 @@ class SupervisedLLM:
             except ServerUnreachable as exc:
                 self._recover(generation, exc)
 
+    def revive(self) -> None:
+        """Restart the server we own if its process has died (a chat between two turns, whose
+        streamed requests go to the server directly); nothing when it lives or is not ours."""
+        if self.server is None or self._alive():
+            return
+        self._recover(self._generation, ServerUnreachable(f"the model server at {self.client.base_url} is gone"))
+
     def _recover(self, generation: int, exc: LLMError) -> None:
         """Restart the server (once for all threads that saw it die), or raise `ServerLost`."""
         if self.server is None:

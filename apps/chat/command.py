@@ -56,7 +56,8 @@ def chat(
         try:
             with llm_session(model, base_url, port=port, n_ctx=n_ctx, llm=llm_spec) as llm:
                 # a LangChain model has no server URL to stream from: its whole answers are chunked
-                streamer = LLMStreamer(llm) if no_stream or llm_spec else HTTPStreamer(llm.base_url, llm.model)
+                streamer = (LLMStreamer(llm) if no_stream or llm_spec  # revive: a server that died is restarted
+                            else HTTPStreamer(llm.base_url, llm.model, revive=getattr(llm, "revive", None)))
                 ui = ConsoleUI(Console(highlight=False), stream=not no_stream)
                 session = Chat(repo, streamer, box, ui, history, config, retriever, added=added, messages=messages)
                 if getattr(llm, "base_url", None):  # /tokens counts with the server's own tokenizer

@@ -8,7 +8,7 @@ that ignores `stream` and answers with one JSON body is handled too.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -29,8 +29,10 @@ class ReplyStats:
 class HTTPStreamer:
     """Streams chat completions from `base_url` (…/v1)."""
 
-    def __init__(self, base_url: str, model: str, *, timeout_s: float = 600.0) -> None:
+    def __init__(self, base_url: str, model: str, *, timeout_s: float = 600.0,
+                 revive: Callable[[], None] | None = None) -> None:
         self.url = base_url.rstrip("/") + "/chat/completions"
+        self.revive = revive  # restarts the embedded server if it died since the last turn
         self.model = model
         self.timeout = httpx.Timeout(timeout_s, connect=10.0)
         self.stats = ReplyStats()
@@ -39,6 +41,8 @@ class HTTPStreamer:
         """Yield text deltas; `self.stats` is filled as they arrive. Closing the generator
         (Ctrl-C) closes the connection, which makes the server stop generating."""
         self.stats = ReplyStats()
+        if self.revive is not None:
+            self.revive()
         body = {"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": 0.0,
                 "stream": True, "stream_options": {"include_usage": True}}
         try:

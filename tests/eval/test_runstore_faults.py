@@ -37,3 +37,13 @@ def test_an_unwritable_place_is_a_write_error(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(RunDirWriteError, match="cannot write"):
         RecordWriter(tmp_path / "file" / "run")  # a parent that is a file: cannot be created
+
+
+def test_redo_moves_the_checkpoints_aside_with_the_records(tmp_path):
+    from eval.runstore import CHECKPOINTS, archive_records
+
+    (tmp_path / "records.jsonl").write_text('{"task_id": "a"}\n')
+    (tmp_path / CHECKPOINTS).write_bytes(b"sqlite")
+    moved = archive_records(tmp_path)
+    assert moved.exists() and not (tmp_path / CHECKPOINTS).exists()
+    assert [p.name.endswith("." + CHECKPOINTS) for p in tmp_path.iterdir()].count(True) == 1

@@ -129,3 +129,22 @@ def test_a_server_we_do_not_own_is_not_restarted(tmp_path):
     with pytest.raises(ServerLost, match="not one codeloop started, so start it again and rerun"):
         llm.complete(ASK, max_tokens=4)
     assert adopted.process is None
+
+
+def test_a_chat_turn_after_the_server_died_restarts_it(tmp_path):
+    """chat streams straight from the server: the next turn revives a server that died."""
+    from apps.chat.stream import HTTPStreamer
+
+    server = ManagedServer(StubEngine(), port=free_port(), log_path=tmp_path / "server.log")
+    server.start()
+    try:
+        llm = SupervisedLLM(OpenAICompatibleLLM(server.base_url), server, backoff_s=0.05)
+        streamer = HTTPStreamer(server.base_url, "stub", revive=llm.revive)
+        first_pid = server.process.pid
+        assert "".join(streamer.stream(ASK, max_tokens=4)) == f"answer from {first_pid}"
+        os.killpg(first_pid, signal.SIGKILL)
+        server.process.wait()
+        assert "".join(streamer.stream(ASK, max_tokens=4)) == f"answer from {server.process.pid}"
+        assert server.process.pid != first_pid and len(llm.restarts) == 1
+    finally:
+        server.stop()
