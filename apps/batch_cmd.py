@@ -55,6 +55,22 @@ def pipeline_config(samples: int, overrides: dict | None = None):
     return config_from_env(temperature=0.0 if samples == 1 else 0.8, **(overrides or {}))
 
 
+def pipeline_flags(ctx: typer.Context, **given) -> dict:
+    """SolveConfig overrides from the pipeline flags batch shares with solve, when given on the
+    command line or by a config file. Their CODELOOP_* variables are left to `config_from_env`
+    (as before: a run directory's variant does not change under the same environment)."""
+    overrides: dict = {}
+    for name, value in given.items():
+        source = ctx.get_parameter_source(name)
+        if value is None or source is None or source.name not in ("COMMANDLINE", "DEFAULT_MAP"):
+            continue
+        if name == "candidates":  # as in solve: more than one means a fixed count, not adaptive
+            overrides |= {"candidates": value, "adaptive": value == 1}
+        else:
+            overrides["max_llm_calls" if name == "max_calls" else name] = value
+    return overrides
+
+
 def make_solver(mode: str, llm, box, samples: int, solve_config=None, retriever=None, checkpoint=None):
     """The solver for `mode`: the agent pipeline (with `solve_config`; with `checkpoint`, an
     SQLite file, a killed batch resumes inside a task) or the single-call baseline."""
