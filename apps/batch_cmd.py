@@ -232,8 +232,9 @@ def batch(
         else:
             print(f"{bench} {mode} -> {out}")
             print("\n".join(_summary_lines(summary)))
-    if outcome.errors:
-        raise typer.Exit(1)
+    if outcome.errors:  # a task failed to run (not: its answer failed the tests)
+        fail(f"{outcome.errors} of {outcome.new_records} new records errored (their `error` field says why); "
+             "run the same command again to retry them", 1)
 
 
 def eval_run(

@@ -80,6 +80,8 @@ def test_failed_task_gives_exit_1(app, fake_session, tmp_path):
     r = run(app, "batch", "humaneval", "--limit", 2, "--mode", "baseline", "--out", tmp_path / "r",
             "--sandbox", "process")
     assert r.exit_code == 1 and "1/2 passed" in r.stdout and "1 errored" in r.stdout
+    assert r.stderr.strip().splitlines()[-1] == ("error: 1 of 2 new records errored (their `error` field says why); "
+                                                 "run the same command again to retry them")
 
 
 @pytest.mark.parametrize("args,message", [
