@@ -17,7 +17,10 @@ import typer
 from rich.console import Console
 
 from apps.errors import cli_errors, fail
-from apps.options import BatchMode, RetrievalChoice, SandboxName
+from apps.options import (BaseUrlOption, BatchMode, CandidatesOption, ConfirmSamplesOption, ExploreSamplesOption,
+                          GenTestsOption, LlmOption, MaxCallsOption, MaxRepairsOption, ModelOption, PortOption,
+                          RepairSamplesOption, RetrievalOption, SampleTemperatureOption, SandboxOption,
+                          pipeline_overrides)
 from eval.data import BenchmarkDataError
 from eval.plus import GroundTruthError
 from eval.problems import LOADERS, load_benchmark
@@ -53,22 +56,6 @@ def pipeline_config(samples: int, overrides: dict | None = None):
     from agents.state import config_from_env
 
     return config_from_env(temperature=0.0 if samples == 1 else 0.8, **(overrides or {}))
-
-
-def pipeline_flags(ctx: typer.Context, **given) -> dict:
-    """SolveConfig overrides from the pipeline flags batch shares with solve, when given on the
-    command line or by a config file. Their CODELOOP_* variables are left to `config_from_env`
-    (as before: a run directory's variant does not change under the same environment)."""
-    overrides: dict = {}
-    for name, value in given.items():
-        source = ctx.get_parameter_source(name)
-        if value is None or source is None or source.name not in ("COMMANDLINE", "DEFAULT_MAP"):
-            continue
-        if name == "candidates":  # as in solve: more than one means a fixed count, not adaptive
-            overrides |= {"candidates": value, "adaptive": value == 1}
-        else:
-            overrides["max_llm_calls" if name == "max_calls" else name] = value
-    return overrides
 
 
 def make_solver(mode: str, llm, box, samples: int, solve_config=None, retriever=None, checkpoint=None):
@@ -151,24 +138,20 @@ def batch(
     out: Path = typer.Option(None, "--out", help="Run directory (default runs/BENCH-MODE)."),
     redo: bool = typer.Option(False, "--redo", help="Start over (old records are moved aside, not deleted)."),
     data_dir: Path = typer.Option(None, "--data-dir", help="Benchmark files (else $CODELOOP_DATA_DIR, cache)."),
-    model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
-    base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="OpenAI-compatible server."),
-    llm_spec: str = typer.Option(None, "--llm", envvar="CODELOOP_LLM",
-                                 help="A LangChain chat model instead of a server: langchain:MODULE:FACTORY "
-                                      "(FACTORY() returns a BaseChatModel; needs the langchain extra)."),
-    port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
-    sandbox: SandboxName = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX",
-                           help="auto|docker|bwrap|process"),
-    retrieval: RetrievalChoice = typer.Option("none", "--retrieval", envvar="CODELOOP_RETRIEVAL",
-                                  help="Context for the coder: none | examples (solved pool) | docs (stdlib) | all."),
-    candidates: int = typer.Option(None, "--candidates", min=1, max=16, envvar="CODELOOP_CANDIDATES",
-                                   help="As solve: a fixed number of candidates (1 = adaptive sampling)."),
-    gen_tests: bool = typer.Option(None, "--gen-tests/--no-gen-tests", envvar="CODELOOP_GEN_TESTS",
-                                   help="As solve: write tests from the specification first."),
-    max_repairs: int = typer.Option(None, "--max-repairs", min=0, max=10, envvar="CODELOOP_MAX_REPAIRS",
-                                    help="As solve: repair rounds."),
-    max_calls: int = typer.Option(None, "--max-calls", min=1, envvar="CODELOOP_MAX_CALLS",
-                                  help="As solve: LLM calls allowed per task."),
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    llm_spec: LlmOption = None,
+    port: PortOption = 8765,
+    sandbox: SandboxOption = "auto",
+    retrieval: RetrievalOption = "none",
+    candidates: CandidatesOption = None,
+    gen_tests: GenTestsOption = None,
+    max_repairs: MaxRepairsOption = None,
+    max_calls: MaxCallsOption = None,
+    confirm_samples: ConfirmSamplesOption = None,
+    explore_samples: ExploreSamplesOption = None,
+    sample_temperature: SampleTemperatureOption = None,
+    repair_samples: RepairSamplesOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary at the end."),
     ray_address: str = typer.Option(None, "--ray", envvar="CODELOOP_RAY_ADDRESS", metavar="ADDRESS",
                                     help="Fan out on a Ray cluster: HOST:PORT, auto (the cluster `ray start` made "
@@ -194,8 +177,10 @@ def batch(
             retriever = retriever_for(retrieval, bench, data_dir)  # ValueError (bad choice): one-line error
         problems = load_benchmark(bench, data_dir)[:limit]
         out = out or Path("runs") / f"{label.replace('+', 'plus')}-{mode}"
-        flags = pipeline_flags(ctx, candidates=candidates, gen_tests=gen_tests, max_repairs=max_repairs,
-                               max_calls=max_calls)
+        flags = pipeline_overrides(ctx, candidates=candidates, gen_tests=gen_tests, max_repairs=max_repairs,
+                                   max_calls=max_calls, confirm_samples=confirm_samples,
+                                   explore_samples=explore_samples, sample_temperature=sample_temperature,
+                                   repair_samples=repair_samples)
         solve_config = pipeline_config(samples, flags) if mode == "pipeline" else None
         variant = asdict(solve_config) | {"retrieval": retrieval} if solve_config else {}
         config = BatchConfig(bench, mode, samples, model=llm_spec or model or "", variant=variant,
@@ -240,8 +225,7 @@ def batch(
 def eval_run(
     run_dir: Path = typer.Argument(..., help="A run directory written by `codeloop batch`."),
     data_dir: Path = typer.Option(None, "--data-dir", help="Benchmark files (else $CODELOOP_DATA_DIR, cache)."),
-    sandbox: SandboxName = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX",
-                           help="auto|docker|bwrap|process"),
+    sandbox: SandboxOption = "auto",
     workers: int = typer.Option(2, "--workers", min=1, max=64, help="Checks run in parallel."),
     bench: str = typer.Option(None, "--bench", help="Score the answers on this benchmark instead (same task ids, "
                                                     "e.g. humaneval for a humaneval+ run); needs --out."),

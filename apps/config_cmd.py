@@ -35,4 +35,4 @@ def config(assign: list[str] = typer.Option(None, "--set", metavar="KEY=VALUE",
     for name, value in values.items():
         # str of the setting itself: the [llm] table reads as "spec (args)", not as a dict
         shown = "(none)" if value is None else str(value).lower() if isinstance(value, bool) else str(getattr(current, name))
-        print(f"{name:<18} {shown:<28} {origin[name]}")
+        print(f"{name:<20} {shown:<28} {origin[name]}")

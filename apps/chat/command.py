@@ -10,20 +10,17 @@ import typer
 from rich.console import Console
 
 from apps.errors import cli_errors
-from apps.options import SandboxName
+from apps.options import BaseUrlOption, LlmOption, ModelOption, PortOption, SandboxOption
 
 
 def chat(
     files: list[str] = typer.Argument(None, help="Files to add to the chat at the start."),
     resume: bool = typer.Option(False, "--continue", "-c", help="Resume the last conversation of this repository."),
-    model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
-    base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="Use this OpenAI-compatible server."),
-    llm_spec: str = typer.Option(None, "--llm", envvar="CODELOOP_LLM",
-                                 help="A LangChain chat model instead of a server: langchain:MODULE:FACTORY "
-                                      "(FACTORY() returns a BaseChatModel; needs the langchain extra)."),
-    port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
-    sandbox: SandboxName = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX",
-                           help="auto|docker|bwrap|process"),
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    llm_spec: LlmOption = None,
+    port: PortOption = 8765,
+    sandbox: SandboxOption = "auto",
     test_cmd: str = typer.Option(None, "--test-cmd", help="Test command run in the sandbox (default: pytest)."),
     max_repairs: int = typer.Option(3, "--max-repairs", min=0, max=10, help="Fix rounds after failing tests."),
     no_stream: bool = typer.Option(False, "--no-stream", help="Print replies whole instead of streaming them."),

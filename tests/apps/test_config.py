@@ -3,6 +3,10 @@
 `codeloop config` and used by the commands."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -95,15 +99,36 @@ def test_solve_takes_the_file_then_env_then_flag(project, stub_server, monkeypat
     assert sandbox_line("--sandbox", "process") == "sandbox: process: requested"  # flag over env
 
 
-def test_settings_defaults_are_the_pipelines_defaults():
-    from agents.state import SolveConfig
+def test_every_pipeline_variable_is_a_setting_with_the_pipelines_default(project):
+    from agents.state import ENV_FIELDS, SolveConfig
+    from settings.config import load
 
-    s, pipeline = Settings(), SolveConfig()
-    assert (s.max_repairs, s.candidates, s.gen_tests, s.max_calls) == (
-        pipeline.max_repairs, pipeline.candidates, pipeline.gen_tests, pipeline.max_llm_calls)
-    assert (s.confirm_samples, s.explore_samples, s.sample_temperature, s.max_total_tokens, s.max_wall_s) == (
-        pipeline.confirm_samples, pipeline.explore_samples, pipeline.sample_temperature, pipeline.max_total_tokens,
-        pipeline.max_wall_s)
+    s, pipeline = load()[0], SolveConfig()
+    for var, field in ENV_FIELDS.items():  # no knob is environment-only: `codeloop config` lists each
+        name = var.removeprefix("CODELOOP_").lower()
+        assert name in Settings.model_fields, var
+        assert getattr(s, name) == getattr(pipeline, field), var
+
+
+def test_a_files_false_reaches_the_pipeline_and_an_empty_variable_is_unset(project, monkeypatch):
+    from agents.state import config_from_env
+    from settings.config import file_values_as_env
+
+    (project / "codeloop.toml").write_text("select_by_outputs = false\nrepair_runtime_only = false\n")
+    exported = file_values_as_env()
+    assert exported["CODELOOP_SELECT_BY_OUTPUTS"] == "0"
+    config = config_from_env(exported)
+    assert (config.select_by_outputs, config.repair_runtime_only, config.adaptive) == (False, False, True)
+    monkeypatch.setenv("CODELOOP_ADAPTIVE", "")  # as before: empty means unset, for every command
+    assert shown()["adaptive"] == {"value": True, "source": "default"}
+
+
+def test_yes_no_variables_read_one_way(monkeypatch):
+    from settings.env import env_flag
+
+    for value, meant in [("1", True), ("true", True), ("yes", True), ("0", False), ("false", False), ("", False)]:
+        monkeypatch.setenv("CODELOOP_OFFLINE", value)
+        assert env_flag("CODELOOP_OFFLINE") is meant, value
 
 
 def test_a_file_value_reaches_code_that_reads_its_variable_and_is_taken_back(project, monkeypatch, tmp_path):
@@ -125,3 +150,34 @@ def test_solve_takes_pipeline_knobs_from_the_file(project, stub_server):
     assert result.exit_code == 0, result.output
     sampler = next(e for e in json.loads(result.stdout)["events"] if e["agent"] == "sampler")
     assert sampler["samples"] == 1  # greedy passed: one confirming sample, as the file says
+
+
+CODELOOP = Path(sys.executable).with_name("codeloop")  # the console script, as a person runs it
+
+
+def codeloop(project: Path, tmp_path: Path, *args, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`codeloop ARGS` in a fresh process from inside the project, without the host's CODELOOP_*."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CODELOOP_")}
+    base |= {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), "CODELOOP_CACHE_DIR": str(tmp_path / "cache"),
+             "CODELOOP_OFFLINE": "1"} | (env or {})
+    return subprocess.run([str(CODELOOP), *args], cwd=project / "src", env=base, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_a_pipeline_knob_from_file_env_and_flag_in_a_real_process(project, tmp_path, stub_server):
+    (project / "codeloop.toml").write_text('sandbox = "process"\nconfirm_samples = 1\n')
+
+    def confirm_samples(*flags, env=None):
+        server = stub_server([GOOD] * 8)
+        proc = codeloop(project, tmp_path, "solve", TASK, "--base-url", server.base_url, "--json", *flags, env=env)
+        assert proc.returncode == 0, proc.stderr
+        sampler = next(e for e in json.loads(proc.stdout)["events"] if e["agent"] == "sampler")
+        return sampler["samples"]
+
+    assert confirm_samples() == 1  # the project's codeloop.toml
+    assert confirm_samples(env={"CODELOOP_CONFIRM_SAMPLES": "3"}) == 3  # the variable over the file
+    assert confirm_samples("--confirm-samples", "2", env={"CODELOOP_CONFIRM_SAMPLES": "3"}) == 2  # the flag over both
+    listed = codeloop(project, tmp_path, "config", "--json", env={"CODELOOP_CONFIRM_SAMPLES": "3"})
+    assert json.loads(listed.stdout)["confirm_samples"] == {"value": 3, "source": "env CODELOOP_CONFIRM_SAMPLES"}
+    listed = codeloop(project, tmp_path, "config", "--json")
+    assert json.loads(listed.stdout)["confirm_samples"] == {"value": 1, "source": str(project / "codeloop.toml")}
