@@ -1,10 +1,13 @@
 """A checkpoint thread belongs to one task, config and model: a second task (or a changed
 config, another model, another sample) never resumes — or is handed — another's state."""
 
+import pytest
+
 from agents.solver import make_pipeline_solver, solve_task, thread_key
 from agents.state import SolveConfig
 from agents.task import task_from_text
 from eval.problems import Problem
+from serving.base import LLMError
 from serving.fake import FakeLLM
 
 ADD = task_from_text("Write add(a, b) that returns a + b.\nassert add(1, 2) == 3\n")
@@ -39,15 +42,16 @@ def test_the_same_thread_id_cannot_cross_tasks_configs_or_models(sandbox, tmp_pa
 
 
 def test_the_batch_solver_checkpoints_each_sample_apart(sandbox, tmp_path):
-    """The pipeline solver with a checkpoint file: a finished (task, sample) comes back from
-    the file without model calls; another sample of the same task is solved anew."""
+    """The pipeline solver with a checkpoint file: a (task, sample) cut off mid-solve goes on
+    from its last finished step; another sample of the same task starts anew."""
     db = tmp_path / "checkpoints.sqlite"
-    problem = Problem(task_id="T/0", prompt="def add(a, b):\n    \"\"\"Return a + b.\"\"\"\n", entry_point="add",
+    problem = Problem(task_id="T/0", prompt='def add(a, b):\n    """Return a + b.\n    >>> add(1, 2)\n    3\n    """\n',
+                      entry_point="add",
                       benchmark="humaneval", test="def check(candidate):\n    assert candidate(1, 2) == 3\n")
-    solve = make_pipeline_solver(FakeLLM([ADD_CODE] * 4), sandbox, SolveConfig.v1(), checkpoint=db)
-    assert "def add" in solve(problem, sample=0)["completion"]
-    replay = make_pipeline_solver(FakeLLM([]), sandbox, SolveConfig.v1(), checkpoint=db)
-    assert "def add" in replay(problem, sample=0)["completion"]  # read back, no model call
-    fresh = FakeLLM([ADD_CODE] * 4)
-    make_pipeline_solver(fresh, sandbox, SolveConfig.v1(), checkpoint=db)(problem, sample=1)
-    assert fresh.calls, "sample 1 must not reuse sample 0's thread"
+    wrong = "```python\ndef add(a, b):\n    return a - b\n```"
+    with pytest.raises(LLMError):  # the coder answers wrong, then the model is gone when repair asks
+        make_pipeline_solver(FakeLLM([wrong]), sandbox, SolveConfig.v1(), checkpoint=db)(problem, sample=0)
+    other = make_pipeline_solver(FakeLLM([ADD_CODE]), sandbox, SolveConfig.v1(), checkpoint=db)(problem, sample=1)
+    assert other["agents"]["coder"]["calls"] == 1 and "repair" not in other["agents"]  # not sample 0's thread
+    resumed = make_pipeline_solver(FakeLLM([ADD_CODE]), sandbox, SolveConfig.v1(), checkpoint=db)(problem, sample=0)
+    assert resumed["agents"]["repair"]["calls"] == 1 and "def add" in resumed["completion"]
