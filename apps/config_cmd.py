@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import shlex
 
 import typer
 
 from apps.errors import fail
-from settings.config import ConfigError, config_files, load, user_config_file
+from settings.config import ConfigError, config_files, file_values_as_env, load, user_config_file
 
 
 def config(assign: list[str] = typer.Option(None, "--set", metavar="KEY=VALUE",
                                             help="A value as if given as a flag (repeatable)."),
-           as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+           as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+           as_env: bool = typer.Option(False, "--env", help="The config files' values as shell `export` lines "
+                                                            "(for scripts: eval \"$(codeloop config --env)\").")) -> None:
     """Show the effective settings and their source: flag > CODELOOP_* env > codeloop.toml
     (project) > the tool.codeloop table of pyproject.toml > codeloop.toml (user config dir) > default."""
     flags = {}
@@ -23,8 +26,12 @@ def config(assign: list[str] = typer.Option(None, "--set", metavar="KEY=VALUE",
         flags[key.strip().replace("-", "_")] = value
     try:
         current, origin = load(flags)
+        exported = file_values_as_env(flags) if as_env else {}
     except ConfigError as exc:
         fail(str(exc))
+        return
+    if as_env:  # what every codeloop command sees, for the shell scripts that read CODELOOP_* too
+        print("".join(f"export {var}={shlex.quote(value)}\n" for var, value in exported.items()), end="")
         return
     values = current.model_dump()
     if as_json:

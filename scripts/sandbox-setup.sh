@@ -17,6 +17,11 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
+# A config file's values (sandbox_rootfs, sandbox_image, cache_dir, ...) as the codeloop
+# commands see them: the python steps below read their CODELOOP_* variables (set ones win).
+config_env=$("$PY" -c 'from apps.cli import main; main()' config --env)
+eval "$config_env"
+
 pairs="dockerd:docker.io bwrap:bubblewrap debootstrap:debootstrap"
 [ "$BWRAP_ONLY" = 1 ] && pairs="bwrap:bubblewrap debootstrap:debootstrap"
 need=()

@@ -42,6 +42,12 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# The configuration as every codeloop command sees it: a config file's values (codeloop.toml,
+# [tool.codeloop], the user config: cache_dir, sandbox_rootfs, ...) become their CODELOOP_*
+# variables for the steps below; variables already set win. A bad file stops here, in one line.
+config_env=$("$VENV/bin/codeloop" config --env)
+eval "$config_env"
+
 # The one cache root (settings/cache.py: $CODELOOP_CACHE_DIR, else the user cache dir).
 CACHE=$("$VENV/bin/python" -c "from settings.cache import cache_root; print(cache_root())")
 WHEELS=$CACHE/wheels/portable   # only wheels we built with GGML_NATIVE=OFF live here

@@ -181,3 +181,36 @@ def test_a_pipeline_knob_from_file_env_and_flag_in_a_real_process(project, tmp_p
     assert json.loads(listed.stdout)["confirm_samples"] == {"value": 3, "source": "env CODELOOP_CONFIRM_SAMPLES"}
     listed = codeloop(project, tmp_path, "config", "--json")
     assert json.loads(listed.stdout)["confirm_samples"] == {"value": 1, "source": str(project / "codeloop.toml")}
+
+
+def setup_lines(script: str, first: str, last: str) -> str:
+    """The lines of scripts/SCRIPT from the one starting with `first` to the one starting with `last`."""
+    lines = (Path(__file__).resolve().parents[2] / "scripts" / script).read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(first))
+    end = next(i for i, line in enumerate(lines) if i > start and line.startswith(last))
+    return "\n".join(lines[start:end + 1])
+
+
+def test_setup_sh_takes_the_cache_root_from_the_config_file(project, tmp_path):
+    """scripts/setup.sh's own lines, run as it runs them: the cache root it builds llama-server
+    and fetches the model into is the configured one, not only $CODELOOP_CACHE_DIR's."""
+    steps = setup_lines("setup.sh", "config_env=", "CACHE=")
+    assert "cache_root()" in steps and "config --env" in steps
+    # sandbox-setup.sh (the rootfs) reads the same before its first python step
+    sandbox_setup = setup_lines("sandbox-setup.sh", "config_env=", 'eval "$config_env"')
+    assert "config --env" in sandbox_setup
+    script = f'set -euo pipefail\nVENV={Path(sys.executable).parent.parent}\n{steps}\necho "$CACHE"\n'
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CODELOOP_")}
+    base["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
+
+    def cache_root(env=None):
+        proc = subprocess.run(["bash", "-c", script], cwd=project / "src", env=base | (env or {}),
+                              capture_output=True, text=True, timeout=120)
+        return proc.returncode, proc.stdout.strip(), proc.stderr.strip()
+
+    (project / "codeloop.toml").write_text(f'cache_dir = "{tmp_path / "from file"}"\n')
+    assert cache_root() == (0, str(tmp_path / "from file"), "")
+    assert cache_root({"CODELOOP_CACHE_DIR": str(tmp_path / "env")})[1] == str(tmp_path / "env")  # env still wins
+    (project / "codeloop.toml").write_text('cache_dir = [\n')
+    code, out, err = cache_root()
+    assert code != 0 and out == "" and err.startswith("error: cannot read configuration")  # stops, in one line
