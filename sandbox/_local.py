@@ -190,14 +190,15 @@ def sweep_workdirs(kind: str) -> int:
     removed = 0
     for path in Path(tempfile.gettempdir()).glob(f"codeloop-{kind}-*-*"):
         pid = path.name.split("-")[2]
-        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+        if not pid.isdigit() or int(pid) == os.getpid() or pid_alive(int(pid)):
             continue
         remove_tree(path)
         removed += 1
     return removed
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` exists (one we may not signal counts: it is alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -21,6 +21,7 @@ from pathlib import Path
 from sandbox import image as img
 from sandbox import junit
 from sandbox._env import run_env
+from sandbox._local import pid_alive
 from sandbox._files import check_files
 from sandbox._wire import RESULT_MAGIC, decode_result, encode_request
 from sandbox.base import Limits, RunResult, SandboxError, SandboxUnavailable
@@ -46,16 +47,6 @@ CHILD_ENV = run_env("docker")
 BACKSTOP_S = 15.0
 
 
-def _owner_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale(client) -> int:
     """Remove codeloop containers whose owning process on this host is gone."""
     removed = 0
@@ -66,7 +57,7 @@ def remove_stale(client) -> int:
         if labels.get(f"{LABEL}.host") != socket.gethostname():
             continue
         pid = int(labels.get(f"{LABEL}.pid", "0") or 0)
-        if pid and _owner_alive(pid):
+        if pid and pid_alive(pid):
             continue
         log.info("removing stale sandbox container %s (owner pid %s gone)", c["Id"][:12], pid)
         try:
