@@ -1,8 +1,10 @@
 """Streamed replies: token deltas from an OpenAI-compatible server (`stream: true`, SSE),
 or from any `LLM` by chunking its completion (FakeLLM in tests, `--no-stream`).
 
-serving/ has no streaming API; this stays here so the batch path is untouched. A server
-that ignores `stream` and answers with one JSON body is handled too.
+A generator (closing it closes the connection, which stops the server generating), where the
+agents' client streams through a callback (`LLM.complete(on_delta=...)`); both read the
+events with serving/sse.py. A server that ignores `stream` and answers with one JSON body is
+handled too.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 import httpx
 
 from serving.base import LLM, LLMError, Message
+from serving.sse import sse_payloads
 
 
 @dataclass
@@ -66,13 +69,7 @@ class HTTPStreamer:
 
     def _events(self, lines: Iterator[str]) -> Iterator[str]:
         counted = 0  # llama.cpp sends one token per event; used when no usage is reported
-        for line in lines:
-            if not line.startswith("data:"):
-                continue
-            payload = line[5:].strip()
-            if payload == "[DONE]":
-                break
-            event = json.loads(payload)
+        for event in sse_payloads(lines):  # the same event parsing as the agents' client
             if event.get("usage"):
                 self.stats.prompt_tokens = int(event["usage"].get("prompt_tokens") or 0)
                 self.stats.completion_tokens = int(event["usage"].get("completion_tokens") or 0)
