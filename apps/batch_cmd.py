@@ -24,8 +24,8 @@ from apps.options import (BaseUrlOption, BatchMode, CandidatesOption, ConfirmSam
 from eval.data import BenchmarkDataError
 from eval.plus import GroundTruthError
 from eval.problems import LOADERS, load_benchmark
-from eval.runstore import CHECKPOINTS, RunDirError, RunDirWriteError, read_records
-from eval.summary import summarize
+from eval.runstore import CHECKPOINTS, RunDirError, RunDirWriteError, check_of, read_records
+from eval.summary import passed, summarize
 
 MODES = ("pipeline", "baseline")
 
@@ -119,11 +119,11 @@ class ProgressFeed:
     def record(self, record: dict) -> None:
         """Called after each record is safely written."""
         self.done += 1
-        self.passed += bool(record["verdict"].get("passed"))
+        self.passed += passed(record)
         self.progress.update(self.bar, advance=1, passed=self.passed)
         if self.lines:
             self.console.print(f"[{self.done}/{self.todo}] {record['task_id']}#{record['sample']} "
-                               f"{record['verdict']['status']} {record['seconds']['total']:.1f} s "
+                               f"{check_of(record).get('status')} {record['seconds']['total']:.1f} s "
                                f"({self.passed} passed)", markup=False, highlight=False)
 
 

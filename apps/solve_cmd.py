@@ -42,15 +42,15 @@ def load_task(text: str | None, file: Path | None, problem_ref: str | None) -> t
     return task_from_text(text or ""), None
 
 
-def benchmark_verdict(problem: Problem, code: str, sandbox: Sandbox) -> dict:
+def benchmark_check(problem: Problem, code: str, sandbox: Sandbox) -> dict:
     """The benchmark's own (hidden) check of the final code: the same `Evaluator`, limits
-    and verdict fields (passed, base, plus, status, detail) as `batch` and `eval`."""
+    and check fields (passed, base, plus, status, detail) as `batch` and `eval`."""
     from eval.evaluate import Evaluator
 
     return Evaluator(sandbox).check(problem, code)
 
 
-def _verdict_line(check: dict) -> str:
+def _check_line(check: dict) -> str:
     plus = "" if check["plus"] is None else f", base tests {'passed' if check['base'] else 'failed'}"
     why = f" — {escape(check['detail'])}" if check["detail"] else ""
     return f"benchmark check: [bold]{'passed' if check['passed'] else 'failed'}[/bold] ({check['status']}{plus}){why}"
@@ -183,7 +183,7 @@ def print_report(console: Console, result: SolveResult, check: dict | None, sand
     if result.stop.startswith("budget:"):
         console.print(f"stopped: the {result.stop.split(':', 1)[1]} budget was spent")
     if check is not None:
-        console.print(_verdict_line(check), highlight=False)
+        console.print(_check_line(check), highlight=False)
     if sandbox:
         console.print(f"sandbox: {sandbox}", markup=False, highlight=False)
     if result.verdict not in ("passed", "untested") and result.feedback:
@@ -265,7 +265,7 @@ def solve(
                                     on_token=live.token if live.show else None)
             if bench_problem:
                 live.phase("the benchmark's own check")
-            check = benchmark_verdict(bench_problem, result.code, box) if bench_problem else None
+            check = benchmark_check(bench_problem, result.code, box) if bench_problem else None
         finally:
             live.stop()
             box.close()

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from eval.evaluate import Evaluator
 from eval.problems import Problem
-from eval.runstore import RecordWriter, RunDirError, archive_records, read_meta, read_records, write_meta
+from eval.runstore import (CHECK_FIELD, RecordWriter, RunDirError, archive_records, read_meta, read_records,
+                           write_meta)
 from eval.samples import write_samples
 from sandbox.base import SandboxError
 from serving.base import ServerLost
@@ -118,7 +119,7 @@ TRACE_KEYS = ("stop", "attempts", "candidates", "selection", "events", "pool")
 
 def solve_and_check(problem: Problem, sample: int, solver: Solver, evaluator: Evaluator) -> dict:
     """One record: run the solver, check its completion in the sandbox, time both. A sandbox
-    that failed (in the solve or the check) gives the verdict status `sandbox-error`; a model
+    that failed (in the solve or the check) gives the check status `sandbox-error`; a model
     server that is gone for good (`ServerLost`) stops the batch instead of erroring every task."""
     start = time.monotonic()
     record: dict = {"task_id": problem.task_id, "sample": sample, "benchmark": problem.benchmark}
@@ -138,17 +139,17 @@ def solve_and_check(problem: Problem, sample: int, solver: Solver, evaluator: Ev
     try:
         if isinstance(failure, SandboxError):  # no sandbox to check the (empty) answer in either
             raise failure
-        record["verdict"] = evaluator.check(problem, completion)
+        record[CHECK_FIELD] = evaluator.check(problem, completion)
     except Exception as exc:  # sandbox failure: record it, keep going
         status = "sandbox-error" if isinstance(exc, SandboxError) else "error"
-        record["verdict"] = {"passed": False, "base": False, "plus": None, "status": status,
-                             "detail": f"{type(exc).__name__}: {exc}"[:300], "seconds": 0.0}
-        record["exit_status"], record["error"] = "error", record["verdict"]["detail"]
+        record[CHECK_FIELD] = {"passed": False, "base": False, "plus": None, "status": status,
+                               "detail": f"{type(exc).__name__}: {exc}"[:300], "seconds": 0.0}
+        record["exit_status"], record["error"] = "error", record[CHECK_FIELD]["detail"]
     end = time.monotonic()
     usage = out.get("usage") or {}
     record["usage"] = {k: int(usage.get(k, 0) or 0) for k in USAGE_KEYS}
     record["agents"] = out.get("agents") or {}
-    record["solver_verdict"] = out.get("verdict")
+    record["solver_verdict"] = out.get("verdict")  # the agents' word (passed, failed, untested, ...)
     # what the pipeline did (why it stopped, candidates, how it chose, each node's event),
     # so a result can be explained from the records alone
     trace = {key: out[key] for key in TRACE_KEYS if key in out}

@@ -1,11 +1,15 @@
-"""Sandboxed verdicts: does a completion pass a problem's tests?
+"""Sandboxed checks: does a completion pass a problem's tests?
 
-`Evaluator.check(problem, completion)` returns a verdict dict, the same shape for every
+`Evaluator.check(problem, completion)` returns a check (a dict), the same shape for every
 benchmark, so records and reports need not know which kind of test produced it:
 `{"passed", "base", "plus", "status", "detail", "seconds"}`. `passed` is the headline
 (for `+` benchmarks it is `plus`: base and extra inputs; `base` alone is reported too).
 `status` is one of pass, fail, timeout, error, no-result (the program ended — even with
 exit code 0 — before writing its token-stamped result: `eval/harness.py`).
+
+A batch record keeps its check under `eval.runstore.CHECK_FIELD` ("verdict": the name every
+run directory has used since the first; read it with `check_of`). The agents' own word for a candidate —
+passed, failed, untested, invalid — is a different thing, the record's `solver_verdict`.
 
 Every completion goes through `codetext.sanitize` first, whoever produced it, so baseline,
 pipeline and imported samples are judged by the same rules. `solve --problem`, `batch`
@@ -28,7 +32,6 @@ from eval.problems import Problem
 from sandbox.base import Limits, Sandbox
 
 log = logging.getLogger(__name__)
-
 
 class Evaluator:
     """Runs checks of completions through `sandbox`. `base_timeout_s` is the wall limit for
@@ -55,7 +58,7 @@ class Evaluator:
         return found
 
     def check(self, problem: Problem, completion: str) -> dict:
-        """The verdict for one completion (never raises for a failing or broken candidate)."""
+        """The check of one completion (never raises for a failing or broken candidate)."""
         code = sanitize(completion, problem.entry_point)
         if not code.strip():
             return {"passed": False, "base": False, "plus": False, "status": "fail",

@@ -1,7 +1,8 @@
 """Whole-run operations: re-evaluate a run directory (`codeloop eval`), re-score its
 answers on another benchmark with the same task ids (`codeloop eval RUN --bench B --out D`,
 e.g. humaneval+ answers on HumanEval's original tests), and load runs for reports.
-`eval.json` holds the re-checked verdicts and the summary; records stay as written.
+`eval.json` holds the fresh checks (under "verdicts", its on-disk name) and the summary;
+records stay as written.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from eval.evaluate import Evaluator
 from eval.problems import load_benchmark
-from eval.runstore import RecordWriter, RunDirError, read_meta, read_records, write_meta
+from eval.runstore import CHECK_FIELD, RecordWriter, RunDirError, check_of, read_meta, read_records, write_meta
 from eval.samples import write_samples
 from eval.summary import summarize
 
@@ -22,7 +23,7 @@ EVAL_FILE = "eval.json"
 
 @dataclass
 class Run:
-    """A loaded run: its directory, metadata, records (verdicts from eval.json when present)."""
+    """A loaded run: its directory, metadata, records (checks from eval.json when present)."""
 
     path: Path
     meta: dict
@@ -46,19 +47,19 @@ def load_run(run_dir: Path) -> Run:
     records = loaded.effective()
     eval_path = run_dir / EVAL_FILE
     if eval_path.exists():
-        verdicts = json.loads(eval_path.read_text(encoding="utf-8")).get("verdicts", {})
-        records = [{**r, "verdict": verdicts.get(f"{r['task_id']}#{r.get('sample', 0)}", r.get("verdict"))}
+        checks = json.loads(eval_path.read_text(encoding="utf-8")).get("verdicts", {})
+        records = [{**r, CHECK_FIELD: checks.get(f"{r['task_id']}#{r.get('sample', 0)}", r.get(CHECK_FIELD))}
                    for r in records]
     return Run(run_dir, meta, records, loaded.problems)
 
 
 def _check_records(run: Run, bench: str, evaluator: Evaluator, data_dir, workers: int) -> tuple[list, list]:
-    """(records with fresh verdicts for the task ids `bench` has, warnings)."""
+    """(records with fresh checks for the task ids `bench` has, warnings)."""
     problems = {p.task_id: p for p in load_benchmark(bench, data_dir)}
     records = [r for r in run.records if r["task_id"] in problems]
     unknown = sorted({r["task_id"] for r in run.records} - set(problems))
-    verdicts = evaluator.check_many(((problems[r["task_id"]], r.get("completion") or "") for r in records), workers)
-    checked = [{**record, "verdict": verdict} for record, verdict in zip(records, verdicts)]
+    checks = evaluator.check_many(((problems[r["task_id"]], r.get("completion") or "") for r in records), workers)
+    checked = [{**record, CHECK_FIELD: check} for record, check in zip(records, checks)]
     return checked, run.warnings + [f"unknown task id {t} skipped" for t in unknown]
 
 
@@ -70,7 +71,7 @@ def evaluate_run(run_dir: Path, evaluator: Evaluator, *, data_dir: str | None = 
     result = {
         "bench": run.meta["bench"],
         "summary": summarize(checked),
-        "verdicts": {f"{r['task_id']}#{r.get('sample', 0)}": r["verdict"] for r in checked},
+        "verdicts": {f"{r['task_id']}#{r.get('sample', 0)}": check_of(r) for r in checked},
         "warnings": warnings,
     }
     write_samples(run_dir)  # also brings samples.jsonl up to date after an interrupted batch
@@ -96,7 +97,7 @@ def rescore_run(run_dir: Path, bench: str, out_dir: Path, evaluator: Evaluator, 
     with RecordWriter(out_dir) as writer:
         for record in checked:
             seconds = dict(record.get("seconds") or {})
-            seconds["eval"] = record["verdict"]["seconds"]
+            seconds["eval"] = check_of(record)["seconds"]
             seconds["total"] = round(seconds.get("solve", 0.0) + seconds["eval"], 3)
             writer.append({**record, "benchmark": bench, "seconds": seconds})
     write_samples(out_dir)

@@ -25,6 +25,14 @@ log = logging.getLogger(__name__)
 RECORDS = "records.jsonl"
 META = "meta.json"
 CHECKPOINTS = "checkpoints.sqlite"  # the pipeline's per-(task, sample) threads still in flight
+# A record's check (eval/evaluate.py) lives under this field: its name in every run directory
+# since the first, so old records keep reading. (`solver_verdict` is the agents' own word.)
+CHECK_FIELD = "verdict"
+
+
+def check_of(record: dict) -> dict:
+    """A record's check: passed, base, plus, status, detail, seconds ({} when it has none)."""
+    return record.get(CHECK_FIELD) or {}
 
 
 class RunDirError(Exception):

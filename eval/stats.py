@@ -20,6 +20,8 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
+from eval.runstore import check_of
+
 RESAMPLES = 2000
 SEED = 0
 
@@ -87,7 +89,7 @@ def _first_sample_passed(records: Iterable[dict]) -> dict[str, bool]:
         sample = int(r.get("sample", 0))
         if r["task_id"] not in first or sample < first[r["task_id"]][0]:
             # same reading as eval.summary.passed; not imported so this module stays standalone
-            first[r["task_id"]] = (sample, bool((r.get("verdict") or {}).get("passed")))
+            first[r["task_id"]] = (sample, bool(check_of(r).get("passed")))
     return {task: ok for task, (_, ok) in first.items()}
 
 

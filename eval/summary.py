@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from eval.passk import pass_at_k
+from eval.runstore import check_of
 from eval.stats import pass1_interval
 
 # pass@k is reported only for these k, and only when every task has at least k samples
@@ -15,8 +16,8 @@ KS = (1, 5, 10)
 
 
 def passed(record: dict) -> bool:
-    """True when the record's verdict says its completion passed."""
-    return bool((record.get("verdict") or {}).get("passed"))
+    """True when the record's check says its completion passed."""
+    return bool(check_of(record).get("passed"))
 
 
 def summarize(records: Iterable[dict], ks: Iterable[int] = KS) -> dict:
@@ -30,9 +31,8 @@ def summarize(records: Iterable[dict], ks: Iterable[int] = KS) -> dict:
     totals = defaultdict(float)
     agents: dict[str, dict] = defaultdict(lambda: defaultdict(float))
     for r in records:
-        verdict = r.get("verdict") or {}
         by_task[r["task_id"]].append(passed(r))
-        base_by_task[r["task_id"]].append(bool(verdict.get("base")))
+        base_by_task[r["task_id"]].append(bool(check_of(r).get("base")))
         for key, value in (r.get("usage") or {}).items():
             totals[key] += value or 0
         for key, value in (r.get("seconds") or {}).items():
