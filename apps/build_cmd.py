@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from apps.errors import cli_errors, fail
-from apps.options import SandboxName
+from apps.options import BaseUrlOption, ModelOption, PortOption, SandboxOption
 
 
 def open_llm(model: str | None, base_url: str | None, port: int, n_ctx: int):
@@ -81,11 +81,10 @@ def build(
     force: bool = typer.Option(False, "--force", help="Continue from a working tree that differs from the last step's commit."),
     from_step: int = typer.Option(0, "--from-step", min=0, help="Redo instructions from this one on."),
     no_resume: bool = typer.Option(False, "--no-resume", help="Start over even if DIR holds a build."),
-    model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
-    base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="Use this OpenAI-compatible server."),
-    port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
-    sandbox: SandboxName = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX",
-                           help="auto|docker|bwrap|process"),
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    port: PortOption = 8765,
+    sandbox: SandboxOption = "auto",
     max_steps: int = typer.Option(6, "--max-steps", min=1, max=30, help="Most instructions the planner may write."),
     max_repairs: int = typer.Option(2, "--max-repairs", min=0, max=10, help="Repairs per instruction."),
     final_rounds: int = typer.Option(2, "--final-rounds", min=0, max=10, help="Repair rounds on the full suite."),
@@ -138,11 +137,10 @@ def build_bench(
     out: Path = typer.Option(..., "--out", "-o", help="Run folder: one build per spec, results.jsonl, report.md."),
     only: list[str] = typer.Option(None, "--only", help="Only these spec folders (repeatable)."),
     redo: bool = typer.Option(False, "--redo", help="Score specs again even when results.jsonl has them."),
-    model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
-    base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="Use this OpenAI-compatible server."),
-    port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
-    sandbox: SandboxName = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX",
-                           help="auto|docker|bwrap|process"),
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    port: PortOption = 8765,
+    sandbox: SandboxOption = "auto",
     max_repairs: int = typer.Option(2, "--max-repairs", min=0, max=10, help="Repairs per instruction."),
     final_rounds: int = typer.Option(2, "--final-rounds", min=0, max=10, help="Repair rounds on the full suite."),
     n_ctx: int = typer.Option(4096, "--n-ctx", min=1024, help="The model's context window in tokens."),

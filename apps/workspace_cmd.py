@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from apps.errors import cli_errors, fail
-from apps.options import OutputFormat, SandboxName
+from apps.options import BaseUrlOption, ModelOption, OutputFormat, PortOption, SandboxOption
 from apps.problems_format import FORMATS, Problem, render
 
 FORMAT_HELP = "text | vscode (file:line:col: severity: message) | github (::error workflow commands)"
@@ -39,8 +39,7 @@ def _say(text: str) -> None:
 def test(
     cmd: str = typer.Option(None, "--cmd", help="Test command run in the sandbox (default: pytest)."),
     fmt: OutputFormat = typer.Option("text", "--format", help=FORMAT_HELP),
-    sandbox: SandboxName = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX",
-                           help="auto|docker|bwrap|process"),
+    sandbox: SandboxOption = "auto",
 ) -> None:
     """Run this repository's tests in the sandbox and report each failure's location."""
     from apps.chat.repo import ChatRepo
@@ -69,11 +68,10 @@ def fix(
     fmt: OutputFormat = typer.Option("text", "--format", help=FORMAT_HELP),
     commit_first: bool = typer.Option(False, "--commit-first", help="Commit your uncommitted changes to those files first."),
     max_repairs: int = typer.Option(3, "--max-repairs", min=0, max=10, help="Fix rounds after failing tests."),
-    model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
-    base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="Use this OpenAI-compatible server."),
-    port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
-    sandbox: SandboxName = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX",
-                           help="auto|docker|bwrap|process"),
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    port: PortOption = 8765,
+    sandbox: SandboxOption = "auto",
 ) -> None:
     """Run the tests; when they fail, let the agents rewrite the code (whole files), test
     again in the sandbox, and commit the fix. Reports what still fails."""
@@ -146,11 +144,10 @@ def implement(
     line: int = typer.Option(..., "--line", min=1, help="A line inside the function to implement (1-based)."),
     fmt: OutputFormat = typer.Option("text", "--format", help=FORMAT_HELP),
     max_repairs: int = typer.Option(2, "--max-repairs", min=0, max=10, help="Repair attempts."),
-    model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL", help="Model name or .gguf path."),
-    base_url: str = typer.Option(None, "--base-url", envvar="CODELOOP_BASE_URL", help="Use this OpenAI-compatible server."),
-    port: int = typer.Option(8765, "--port", envvar="CODELOOP_PORT", help="Port for the embedded server."),
-    sandbox: SandboxName = typer.Option("auto", "--sandbox", envvar="CODELOOP_SANDBOX",
-                           help="auto|docker|bwrap|process"),
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    port: PortOption = 8765,
+    sandbox: SandboxOption = "auto",
 ) -> None:
     """Write the body of the function at --line in place, tested against its docstring's
     examples; the rest of the file stays byte-for-byte. Leaves a git commit (clean file in
