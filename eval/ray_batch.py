@@ -70,7 +70,20 @@ def connect(ray, address: str) -> None:
                  **({"include_dashboard": False} if address == "local" else {}))
     except (ConnectionError, RuntimeError, ValueError) as exc:
         hint = " (start one with `ray start --head`, or use --ray local)" if address == "auto" else ""
+        if _mentions(exc, "InvalidAuthToken"):  # `ray start` turns token auth on when ~/.ray/auth_token exists
+            hint = (" (the cluster wants its token: set RAY_AUTH_MODE=token, the token in ~/.ray/auth_token "
+                    "or RAY_AUTH_TOKEN)")
         raise RayUnavailable(f"cannot join the Ray cluster at {address!r}: {str(exc).splitlines()[0]}{hint}") from exc
+
+
+def _mentions(exc: BaseException | None, text: str) -> bool:
+    """Whether `text` is in the message of `exc` or of an exception it came from."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if text in str(exc):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 def probe(address: str, timeout_s: float = 5.0) -> None:
@@ -119,7 +132,12 @@ def _on_cluster(ray, problems, setup, out_dir, config, *, workers, redo, on_node
     """`run_batch_ray` once connected: start the actors, plan, drive, stop the actors."""
     pool = NodePool(ray, setup, ray.put(list(problems)), workers)
     try:
-        nodes = pool.start()
+        try:
+            nodes = pool.start()
+        except ray.exceptions.RayError as exc:  # the actors were lost (not an error of the setup)
+            raise RayBatchFault(f"no Ray node could start the batch: {one_line(exc)}") from exc
+        if not nodes:
+            raise RayBatchFault("the Ray cluster has no live node")
         if on_nodes:
             on_nodes(nodes)
         if not config.served_model:

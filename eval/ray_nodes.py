@@ -126,8 +126,9 @@ class NodePool:
 
     def start(self) -> list[dict]:
         """An actor on every live node, opened; returns what each reports (`open`), plus its
-        node id. Nodes that fail to start are left out (logged); if all fail, the first
-        node's error is raised as it was raised there (a missing model, a bad --llm ...)."""
+        node id ([] for a cluster without a live node). Nodes that fail to start are left out
+        (logged); if all fail, the first node's error is raised as it was raised there (a
+        missing model, a bad --llm ...), or Ray's own error when the actor itself was lost."""
         fresh = [self._start_on(node_id) for node_id in self._live_nodes()]
         opened, first_error = [], None
         for slot in fresh:
@@ -137,8 +138,8 @@ class NodePool:
                 log.warning("ray node %s could not start: %s", slot.node_id[:8], one_line(exc))
                 self.retire(slot)
                 first_error = first_error or cause(exc)
-        if not opened:
-            raise first_error or RuntimeError("the Ray cluster has no live node")
+        if not opened and first_error is not None:
+            raise first_error
         return opened
 
     def free_slot(self) -> Slot | None:

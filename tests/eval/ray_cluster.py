@@ -102,13 +102,15 @@ class LocalCluster:
         probe = ("import ray,sys; ray.init(address=sys.argv[1], logging_level='ERROR'); "
                  "print(sum(n['Alive'] for n in ray.nodes()))")
         deadline = time.monotonic() + timeout_s
+        seen = ""
         while time.monotonic() < deadline:
             out = subprocess.run([sys.executable, "-c", probe, self.address], env=self.env, capture_output=True,
                                  text=True, timeout=120)
+            seen = out.stdout.strip().splitlines()[-1:] or out.stderr.strip().splitlines()[-1:]
             if out.stdout.strip().isdigit() and int(out.stdout.strip()) >= count:
                 return
             time.sleep(1.0)
-        raise RuntimeError(f"the Ray cluster did not reach {count} live nodes")
+        raise RuntimeError(f"the Ray cluster did not reach {count} live nodes (last probe: {seen})")
 
     def stop(self) -> None:
         """Stop every node this cluster started, newest first, and remove its temp dir."""
@@ -123,7 +125,8 @@ def start_cluster(nodes: int = 2, *, port: int = 6391, worker_ports: int = 20000
     import from (e.g. a test's --llm factory module)."""
     # A short temp dir: Ray's unix socket paths must stay under ~107 characters.
     temp_dir = Path(tempfile.mkdtemp(prefix="clray", dir="/tmp"))
-    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", **(extra_env or {}))
+    # loopback only: no token authentication (Ray turns it on when ~/.ray/auth_token exists)
+    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="disabled", **(extra_env or {}))
     env["PYTHONPATH"] = os.pathsep.join([*map(str, pythonpath), env.get("PYTHONPATH", "")]).strip(os.pathsep)
     cluster = LocalCluster(port, env, temp_dir, _next_worker_port=worker_ports)
     try:
