@@ -74,8 +74,8 @@ def cli_env(models_dir, tmp_path) -> dict:
     return env
 
 
-def batch_args(out, model: str, *extra, limit: int = N_TASKS) -> list[str]:
-    return [str(CODELOOP), "batch", "humaneval", "--limit", str(limit), "--samples", "2", "--mode", "baseline",
+def batch_args(out, model: str, *extra, limit: int = N_TASKS, mode: str = "baseline") -> list[str]:
+    return [str(CODELOOP), "batch", "humaneval", "--limit", str(limit), "--samples", "2", "--mode", mode,
             "--sandbox", "process", "--llm", f"langchain:{model}:make", "--out", str(out), "--json", *extra]
 
 
@@ -202,11 +202,18 @@ def test_a_config_file_names_the_cluster(models_dir, tmp_path):
     assert "ray_address" in shown.stdout and "127.0.0.1:6399" in shown.stdout, shown.stdout
 
 
-def test_ray_local_starts_a_private_ray(models_dir, tmp_path):
-    # `--ray local`: no cluster to set up; Ray starts here for the run and stops after it
+def test_ray_local_runs_the_pipeline_like_the_thread_pool(models_dir, tmp_path):
+    # `--ray local`: no cluster to set up; Ray starts here for the run and stops after it.
+    # The pipeline mode: its SolveConfig and retrieval choice travel to the node.
     env = cli_env(models_dir, tmp_path)
-    done = subprocess.run(batch_args(tmp_path / "run", "ray_fast", "--ray", "local", limit=2), env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(batch_args(tmp_path / "ray", "ray_fast", "--ray", "local", limit=2, mode="pipeline"),
+                          env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "ray: 1 node(s)" in done.stderr
     assert json.loads(done.stdout)["records"] == 4  # 2 tasks x 2 samples
+    local = subprocess.run(batch_args(tmp_path / "local", "ray_fast", limit=2, mode="pipeline"), env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert local.returncode == 0, local.stderr
+    assert outcome(tmp_path / "ray") == outcome(tmp_path / "local")
+    meta = [json.loads((tmp_path / run / "meta.json").read_text()) for run in ("ray", "local")]
+    assert meta[0]["variant"] == meta[1]["variant"] and meta[0]["variant"]
