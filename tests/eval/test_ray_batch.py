@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -160,6 +161,29 @@ def test_ctrl_c_keeps_what_finished_and_a_resume_completes(cluster, models_dir, 
     counts = Counter((r["task_id"], r["sample"]) for r in read_records(out).records)
     assert len(counts) == N_TASKS * 2 and max(counts.values()) == 1
     assert json.loads(resumed.stdout)["skipped"] == len(kept.records)
+
+
+def test_nodes_share_one_server_through_base_url(cluster, models_dir, tmp_path):
+    # the multi-machine setup: every node's actor talks to one OpenAI-compatible server
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    stub = Path(__file__).parents[1] / "serving" / "stub_model_server.py"
+    server = subprocess.Popen([sys.executable, str(stub), str(port), "0.3"])
+    try:
+        out = tmp_path / "run"
+        args = [a for a in batch_args(out, "ray_fast", "--ray", cluster.address, "--workers", "2")
+                if not a.startswith("--llm") and a != "langchain:ray_fast:make"]
+        done = subprocess.run([*args, "--base-url", f"http://127.0.0.1:{port}/v1"], env=cli_env(models_dir, tmp_path),
+                              capture_output=True, text=True, timeout=300)
+    finally:
+        server.kill()
+        server.wait()
+    assert done.returncode == 0, done.stderr
+    records = read_records(out).records
+    assert len(records) == N_TASKS * 2 and all(r["raw"] == f"answer from {server.pid}" for r in records)
+    assert len({r["ray_node"] for r in records}) == 2
+    assert json.loads((out / "meta.json").read_text())["served_model"] == "stub"
 
 
 def test_without_ray_flag_ray_is_not_imported(models_dir, tmp_path):
