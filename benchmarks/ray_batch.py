@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -157,12 +158,13 @@ def main() -> None:
     finally:
         with contextlib.suppress(Exception):
             cluster.stop()
+    rate = append_rate(work / "appends", read_records(work / "r2").records[0])
+    shutil.rmtree(work, ignore_errors=True)  # fake-model records: nothing to keep
     print(f"{args.tasks} humaneval tasks, baseline mode, FakeListChatModel sleeping {args.delay} s per call, "
           "process sandbox checks each answer\n")
     print("| run | slots | nodes used | wall s | startup s | batch s | ideal s | overhead/task s |")
     print("|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
-    rate = append_rate(work / "appends", read_records(work / "r2").records[0])
     print(f"\nThe driver's record writes (append + fsync, this disk): {rate:.0f} records/s")
     o = list(OVERHEAD.values())
     print(f"\nRay's own cost per task (its overhead/task minus the thread pool's at the same slots): "
