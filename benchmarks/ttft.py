@@ -1,7 +1,7 @@
 """Time to first token against total latency: solves streamed through the graph.
 
     CODELOOP_DATA_DIR=../shared/data/benchmarks nice -n 19 .venv/bin/python benchmarks/ttft.py \
-        [--model smollm2-135m] [--port 8811] [--base-url URL] [--limit 10] [--plain]
+        [--model smollm2-135m] [--port 8811] [--base-url URL] [--limit 6] [--max-tokens 256] [--plain]
 
 Solves the first `--limit` HumanEval tasks with `solve_task(on_token=...)` (what `codeloop
 solve` does on a terminal) and prints markdown tables: per kind of model call (agent and n)
@@ -79,11 +79,12 @@ def main() -> None:
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--port", type=int, default=8811)
     parser.add_argument("--base-url")
-    parser.add_argument("--limit", type=int, default=10)
+    parser.add_argument("--limit", type=int, default=6)
+    parser.add_argument("--max-tokens", type=int, default=256, help="per completion")
     parser.add_argument("--plain", action="store_true", help="also solve each task without streaming")
     args = parser.parse_args()
     tasks = [task_from_problem(p) for p in load_benchmark("humaneval")[: args.limit]]
-    config = SolveConfig(max_tokens=384)
+    config = SolveConfig(max_tokens=args.max_tokens)
     calls: list[dict] = []
     solves: list[tuple[str, float | None, float, float | None]] = []
     box = ProcessSandbox()
@@ -100,6 +101,8 @@ def main() -> None:
                     plain = time.perf_counter() - started
                 calls += watch.calls
                 solves.append((task.source or "?", watch.first_token_at, result.seconds, plain))
+                print(f"# {task.source}: first token {watch.first_token_at or 0:.2f} s, solve {result.seconds:.2f} s"
+                      f"{f', plain {plain:.2f} s' if plain is not None else ''}", file=sys.stderr, flush=True)
     finally:
         box.close()
     print(f"model {args.model}, {len(tasks)} HumanEval tasks, {len(calls)} streamed calls\n")
