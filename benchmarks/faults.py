@@ -24,29 +24,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import httpx  # noqa: E402
 
 from eval.runstore import read_records  # noqa: E402
 from serving.embedded import free_port  # noqa: E402
+from tests.serving.stub_model_server import launch as stub  # noqa: E402
 
-STUB = REPO / "tests" / "serving" / "stub_model_server.py"
 ROWS: list[tuple[str, str, str, str, str]] = []
 
 
 def cli(args: list, env: dict) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", "from apps.cli import main; main()", *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
-
-
-def stub(port: int, delay_s: float = 0.0) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, str(STUB), str(port), str(delay_s)])
-    for _ in range(100):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("stub did not start")
 
 
 def batch(out: Path, url: str, n: int) -> list:

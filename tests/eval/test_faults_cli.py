@@ -11,13 +11,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import httpx
 import pytest
 
 from eval.runstore import read_records
+from tests.serving.stub_model_server import launch as start_stub
 from tests.conftest import free_port
 
-STUB = Path(__file__).parents[1] / "serving" / "stub_model_server.py"
 
 
 def cli(*args, env=None, **kw) -> subprocess.Popen:
@@ -29,17 +28,6 @@ def cli(*args, env=None, **kw) -> subprocess.Popen:
 def env(tmp_path, data_dir):
     return dict(os.environ, CODELOOP_CACHE_DIR=str(tmp_path / "cache"), CODELOOP_OFFLINE="1",
                 CODELOOP_DATA_DIR=str(data_dir))
-
-
-def start_stub(port: int, delay_s: float = 0.0) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, str(STUB), str(port), str(delay_s)])
-    for _ in range(100):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("stub model server did not start")
 
 
 def batch_args(out: Path, url: str, limit: int = 6) -> list:

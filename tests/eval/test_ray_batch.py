@@ -25,6 +25,7 @@ import pytest
 from eval.problems import load_benchmark
 from eval.runstore import read_records
 from tests.eval.ray_cluster import start_cluster
+from tests.serving.stub_model_server import launch as launch_stub
 
 pytestmark = pytest.mark.ray
 
@@ -168,8 +169,7 @@ def test_nodes_share_one_server_through_base_url(cluster, models_dir, tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    stub = Path(__file__).parents[1] / "serving" / "stub_model_server.py"
-    server = subprocess.Popen([sys.executable, str(stub), str(port), "0.3"])
+    server = launch_stub(port, 0.3)
     try:
         out = tmp_path / "run"
         args = [a for a in batch_args(out, "ray_fast", "--ray", cluster.address, "--workers", "2")

@@ -1,15 +1,31 @@
 """A stand-in model server process for the restart tests: `python stub_model_server.py PORT
 [DELAY_S]` answers /v1/models and, after DELAY_S, every chat request with one text that
-names its own pid (so a test can see which server process answered)."""
+names its own pid (so a test can see which server process answered). `launch` starts one
+and waits until it answers."""
 
 import json
 import os
+import subprocess
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-PORT = int(sys.argv[1])
-DELAY_S = float(sys.argv[2]) if len(sys.argv) > 2 else 0.0
+DELAY_S = 0.0  # set from argv when run as a script
+
+
+def launch(port: int, delay_s: float = 0.0) -> subprocess.Popen:
+    """This stub as a separate process on `port`, once /v1/models answers."""
+    import httpx
+
+    proc = subprocess.Popen([sys.executable, __file__, str(port), str(delay_s)])
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("stub model server did not start")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -35,4 +51,6 @@ class Handler(BaseHTTPRequestHandler):
                     "usage": {"prompt_tokens": 5, "completion_tokens": 3}})
 
 
-ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+if __name__ == "__main__":
+    DELAY_S = float(sys.argv[2]) if len(sys.argv) > 2 else 0.0
+    ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
