@@ -13,7 +13,7 @@ from __future__ import annotations
 from agents.candidates import dedupe
 from agents.llm_call import add_usage, first_token, sample_settings, timed_complete
 from agents.planner import plan_section
-from agents.prompts import context_section, entry_point_line, layout, render
+from agents.prompts import context_section, entry_point_line, layout, load_prompt, render
 from agents.retriever import context_text
 from agents.state import SolveConfig, SolveState
 from agents.task import Task
@@ -21,15 +21,27 @@ from serving.base import LLM, Completion, Message
 
 
 def coder_messages(task: Task, context: str = "", plan: list[dict] | None = None) -> list[Message]:
-    """Shared system prompt, then retrieved context and the task.
+    """The coder's prompt: retrieved context and plan (when there are any), then the task.
 
-    No few-shot example here: on HumanEval/0 the 1.5B model's greedy answer with the
-    example forgot an import and failed, without it passed (measured; the example also
-    costs ~160 prompt tokens per call). The test writer keeps its example, whose format
-    is less natural to the model."""
-    user = render("coder_user", context=context_section(context), task=task.prompt,
-                  plan=plan_section(plan or []), entry_point_line=entry_point_line(task.entry_point))
-    return layout(user)
+    A task written as code (a signature with its docstring, a docstring with examples: the
+    benchmark shape) is asked as "complete this function" in one user message, without the
+    shared system prompt: on all 317 mbpp-dev tasks that prompt's greedy answer passed 175
+    against 167 for the system prompt + `<task>` tags (won 10, lost 18; the held-out set and
+    the first HumanEval+ tasks leaned the same way; benchmarks/agents-2026-11-27.md). With
+    no context and no plan it is the baseline's own prompt, so the pipeline starts from the
+    same answer the single call gives. Tasks written as prose keep the tagged prompt.
+
+    No few-shot example: on HumanEval/0 the 1.5B model's greedy answer with the example
+    forgot an import and failed, without it passed (measured; the example also costs ~160
+    prompt tokens per call)."""
+    plan_text = plan_section(plan or [])
+    if task.is_code():
+        content = load_prompt("coder_complete").format(
+            context=context_section(context), plan=plan_text.lstrip("\n") + "\n" if plan_text else "",
+            task=task.prompt.strip("\n"))
+        return [{"role": "user", "content": content}]
+    return layout(render("coder_user", context=context_section(context), task=task.prompt, plan=plan_text,
+                         entry_point_line=entry_point_line(task.entry_point)))
 
 
 def draw(llm: LLM, messages: list[Message], config: SolveConfig, n: int) -> tuple[Completion, dict]:

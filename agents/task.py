@@ -38,6 +38,18 @@ class Task:
     def has_tests(self) -> bool:
         return bool(self.asserts or self.doctests)
 
+    def is_code(self) -> bool:
+        """Whether the task is written as Python to complete (a signature with its docstring,
+        or a docstring alone: the benchmark shape) rather than as prose."""
+        try:
+            body = ast.parse(self.prompt).body
+        except (SyntaxError, ValueError):
+            return False
+        if any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for node in body):
+            return True
+        return bool(body) and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str)
+
     def to_dict(self) -> dict:
         """Plain data for the graph state (checkpointed, so it must serialize)."""
         return asdict(self)
