@@ -38,6 +38,11 @@ class PortInUse(ServerStartError, BadInput):
     """The port asked for is taken by something else: the user's choice (exit code 2)."""
 
 
+class EngineMissing(ServerStartError, BadInput):
+    """The chosen engine's program or extra is not installed here: fix the set-up or the
+    --engine choice (exit code 2)."""
+
+
 class Engine(Protocol):
     """A launchable OpenAI-compatible server program for one model."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 
-from serving.embedded import ServerStartError
+from serving.embedded import EngineMissing
 from serving.models import DEFAULT_MODEL
 from serving.openai_client import ServerTraits
 from settings.errors import BadInput
@@ -45,7 +45,7 @@ class VLLMEngine:
     def check(self) -> None:
         """vllm must be on PATH (this environment's or the user's)."""
         if shutil.which("vllm") is None:
-            raise ServerStartError("vLLM is not installed: pip install 'codeloop[gpu]' (needs a CUDA machine)")
+            raise EngineMissing("vLLM is not installed: pip install 'codeloop[gpu]' (needs a CUDA machine)")
 
     def command(self, port: int) -> list[str]:
         """The `vllm serve` command line; listens on 127.0.0.1 only."""
