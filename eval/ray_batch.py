@@ -5,12 +5,13 @@ The driver hands pairs to one actor per node (`eval/ray_nodes.py`) as their slot
 receives each record and alone writes the run directory, through the thread pool's own
 `prepare_run_dir` and `RecordWriter`: resume, identity checks and reports are unchanged.
 
-Faults: a pair whose actor fails (its node went away, its worker process crashed, its model
-server is gone for good) goes back to the queue and runs on another actor; the dead actor
-is ended and a live node without one gets a fresh actor (a bounded number of times). A
-record is written only when it arrives, so none is lost or written twice; a pair that lost
-its actor `MAX_ATTEMPTS` times is recorded as an error (retried on resume). Ctrl-C stops
-handing out pairs, writes those that already finished, and leaves the rest to a resume.
+Faults: a pair whose actor fails (its node went away, its worker process crashed) goes back
+to the queue and runs on another actor; the dead actor is ended and a live node without one
+gets a fresh actor (a bounded number of times). A record is written only when it arrives, so
+none is lost or written twice; a pair that lost its actor `MAX_ATTEMPTS` times is recorded as
+an error (retried on resume). A shared model server that is gone for good (`ServerLost`)
+stops the batch, as in the thread pool. Ctrl-C stops handing out pairs, writes those that
+already finished, and leaves the rest to a resume.
 
 Ray is imported only when `run_batch_ray` is called; without it, `RayUnavailable` names
 the `ray` extra.
@@ -34,6 +35,7 @@ from eval.problems import Problem
 from eval.ray_nodes import NodePool, NodeSetup, one_line
 from eval.runstore import RecordWriter
 from eval.samples import write_samples
+from serving.base import ServerLost
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +172,10 @@ def drive(ray, pool: NodePool, jobs: deque, problems: Sequence[Problem], writer:
         try:
             record = ray.get(ref)
         except ray.exceptions.RayError as exc:
+            if isinstance(getattr(exc, "cause", None), ServerLost):
+                # the shared server is gone for good: another actor would lose it too. Stop
+                # like the thread pool does; pairs not written are redone on resume.
+                raise exc.cause from None
             if not resubmit:
                 return
             tally.last_error = one_line(exc)

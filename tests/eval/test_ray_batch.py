@@ -186,6 +186,39 @@ def test_nodes_share_one_server_through_base_url(cluster, models_dir, tmp_path):
     assert json.loads((out / "meta.json").read_text())["served_model"] == "stub"
 
 
+def test_shared_server_gone_stops_the_batch_and_a_resume_finishes(cluster, models_dir, tmp_path):
+    # a --base-url server no node owns dies mid-run: exit 1 with one line, no errored or
+    # doubled record (not "lost actors" retried on every node); the resume does the rest
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out, env = tmp_path / "run", cli_env(models_dir, tmp_path)
+    args = [a for a in batch_args(out, "ray_fast", "--ray", cluster.address, "--workers", "1")
+            if not a.startswith("--llm") and a != "langchain:ray_fast:make"]
+    args += ["--base-url", f"http://127.0.0.1:{port}/v1"]
+    server = launch_stub(port, 0.5)
+    batch = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while len(read_records(out).records) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    server.kill()
+    server.wait()
+    _, err = batch.communicate(timeout=300)
+    assert batch.returncode == 1, err
+    assert "stopped answering" in err and "Traceback" not in err
+    kept = read_records(out).records
+    assert 2 <= len(kept) < N_TASKS * 2 and not [r for r in kept if r["exit_status"] == "error"]
+    server = launch_stub(port)
+    try:
+        resumed = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        server.kill()
+        server.wait()
+    assert resumed.returncode == 0, resumed.stderr
+    counts = Counter((r["task_id"], r["sample"]) for r in read_records(out).records)
+    assert len(counts) == N_TASKS * 2 and max(counts.values()) == 1
+
+
 def test_without_ray_flag_ray_is_not_imported(models_dir, tmp_path):
     code = ("import sys; from apps.cli import main; sys.argv = sys.argv[1:]\n"
             "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
