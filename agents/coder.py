@@ -13,10 +13,11 @@ from __future__ import annotations
 from agents.candidates import dedupe
 from agents.llm_call import add_usage, first_token, sample_settings, timed_complete
 from agents.planner import plan_section
-from agents.prompts import context_section, entry_point_line, layout, load_prompt, render
+from agents.prompts import context_section, entry_point_line, layout, render
 from agents.retriever import context_text
 from agents.state import SolveConfig, SolveState
 from agents.task import Task
+from codetext.prompts import complete_function_prompt
 from serving.base import LLM, Completion, Message
 
 
@@ -36,10 +37,8 @@ def coder_messages(task: Task, context: str = "", plan: list[dict] | None = None
     prompt tokens per call)."""
     plan_text = plan_section(plan or [])
     if task.is_code():
-        content = load_prompt("coder_complete").format(
-            context=context_section(context), plan=plan_text.lstrip("\n") + "\n" if plan_text else "",
-            task=task.prompt.strip("\n"))
-        return [{"role": "user", "content": content}]
+        preamble = context_section(context) + (plan_text.lstrip("\n") + "\n" if plan_text else "")
+        return [{"role": "user", "content": complete_function_prompt(task.prompt, preamble=preamble)}]
     return layout(render("coder_user", context=context_section(context), task=task.prompt, plan=plan_text,
                          entry_point_line=entry_point_line(task.entry_point)))
 

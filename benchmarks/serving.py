@@ -189,13 +189,14 @@ def batch_cmd(args) -> None:
 
 def rss_cmd(args) -> None:
     """Server RSS while `--requests` distinct benchmark prompts (the baseline's) flow through it."""
-    from eval.baseline import PROMPT_FILE, baseline_messages
+    from codetext.prompts import complete_function_template
+    from eval.baseline import baseline_messages
     from eval.problems import load_benchmark
 
     if args.cache_ram_mib is not None:
         os.environ["CODELOOP_CACHE_RAM_MIB"] = str(args.cache_ram_mib)
     problems = load_benchmark(args.bench)[: args.requests]
-    template = PROMPT_FILE.read_text(encoding="utf-8")
+    template = complete_function_template()
     server, _ = start_server(args.engine, args.model, args.parallel)
     llm = OpenAICompatibleLLM(server.base_url, model=server.alias, traits=server.engine.traits)
     pid, marks = server.process.pid, []

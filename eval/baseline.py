@@ -10,26 +10,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 
+from codetext.prompts import complete_function_prompt, complete_function_template
 from codetext.sanitize import answer_code
 from eval.problems import Problem
 from serving.base import LLM, Message
 
-PROMPT_FILE = Path(__file__).parent / "prompts" / "baseline.md"
-
-
 def baseline_messages(problem: Problem, template: str | None = None) -> list[Message]:
-    """The single user message sent for `problem`."""
-    template = template if template is not None else PROMPT_FILE.read_text(encoding="utf-8")
-    # str.replace, not str.format: benchmark prompts are full of braces.
-    return [{"role": "user", "content": template.replace("{prompt}", problem.prompt.strip("\n"))}]
+    """The single user message sent for `problem` (codetext's "complete the function" prompt)."""
+    return [{"role": "user", "content": complete_function_prompt(problem.prompt, template)}]
 
 
 def make_baseline_solver(llm: LLM, *, temperature: float = 0.0, max_tokens: int = 768) -> Callable[[Problem], dict]:
     """A solver (Problem -> record dict) making one call per problem. Use temperature 0 for
     pass@1 and a positive one when drawing several samples per problem."""
-    template = PROMPT_FILE.read_text(encoding="utf-8")
+    template = complete_function_template()
 
     def solve(problem: Problem) -> dict:
         start = time.monotonic()
