@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -61,7 +64,7 @@ def solve_task(
     sandbox: Sandbox,
     config: SolveConfig | None = None,
     *,
-    checkpoint: str | Path | None = None,
+    checkpoint: str | Path | SqliteSaver | None = None,
     thread_id: str | None = None,
     retriever: Retriever | None = None,
     on_event: Callable[[dict], None] | None = None,
@@ -69,7 +72,7 @@ def solve_task(
 ) -> SolveResult:
     """Run the graph on `task` to the end and collect the result.
 
-    With `checkpoint` (an SQLite file), every finished node is saved under a thread keyed by
+    With `checkpoint` (an SQLite file, or a saver from `open_checkpoints`), every finished node is saved under a thread keyed by
     a fingerprint of the task, the config and the model (`thread_key`; `thread_id` only
     tells apart runs of the same task, e.g. samples): calling again after a crash resumes
     after the last finished node, and another task never resumes this one's state.
@@ -84,7 +87,7 @@ def solve_task(
         final = _run(graph, {"task": task.to_dict(), "attempts": 0}, {"recursion_limit": recursion_limit(config)},
                      on_event, on_token)
         return _result(final, time.perf_counter() - started)
-    with SqliteSaver.from_conn_string(str(checkpoint)) as saver:
+    with _saver(checkpoint) as saver:
         graph = build_graph(llm, sandbox, config, checkpointer=saver, retriever=retriever)
         key = thread_key(task, config, _model_id(llm), thread_id)
         run_config = {"configurable": {"thread_id": key}, "recursion_limit": recursion_limit(config)}
@@ -101,10 +104,32 @@ def _model_id(llm: LLM) -> str:
     return str(getattr(llm, "model", "") or "")
 
 
-def forget_thread(checkpoint: str | Path, key: str) -> None:
+def forget_thread(checkpoint: str | Path | SqliteSaver, key: str) -> None:
     """Drop a finished thread's checkpoints (its result is kept elsewhere, e.g. a batch record)."""
-    with SqliteSaver.from_conn_string(str(checkpoint)) as saver:
+    with _saver(checkpoint) as saver:
         saver.delete_thread(key)
+
+
+# How long a write waits for another process holding the checkpoint file (sqlite's default, 5 s,
+# is short enough for a busy machine to turn into "database is locked").
+CHECKPOINT_BUSY_S = 120.0
+
+
+def open_checkpoints(path: str | Path) -> SqliteSaver:
+    """One saver for many solves (a batch's worker threads): one connection with a long busy
+    timeout, its tables set up once. SqliteSaver serialises its use with its own lock, so the
+    threads share it; close it with `saver.conn.close()`."""
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=CHECKPOINT_BUSY_S)
+    saver = SqliteSaver(conn)
+    saver.setup()
+    return saver
+
+
+def _saver(checkpoint: str | Path | SqliteSaver):
+    """`checkpoint` as a context: a shared saver stays open, a path gets a connection of its own."""
+    if isinstance(checkpoint, SqliteSaver):
+        return contextlib.nullcontext(checkpoint)
+    return SqliteSaver.from_conn_string(str(checkpoint))
 
 
 def thread_key(task: Task, config: SolveConfig, model: str, thread_id: str | None = None) -> str:
@@ -175,19 +200,36 @@ def pool_summary(pool: list[dict], repeats: dict) -> list[dict]:
              "outputs": code_hash(repr(output_key(c)))} for c in pool]
 
 
-def make_pipeline_solver(llm: LLM, sandbox: Sandbox, config: SolveConfig | None = None,
-                         retriever: Retriever | None = None, *,
-                         checkpoint: str | Path | None = None) -> Callable[..., dict]:
+class PipelineSolver:
     """A solver for the batch runner: `(Problem, sample) -> record fields` (see eval/). With
     `checkpoint`, each (task, sample) is solved on its own checkpoint thread, so a batch
     killed mid-task resumes inside that task, after its last finished node; a finished
-    thread is dropped (a kill between that and its record costs a re-solve, not a record)."""
+    thread is dropped (a kill between that and its record costs a re-solve, not a record).
+    All solves share one saver (`open_checkpoints`), opened at the first solve (the run
+    directory exists by then) and closed by `close()` when the batch is over."""
 
-    def solve(problem, sample: int = 0) -> dict:
+    def __init__(self, llm: LLM, sandbox: Sandbox, config: SolveConfig | None = None,
+                 retriever: Retriever | None = None, *, checkpoint: str | Path | None = None) -> None:
+        self.llm, self.sandbox, self.config, self.retriever = llm, sandbox, config, retriever
+        self.checkpoint = checkpoint
+        self._saver: SqliteSaver | None = None
+        self._lock = threading.Lock()
+
+    def _checkpoints(self) -> SqliteSaver | None:
+        if self.checkpoint is None:
+            return None
+        with self._lock:  # the worker threads' first solves start together
+            if self._saver is None:
+                self._saver = open_checkpoints(self.checkpoint)
+            return self._saver
+
+    def __call__(self, problem, sample: int = 0) -> dict:
         task, thread = task_from_problem(problem), f"{problem.task_id}#{sample}"
-        result = solve_task(task, llm, sandbox, config, retriever=retriever, checkpoint=checkpoint, thread_id=thread)
-        if checkpoint is not None:  # finished: its record follows, so the file holds only tasks in flight
-            forget_thread(checkpoint, thread_key(task, config or SolveConfig(), _model_id(llm), thread))
+        saver = self._checkpoints()
+        result = solve_task(task, self.llm, self.sandbox, self.config, retriever=self.retriever, checkpoint=saver,
+                            thread_id=thread)
+        if saver is not None:  # finished: its record follows, so the file holds only tasks in flight
+            forget_thread(saver, thread_key(task, self.config or SolveConfig(), _model_id(self.llm), thread))
         totals = result.totals
         return {
             "completion": result.code,
@@ -203,4 +245,16 @@ def make_pipeline_solver(llm: LLM, sandbox: Sandbox, config: SolveConfig | None 
             "pool": result.pool,
         }
 
-    return solve
+    def close(self) -> None:
+        """Close the shared checkpoint connection (a later solve opens a new one)."""
+        with self._lock:
+            if self._saver is not None:
+                self._saver.conn.close()
+                self._saver = None
+
+
+def make_pipeline_solver(llm: LLM, sandbox: Sandbox, config: SolveConfig | None = None,
+                         retriever: Retriever | None = None, *,
+                         checkpoint: str | Path | None = None) -> PipelineSolver:
+    """The pipeline's solver for the batch runner (`PipelineSolver`; call `close()` after the batch)."""
+    return PipelineSolver(llm, sandbox, config, retriever, checkpoint=checkpoint)

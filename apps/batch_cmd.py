@@ -204,8 +204,11 @@ def batch(
                         ProgressFeed(err, bench, out, quiet=as_json) as feed:
                     config = replace(config, served_model=str(getattr(llm, "model", "") or ""))
                     solver = make_solver(mode, llm, box, samples, solve_config, retriever, out / CHECKPOINTS)
-                    outcome = run_batch(problems, solver, out, Evaluator(box), config,
-                                        workers=workers, redo=redo, on_start=feed.start, on_record=feed.record)
+                    try:
+                        outcome = run_batch(problems, solver, out, Evaluator(box), config,
+                                            workers=workers, redo=redo, on_start=feed.start, on_record=feed.record)
+                    finally:  # the pipeline's shared checkpoint connection
+                        getattr(solver, "close", lambda: None)()
             finally:
                 box.close()
         for warning in outcome.warnings:

@@ -34,3 +34,43 @@ def test_a_task_cut_off_mid_pipeline_resumes_after_its_last_finished_step(tmp_pa
     assert record["agents"]["coder"]["calls"] == 1 and record["agents"]["repair"]["calls"] == 1
     with sqlite3.connect(checkpoint) as db:  # finished threads are dropped: the file holds tasks in flight
         assert db.execute("select count(*) from checkpoints").fetchone()[0] == 0
+
+
+class LockedFakeLLM(FakeLLM):
+    """FakeLLM for several worker threads (its script is not thread-safe on its own)."""
+
+    def __init__(self, *args, **kwargs):
+        import threading
+
+        super().__init__(*args, **kwargs)
+        self._lock = threading.Lock()
+
+    def complete(self, *args, **kwargs):
+        with self._lock:
+            return super().complete(*args, **kwargs)
+
+
+def test_parallel_pipeline_workers_share_one_checkpoint_connection(tmp_path, evaluator, monkeypatch):
+    # Each solve and each forget used to open its own connection (5 s busy timeout, setup
+    # writes again): with --workers N that raced into "database is locked". One saver per batch.
+    opened = []
+    real_connect = sqlite3.connect
+
+    def connect(*args, **kwargs):
+        opened.append(kwargs.get("timeout"))
+        return real_connect(*args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    problems = [Problem(benchmark="humaneval", task_id=f"T/{i}", entry_point="add", prompt=PROBLEM.prompt,
+                        test=PROBLEM.test) for i in range(8)]
+    checkpoint = tmp_path / CHECKPOINTS
+    solver = make_pipeline_solver(LockedFakeLLM([GOOD] * 8), evaluator.sandbox, SolveConfig.v1(),
+                                  checkpoint=checkpoint)
+    try:
+        outcome = run_batch(problems, solver, tmp_path, evaluator, BatchConfig("humaneval", "pipeline"), workers=4)
+    finally:
+        solver.close()
+    assert (outcome.new_records, outcome.errors) == (8, 0)
+    assert len(opened) == 1 and opened[0] >= 60  # one connection, waiting long for another process's lock
+    with real_connect(checkpoint) as db:
+        assert db.execute("select count(*) from checkpoints").fetchone()[0] == 0
