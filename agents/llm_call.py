@@ -3,7 +3,8 @@
 Token streaming goes through LangGraph's own channel: a run started with
 `{"configurable": {STREAM_TOKENS: True}}` and `stream_mode` including "custom" (as
 `solve_task(on_token=...)` does) gets, per model call, a `{"agent", "call": "start"}`
-event, `{"agent", "delta": text}` events as the first choice is generated, and a
+event (again when the call starts over after a server restart), `{"agent", "delta": text}`
+events as the first choice is generated, and a
 `{"agent", "call": "end", "first_token_s", "seconds", "completion_tokens"}` event. Other
 runs (batch, invoke) make the same non-streamed requests as before.
 """
@@ -39,7 +40,7 @@ def timed_complete(llm: LLM, agent: str, messages: list[Message], *, n: int = 1,
     (`seconds` is the agent's time, here all of it `model_s`: waiting for the model; a
     streamed call adds `first_token_s` and `streamed: 1`, so their ratio is the mean)."""
     writer = stream_writer()
-    extra = {} if writer is None else {"on_delta": lambda piece: writer({"agent": agent, "delta": piece})}
+    extra = {} if writer is None else {"on_delta": lambda piece: writer(_token_event(agent, n, piece))}
     if writer is not None:
         writer({"agent": agent, "call": "start", "n": n})
     started = time.perf_counter()
@@ -61,6 +62,14 @@ def timed_complete(llm: LLM, agent: str, messages: list[Message], *, n: int = 1,
         writer({"agent": agent, "call": "end", "first_token_s": completion.first_token_s, "seconds": seconds,
                 "completion_tokens": usage.completion_tokens})
     return completion, {agent: stats}
+
+
+def _token_event(agent: str, n: int, piece: str) -> dict:
+    """The custom event for one streamed delta; an empty one (the call starts over after a
+    server restart) is a new "call start", so the display drops the text it showed."""
+    if not piece:
+        return {"agent": agent, "call": "start", "n": n}
+    return {"agent": agent, "delta": piece}
 
 
 def first_token(update: dict) -> dict:

@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypedDict
 
-OnDelta = Callable[[str], None]  # receives each streamed text delta of the first choice
+# Receives each streamed text delta of the first choice; an empty delta says the call starts
+# over (its server was restarted mid-answer), so the text handed out so far is void.
+OnDelta = Callable[[str], None]
 
 
 class Message(TypedDict):

@@ -233,6 +233,9 @@ class OpenAICompatibleLLM:
                 return data, time.perf_counter() - started
             try:
                 return assemble(response.iter_lines(), on_delta, started)
+            except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:  # the server died mid-answer
+                raise ServerUnreachable(f"lost the connection to {self.base_url} mid-stream: "
+                                        f"{type(exc).__name__}: {exc}") from exc
             except httpx.HTTPError as exc:
                 raise LLMError(f"the stream from {url} broke off: {exc.__class__.__name__}: {exc}") from exc
 

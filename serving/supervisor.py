@@ -47,13 +47,16 @@ class SupervisedLLM:
         return process is not None and process.poll() is None
 
     def complete(self, messages: list[Message], **kwargs) -> Completion:
-        """`client.complete`, retried after a restart when the server we own has died."""
+        """`client.complete`, retried after a restart when the server we own has died (a
+        streamed call's `on_delta` first gets an empty delta: its text so far is void)."""
         while True:
             generation = self._generation
             try:
                 return self.client.complete(messages, **kwargs)
             except ServerUnreachable as exc:
                 self._recover(generation, exc)
+            if kwargs.get("on_delta") is not None:
+                kwargs["on_delta"]("")
 
     def revive(self) -> None:
         """Restart the server we own if its process has died (a chat between two turns, whose

@@ -73,3 +73,23 @@ def test_repair_calls_stream_too(sandbox):
     result = solve_task(TASK, FakeLLM([crash, GOOD, OTHER]), sandbox, config, on_token=chunks.append)
     assert calls_of(chunks) == [("coder", 1, crash), ("repair", 2, GOOD)]
     assert result.verdict == "passed" and [e for e in result.events if e["agent"] == "repair"][0]["first_token_s"] == 0.0
+
+
+def test_a_call_that_starts_over_after_a_server_restart_is_a_new_call_start(monkeypatch):
+    """An empty delta (serving/supervisor.py: the server was restarted mid-answer and the call
+    retried) reaches the display as a second "call start", so it drops the text it showed."""
+    from agents import llm_call
+
+    class RestartedLLM(FakeLLM):
+        def complete(self, messages, **kwargs):
+            kwargs["on_delta"]("def ad")
+            kwargs["on_delta"]("")
+            return super().complete(messages, **kwargs)
+
+    events: list[dict] = []
+    monkeypatch.setattr(llm_call, "stream_writer", lambda: events.append)
+    llm_call.timed_complete(RestartedLLM([GOOD]), "coder", [{"role": "user", "content": "x"}],
+                            max_tokens=8, temperature=0.0)
+    starts = [i for i, e in enumerate(events) if e.get("call") == "start"]
+    assert starts == [0, 2] and events[1] == {"agent": "coder", "delta": "def ad"}
+    assert "".join(e.get("delta", "") for e in events[3:]) == GOOD and events[-1]["call"] == "end"

@@ -1,7 +1,8 @@
 """A stand-in model server process for the restart tests: `python stub_model_server.py PORT
 [DELAY_S]` answers /v1/models and, after DELAY_S, every chat request with one text that
-names its own pid (so a test can see which server process answered). `launch` starts one
-and waits until it answers."""
+names its own pid (so a test can see which server process answered); a streamed request
+gets that text's first word at once and the rest after DELAY_S, in chunked server-sent
+events as llama-server sends them. `launch` starts one and waits until it answers."""
 
 import json
 import os
@@ -43,8 +44,32 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         self._send({"data": [{"id": "stub"}]})
 
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _stream(self, text: str) -> None:
+        """`text` word by word as chunked server-sent events, DELAY_S after the first word."""
+        self.protocol_version = "HTTP/1.1"  # chunked: a server killed mid-answer is a torn body
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for index, word in enumerate(text.split(" ")):
+            piece = word if index == 0 else " " + word
+            event = {"model": "stub", "choices": [{"index": 0, "delta": {"content": piece}}]}
+            self._chunk(f"data: {json.dumps(event)}\n\n".encode())
+            if index == 0:
+                time.sleep(DELAY_S)
+        self._chunk(b"data: [DONE]\n\n")
+        self._chunk(b"")
+        self.close_connection = True
+
     def do_POST(self):
-        self.rfile.read(int(self.headers["Content-Length"]))
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if body.get("stream"):
+            self._stream(f"answer from {os.getpid()}")
+            return
         time.sleep(DELAY_S)
         self._send({"model": "stub", "choices": [{"index": 0, "finish_reason": "stop",
                     "message": {"role": "assistant", "content": f"answer from {os.getpid()}"}}],

@@ -38,8 +38,8 @@ class StubEngine:
 
 
 def hang_up_server(mode: str):
-    """A loopback server that reads the request, then hangs up: without a word ("close"), or
-    after half a response ("half")."""
+    """A loopback server that reads the request, then hangs up: without a word ("close"),
+    after half a response ("half"), or after the first event of a chunked stream ("stream")."""
     listener = socket.create_server(("127.0.0.1", 0))
 
     def serve():
@@ -51,6 +51,10 @@ def hang_up_server(mode: str):
             conn.recv(65536)
             if mode == "half":
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"cho")
+            if mode == "stream":
+                event = b'data: {"choices": [{"index": 0, "delta": {"content": "half"}}]}\n\n'
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             + f"{len(event):x}\r\n".encode() + event + b"\r\n")
             conn.close()
 
     threading.Thread(target=serve, daemon=True).start()
@@ -67,6 +71,39 @@ def test_a_connection_cut_mid_answer_is_an_llm_error(mode):
         assert isinstance(caught.value, LLMError)
     finally:
         listener.close()
+
+
+def test_a_stream_cut_mid_answer_is_server_unreachable():
+    """A streamed call whose server hangs up after its first words: `ServerUnreachable` (what
+    the supervisor restarts a dead server on), not retried by the client (text was shown)."""
+    listener, url = hang_up_server("stream")
+    try:
+        deltas = []
+        client = OpenAICompatibleLLM(url, max_retries=2, backoff_s=0.01)
+        with pytest.raises(ServerUnreachable, match="mid-stream"):
+            client.complete(ASK, max_tokens=4, on_delta=deltas.append)
+        assert deltas == ["half"]
+    finally:
+        listener.close()
+
+
+def test_server_killed_mid_stream_is_restarted_and_the_retry_starts_its_text_over(tmp_path):
+    server = ManagedServer(StubEngine(delay_s=1.0), port=free_port(), log_path=tmp_path / "server.log")
+    server.start()
+    try:
+        llm = SupervisedLLM(OpenAICompatibleLLM(server.base_url, max_retries=3, backoff_s=0.2), server,
+                            backoff_s=0.1)
+        first_pid = server.process.pid
+        killer = threading.Timer(0.4, os.killpg, (first_pid, signal.SIGKILL))  # kill -9 mid-stream
+        killer.start()
+        deltas = []
+        answer = llm.complete(ASK, max_tokens=4, on_delta=deltas.append).texts[0]
+        killer.join()
+        assert answer == f"answer from {server.process.pid}" and server.process.pid != first_pid
+        assert deltas == ["answer", "", "answer", " from", f" {server.process.pid}"]  # "": start over
+        assert len(llm.restarts) == 1
+    finally:
+        server.stop()
 
 
 def test_killed_server_we_started_is_restarted_and_the_call_retried(tmp_path):
