@@ -30,8 +30,6 @@ ENV = run_env("bwrap")
 REPORT_DIR = "/tmp/.codeloop-report"  # a mount point must be creatable: /tmp is a tmpfs
 # bwrap's own processes (the outer one and the PID-namespace init) count against RLIMIT_NPROC.
 BWRAP_PROCS = 3
-# What the helpers we start bwrap through print when they cannot exec it (gone, not executable).
-LAUNCH_FAILED = ("prlimit: failed to execute", "setpriv: failed to execute")
 
 
 def _sandbox_uid() -> int | None:
@@ -100,8 +98,11 @@ class BwrapSandbox:
             for fd in fds:
                 os.close(fd)
             remove_tree(host_dir)
-        if res.exit_code in (126, 127) and res.stderr.startswith(LAUNCH_FAILED):  # bwrap itself did not start
-            raise SandboxUnavailable(f"bwrap could not start: {res.stderr.strip()[:200]}")
+        # 126/127 is "could not execute" from the helpers that start bwrap only when bwrap itself is
+        # gone: asked of the file system, never of stderr, which the candidate can write too.
+        if res.exit_code in (126, 127) and not os.access(self.bwrap, os.X_OK):
+            raise SandboxUnavailable(f"bwrap could not start ({self.bwrap} is gone or not executable): "
+                                     f"{res.stderr.strip()[:200]}")
         return RunResult(exit_code=res.exit_code, stdout=res.stdout, stderr=res.stderr, truncated=res.truncated,
                          timed_out=res.timed_out, oom_killed=looks_oom(res.stderr, res.exit_code, res.timed_out),
                          duration_s=res.duration_s, backend=self.name, tests=tests)

@@ -86,3 +86,13 @@ def test_bwrap_binary_gone_mid_run_is_found_again_or_a_sandbox_error(bindir, mon
     box.bwrap = str(bindir / "bwrap")
     with pytest.raises(SandboxUnavailable, match="bwrap disappeared"):
         box.run({}, HELLO, Limits())
+
+
+def test_a_candidate_that_fakes_a_launch_failure_is_its_own_failed_run():
+    """A program printing what prlimit prints when it cannot exec bwrap, and exiting 127, is a
+    failed run of that program — not "the sandbox did not start" (a sandbox error, retried)."""
+    require_or_skip("bwrap")
+    box = make_sandbox("bwrap")
+    fake = ["python", "-c", "import sys; sys.stderr.write('prlimit: failed to execute bwrap: x\\n'); sys.exit(127)"]
+    res = box.run({}, fake, Limits())
+    assert res.exit_code == 127 and res.stderr.startswith("prlimit: failed to execute")
