@@ -21,8 +21,8 @@ from pathlib import Path
 
 from eval.evaluate import Evaluator
 from eval.problems import Problem
-from eval.runstore import (CHECK_FIELD, RecordWriter, RunDirError, archive_records, read_meta, read_records,
-                           write_meta)
+from eval.runstore import (CHECK_FIELD, RecordWriter, RunDirError, archive_records, lock_run_dir, read_meta,
+                           read_records, write_meta)
 from eval.samples import write_samples
 from sandbox.base import SandboxError
 from serving.base import ServerLost
@@ -167,8 +167,15 @@ def run_batch(problems: Sequence[Problem], solver: Solver, out_dir: Path, evalua
               on_start: Callable[[int, int], None] | None = None,
               on_record: Callable[[dict], None] | None = None) -> BatchOutcome:
     """Run the missing (task, sample) pairs of `problems` into `out_dir`.
-    `on_start(todo, skipped)` and `on_record(record)` feed a progress display."""
+    `on_start(todo, skipped)` and `on_record(record)` feed a progress display. The run
+    directory is locked for the whole run (`lock_run_dir`: a second batch there is refused)."""
     out_dir = Path(out_dir)
+    with lock_run_dir(out_dir):
+        return _run_locked(problems, solver, out_dir, evaluator, config, workers=workers, redo=redo,
+                           on_start=on_start, on_record=on_record)
+
+
+def _run_locked(problems, solver, out_dir, evaluator, config, *, workers, redo, on_start, on_record) -> BatchOutcome:
     done, warnings = prepare_run_dir(out_dir, config, redo=redo)
     for warning in warnings:
         log.warning(warning)

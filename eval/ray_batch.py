@@ -33,7 +33,7 @@ from pathlib import Path
 from eval.batch import USAGE_KEYS, BatchConfig, BatchOutcome, code_version, prepare_run_dir
 from eval.problems import Problem
 from eval.ray_nodes import NodePool, NodeSetup, one_line
-from eval.runstore import RecordWriter
+from eval.runstore import RecordWriter, lock_run_dir
 from eval.samples import write_samples
 from serving.base import ServerLost
 
@@ -121,7 +121,7 @@ def run_batch_ray(problems: Sequence[Problem], setup: NodeSetup, out_dir: Path, 
     ray = import_ray()
     # Ray prints cluster events (a node that died ...) on stdout from a thread of its own;
     # they are diagnostics, and stdout may carry --json: send them to stderr while Ray runs.
-    with contextlib.redirect_stdout(sys.stderr):
+    with lock_run_dir(Path(out_dir)), contextlib.redirect_stdout(sys.stderr):  # one batch per run directory
         connect(ray, address)
         try:
             return _on_cluster(ray, problems, setup, Path(out_dir), config, workers=max(1, workers), redo=redo,

@@ -13,6 +13,8 @@ a resume retries it and the new record supersedes it (`LoadedRecords.effective`)
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import json
 import logging
 import os
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 
 RECORDS = "records.jsonl"
 META = "meta.json"
+LOCK = ".lock"  # held (flock) by the one batch writing the directory; holds its pid
 CHECKPOINTS = "checkpoints.sqlite"  # the pipeline's per-(task, sample) threads still in flight
 # A record's check (eval/evaluate.py) lives under this field: its name in every run directory
 # since the first, so old records keep reading. (`solver_verdict` is the agents' own word.)
@@ -42,6 +45,37 @@ class RunDirError(Exception):
 class RunDirWriteError(RunDirError):
     """The run directory cannot be written (disk full, read-only): a runtime fault, not bad
     input. Nothing half-written is left behind; a rerun resumes after the last whole record."""
+
+
+class RunDirBusy(RunDirError):
+    """Another process is running a batch in the run directory (bad input: wait or use another --out)."""
+
+
+@contextlib.contextmanager
+def lock_run_dir(run_dir: Path):
+    """Hold the run directory for one batch: `flock` on `.lock` (released by the kernel when
+    the process dies, so a `kill -9` leaves no stale lock). A second batch on the same
+    directory would solve the same missing pairs and append duplicates: it gets `RunDirBusy`."""
+    path = Path(run_dir) / LOCK
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise _write_error(path, exc) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
+                raise _write_error(path, exc) from None
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise RunDirBusy(f"run directory {run_dir} in use by pid {holder} (another `codeloop batch`); "
+                             "wait for it to finish or use another --out") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _write_error(path: Path, exc: OSError) -> RunDirWriteError:

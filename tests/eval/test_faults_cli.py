@@ -111,7 +111,7 @@ def test_disk_full_then_read_only_run_dir(small_disk, env, tmp_path):
     url = f"http://127.0.0.1:{port}/v1"
     out = small_disk / "run"
     filler = small_disk / "filler"
-    filler.write_bytes(b"x" * (64 - 8) * 1024)  # leaves two 4 KiB pages: meta.json and a few records
+    filler.write_bytes(b"x" * (64 - 12) * 1024)  # leaves three 4 KiB pages: meta.json, .lock, a few records
     stub = start_stub(port)
     try:
         full = cli(*batch_args(out, url, limit=20), env=env)
@@ -156,3 +156,28 @@ def test_runtime_faults_exit_1_and_bad_input_exit_2(tmp_path, env):
     bad = cli("batch", "no-such-bench", env=env)
     _, stderr = bad.communicate(timeout=60)
     assert bad.returncode == 2 and error_lines(stderr), stderr
+
+
+def test_a_second_batch_on_a_run_directory_in_use_is_refused(tmp_path, env):
+    # Two batches on one --out would both solve the missing pairs and append duplicates.
+    port, out = free_port(), tmp_path / "run"
+    stub = start_stub(port, delay_s=1.0)  # 6 tasks: seconds for the second batch to start meanwhile
+    try:
+        first = cli(*batch_args(out, f"http://127.0.0.1:{port}/v1"), env=env)
+        deadline = time.monotonic() + 60
+        while not read_records(out).records and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second = cli(*batch_args(out, f"http://127.0.0.1:{port}/v1"), env=env)
+        stdout, stderr = second.communicate(timeout=60)
+        assert second.returncode == 2, stderr
+        assert first.poll() is None, "the first batch was meant to be still running"
+        assert "Traceback" not in stderr and stdout == ""
+        assert error_lines(stderr) == [f"error: run directory {out} in use by pid {first.pid} (another `codeloop "
+                                       "batch`); wait for it to finish or use another --out"]
+        _, stderr = first.communicate(timeout=120)
+        assert first.returncode == 0, stderr
+    finally:
+        stub.kill()
+        stub.wait()
+    pairs = Counter((r["task_id"], r["sample"]) for r in read_records(out).records)
+    assert len(pairs) == 6 and set(pairs.values()) == {1}  # each pair once: the second batch wrote nothing
