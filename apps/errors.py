@@ -93,6 +93,12 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def fail_for(exc: BaseException) -> None:
+    """Exit with the one-line message and the code `exit_code_for` gives `exc`."""
+    code, message = exit_code_for(exc)
+    fail(message, code)
+
+
 @contextlib.contextmanager
 def cli_errors() -> Iterator[None]:
     """Known errors become one `error:` line: exit code 2 for bad input, 1 for a runtime
@@ -100,8 +106,7 @@ def cli_errors() -> Iterator[None]:
     try:
         yield
     except (*USAGE_ERRORS, LLMError, SandboxError, OSError, ValueError) as exc:
-        code, message = exit_code_for(exc)
-        fail(message, code)
+        fail_for(exc)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         raise typer.Exit(130)

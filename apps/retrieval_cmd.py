@@ -1,7 +1,8 @@
 """`codeloop index` and `codeloop search`: build and query local retrieval indexes.
 
 The functions below are plain typer commands; `register(app)` mounts them on the main
-CLI as top-level commands. Library errors become one-line messages with exit code 2.
+CLI as top-level commands. Library errors become one-line messages: exit code 2 for bad
+input, 1 for a runtime fault such as a full disk (apps/errors.py).
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from apps.errors import fail
+from apps.errors import fail, fail_for
 from retrieval.corpora import CorpusError
 from retrieval.dense import DenseUnavailable
-from retrieval.local import IndexNotFound
 
 
 def index_command(
@@ -40,8 +40,10 @@ def index_command(
             stats = api.index_examples(examples, data_dir, None if name == "default" else name, index_dir, dense)
         else:
             stats = api.index_paths(paths, name, index_dir, dense)
-    except (CorpusError, DenseUnavailable, ValueError, OSError) as exc:
+    except (CorpusError, DenseUnavailable, ValueError) as exc:
         fail(str(exc))
+    except OSError as exc:  # a path that is not there (bad input) or a disk fault (runtime)
+        fail_for(exc)
     typer.echo(f"{stats.sources} sources, {stats.chunks} chunks "
                f"({len(stats.rechunked)} re-chunked, {len(stats.removed)} removed, {stats.embedded} embedded) "
                f"in {stats.seconds:.1f}s, {stats.bytes / 1e6:.1f} MB")
@@ -70,8 +72,10 @@ def search_command(
         if benchmark:
             retriever = LeakageGuard(retriever, evaluation_ids(benchmark, data_dir))
         hits = retriever.search(query, k)
-    except (IndexNotFound, DenseUnavailable, ValueError, OSError) as exc:
+    except (DenseUnavailable, ValueError) as exc:
         fail(str(exc))
+    except OSError as exc:  # IndexNotFound (bad input) or a disk fault (runtime)
+        fail_for(exc)
     if as_json:
         typer.echo(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
         return

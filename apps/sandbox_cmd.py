@@ -1,7 +1,8 @@
 """`codeloop sandbox build | check | run`: the typer sub-app, mounted by apps/cli.py.
 
-Library errors (`SandboxError`) become one-line messages with exit code 2 here, at the
-edge; everything else about sandboxes lives in the `sandbox` package.
+Library errors become one-line messages here, at the edge (apps/errors.py: exit code 2 for
+bad input, 1 for a sandbox that failed or is unavailable); everything else about sandboxes
+lives in the `sandbox` package.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from pathlib import Path
 
 import typer
 
-from apps.errors import fail
+from apps.errors import cli_errors
 from apps.options import SandboxName
 from codetext.tree import SKIP_DIRS, walk_files
 from sandbox import Limits, SandboxError, make_sandbox
+from settings.errors import BadInput
 
 sandbox_app = typer.Typer(no_args_is_help=True, add_completion=False,
                           help="Build, check and use the sandbox that runs generated code.")
@@ -24,7 +26,6 @@ log = logging.getLogger(__name__)
 
 MAX_FILES = 2000
 MAX_TOTAL_BYTES = 8 * 1024 * 1024
-
 
 
 def collect_files(root: Path) -> dict[str, str]:
@@ -38,7 +39,7 @@ def collect_files(root: Path) -> dict[str, str]:
             continue  # binary or unreadable: not something generated code needs
         total += len(text)
         if len(files) >= MAX_FILES or total > MAX_TOTAL_BYTES:
-            raise SandboxError(f"too many or too large files under {root} "
+            raise BadInput(f"too many or too large files under {root} "
                                f"(limit {MAX_FILES} files, {MAX_TOTAL_BYTES // 2**20} MB)")
         files[path.relative_to(root).as_posix()] = text
     return files
@@ -50,7 +51,7 @@ def build(method: str = typer.Option("auto", help="auto | debootstrap (offline) 
     """Build the root filesystem and the Docker image (offline with debootstrap)."""
     from sandbox import image
 
-    try:
+    with cli_errors():
         try:
             tag = image.build_image(method=method, force=force)
         except SandboxError as exc:
@@ -59,8 +60,6 @@ def build(method: str = typer.Option("auto", help="auto | debootstrap (offline) 
             root = image.build_rootfs(force=force)  # no engine: bwrap can still use the rootfs
             typer.echo(f"root filesystem ready at {root}; no Docker image ({exc})")
             return
-    except SandboxError as exc:
-        fail(str(exc))
     typer.echo(f"image {tag} ready; root filesystem {image.rootfs_dir()}")
 
 
@@ -88,7 +87,7 @@ def run(command: list[str] = typer.Argument(..., help="the command, after --"),
         memory: int = typer.Option(1024, "--memory", help="memory limit in MB"),
         as_json: bool = typer.Option(False, "--json", help="print the RunResult as JSON")) -> None:
     """Run CMD over the current directory's files in the sandbox and print the result."""
-    try:
+    with cli_errors():
         limits = Limits(timeout_s=timeout, memory_mb=memory)
         files = collect_files(Path.cwd())
         sandbox = make_sandbox(backend)
@@ -96,8 +95,6 @@ def run(command: list[str] = typer.Argument(..., help="the command, after --"),
             result = sandbox.run(files, list(command), limits)
         finally:
             sandbox.close()
-    except SandboxError as exc:
-        fail(str(exc))
     if backend == "auto":
         typer.echo(f"sandbox: {sandbox.selection}", err=True)
     if as_json:

@@ -21,6 +21,7 @@ from pathlib import Path
 from sandbox._apt import mirror_for
 from sandbox.base import SandboxError, SandboxUnavailable
 from settings.cache import sandbox_fallbacks, sandbox_root
+from settings.errors import BadInput
 
 log = logging.getLogger(__name__)
 
@@ -143,10 +144,15 @@ def image_present(client, name: str | None = None) -> bool:
         return False
 
 
+BUILD_METHODS = ("auto", "debootstrap", "dockerfile")
+
+
 def build_image(client=None, method: str = "auto", force: bool = False) -> str:
     """Build the Docker image (and the root filesystem it comes from); return its tag."""
     import docker
 
+    if method not in BUILD_METHODS:
+        raise BadInput(f"unknown build method {method!r} ({', '.join(BUILD_METHODS)})")
     client = client or docker_client()
     try:
         return _build_image(client, method, force)
@@ -164,8 +170,6 @@ def _build_image(client, method: str, force: bool) -> str:
         log.info("building %s from a Dockerfile (needs a registry)", name)
         client.images.build(fileobj=io.BytesIO(DOCKERFILE.encode()), tag=name, rm=True, pull=True)
         return name
-    if method != "debootstrap":
-        raise SandboxError(f"unknown build method {method!r} (auto, debootstrap, dockerfile)")
     root = build_rootfs(force=force)
     stamp = rootfs_info(root)["built"]
     if not force and image_present(client, name):

@@ -95,7 +95,7 @@ def load_chat_model(spec: str, args: dict | None = None) -> Any:
         raise BadInput(f"--llm {spec}: module {module_name!r} has no {factory_name!r}")
     if isinstance(factory, base_chat_model):
         if args:
-            raise ValueError(f"--llm {spec}: {factory_name!r} is a chat model, not a factory: [llm] args do not apply")
+            raise BadInput(f"--llm {spec}: {factory_name!r} is a chat model, not a factory: [llm] args do not apply")
         model = factory
     elif callable(factory):
         try:

@@ -102,7 +102,7 @@ def llm_args(spec: str) -> dict:
     try:
         args = json.loads(raw)
     except ValueError as exc:
-        raise ValueError(f"CODELOOP_LLM_ARGS is not JSON: {exc}") from None
+        raise BadInput(f"CODELOOP_LLM_ARGS is not JSON: {exc}") from None
     if not isinstance(args, dict):
-        raise ValueError(f"CODELOOP_LLM_ARGS must be a JSON object, got {raw[:80]!r}")
+        raise BadInput(f"CODELOOP_LLM_ARGS must be a JSON object, got {raw[:80]!r}")
     return args

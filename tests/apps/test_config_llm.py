@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from apps.cli import app
 from serving.session import llm_args
-from tests.apps.test_config import project, shown  # noqa: F401 (fixture)
+from tests.apps.test_config import codeloop, project, shown  # noqa: F401 (fixture)
 
 pytest.importorskip("langchain_core")
 
@@ -78,3 +78,19 @@ def test_args_apply_only_to_their_own_spec(monkeypatch):
     monkeypatch.setenv("CODELOOP_LLM_ARGS", "[1]")
     with pytest.raises(ValueError, match="JSON object"):
         llm_args("langchain:m:make")
+
+
+@pytest.mark.parametrize("module, args, message", [
+    ("make = 1\n", "[1]", "CODELOOP_LLM_ARGS must be a JSON object"),
+    ("make = 1\n", "{not json", "CODELOOP_LLM_ARGS is not JSON"),
+    ("from langchain_core.language_models.fake_chat_models import GenericFakeChatModel\n"
+     "make = GenericFakeChatModel(messages=iter([]))\n", '{"a": 1}', "is a chat model, not a factory"),
+])
+def test_bad_llm_args_are_bad_input_exit_2(factory, tmp_path, module, args, message):
+    """Arguments that cannot apply (not a JSON object, or given to a model instance) are the
+    user's input: one `error:` line and exit code 2, as `codeloop solve` is run by a person."""
+    (factory / "src" / "lc_bad_args.py").write_text(module)
+    env = {"CODELOOP_LLM": "langchain:lc_bad_args:make", "CODELOOP_LLM_ARGS": args}
+    r = codeloop(factory, tmp_path, "solve", TASK, "--sandbox", "process", env=env)
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr and "internal error" not in r.stderr and "Traceback" not in r.stderr

@@ -63,3 +63,13 @@ def test_search_with_benchmark_applies_leakage_guard(fake_mbpp):
                               "--data-dir", str(fake_mbpp), "--k", "20", "--json"])
     assert out.exit_code == 0, out.output
     assert 602 not in {h["meta"]["task_id"] for h in json.loads(out.output)}
+
+
+def test_a_disk_fault_is_a_runtime_error_with_exit_code_1(tmp_path):
+    """An index folder that cannot be written (here: a file in its place) is not bad input."""
+    (tmp_path / "notes.md").write_text("# Setup\ninstall things\n")
+    blocked = tmp_path / "indexes"
+    blocked.write_text("a file where the index folder should be")
+    result = runner.invoke(make_app(), ["index", str(tmp_path / "notes.md"), "--no-dense", "--index-dir", str(blocked)])
+    assert result.exit_code == 1, result.output
+    assert "check the disk" in result.output and "Traceback" not in result.output
