@@ -3,6 +3,7 @@ against a loopback server that streams one word every 0.3 s, capture-pane reads 
 while the coder is still writing, and the report then names the time to first token."""
 
 import os
+import re
 import shutil
 import time
 
@@ -45,6 +46,7 @@ def test_tokens_appear_while_the_coder_writes(tmp_path):
     early = [s for s in partial if "def add(a, b):" in s and "return total" not in s]
     assert early, "no screen showed part of the code while it was being written"
     assert any("total = first + second" in s for s in partial[partial.index(early[0]):])
-    assert "coder: 1 candidate(s) from one prompt (1 distinct); first token 0." in final
-    assert "first token after 0." in final and "(mean of 1 streamed call)" in final
+    # the format, not the figure: on a loaded machine the first token may well take over 1 s
+    assert re.search(r"coder: 1 candidate\(s\) from one prompt \(1 distinct\); first token \d+\.\d\d s", final)
+    assert re.search(r"first token after \d+\.\d\d s \(mean of 1 streamed call\)", final)
     assert "visible tests: passed" in final and "coder is writing" not in final
