@@ -15,7 +15,7 @@ import subprocess
 import time
 from functools import cache
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -186,18 +186,36 @@ def _run_locked(problems, solver, out_dir, evaluator, config, *, workers, redo, 
     errors = written = 0
     with RecordWriter(out_dir) as writer, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = [pool.submit(solve_and_check, p, s, solver, evaluator) for p, s in jobs]
+        recorded: set = set()
         try:
             for future in as_completed(futures):
                 record = future.result()
                 writer.append(record)
+                recorded.add(future)
                 written += 1
                 errors += record["exit_status"] == "error"
                 if on_record:
                     on_record(record)
         except BaseException:
-            # Ctrl-C or a bug: what is written stays written; do not start queued tasks.
+            # Ctrl-C, a lost model server or a bug: do not start queued tasks, but write every
+            # task that did finish (its checkpoint thread is already dropped: unwritten, it
+            # would be solved again on resume). The pool waits for the running ones anyway.
             for future in futures:
                 future.cancel()
+            wait(futures)
+            _write_finished(futures, recorded, writer)
             raise
     write_samples(out_dir)
     return BatchOutcome(written, skipped, errors, warnings)
+
+
+def _write_finished(futures: list[Future], recorded: set, writer: RecordWriter) -> None:
+    """Write the records of finished futures not yet written (a batch stopping). A write that
+    fails ends it: the batch is failing already, and its own error is the one to report."""
+    for future in futures:
+        if future in recorded or not future.done() or future.cancelled() or future.exception() is not None:
+            continue
+        try:
+            writer.append(future.result())
+        except Exception:  # e.g. the full disk that stopped the batch
+            return

