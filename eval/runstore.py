@@ -135,14 +135,20 @@ class RecordWriter:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as exc:
             raise _write_error(self.path, exc) from None
-        # A crash mid-line leaves no trailing newline: start a new line so the next record
-        # is not glued onto the broken one.
-        size = os.fstat(self._fd).st_size
-        if size:
-            with open(self.path, "rb") as fh:
-                fh.seek(size - 1)
-                if fh.read(1) != b"\n":
-                    self._write(b"\n")
+        try:
+            # A crash mid-line leaves no trailing newline: start a new line so the next record
+            # is not glued onto the broken one.
+            size = os.fstat(self._fd).st_size
+            if size:
+                with open(self.path, "rb") as fh:
+                    fh.seek(size - 1)
+                    if fh.read(1) != b"\n":
+                        self._write(b"\n")
+        except BaseException as exc:
+            os.close(self._fd)  # no writer comes back to close it
+            if isinstance(exc, OSError):
+                raise _write_error(self.path, exc) from None
+            raise
 
     def append(self, record: dict) -> None:
         """Write one record as one line and make it durable before returning. When the disk
@@ -206,7 +212,7 @@ def archive_records(run_dir: Path) -> Path | None:
     """Move existing records aside (for --redo); nothing is deleted. Returns the new path.
     The checkpoints of unfinished tasks go aside with them: a redo must not resume them."""
     path = Path(run_dir) / RECORDS
-    stamp = time.strftime("%Y%m%dT%H%M%S")
+    stamp = _free_stamp(Path(run_dir))
     for name in (CHECKPOINTS, CHECKPOINTS + "-wal", CHECKPOINTS + "-shm"):
         checkpoints = Path(run_dir) / name
         if checkpoints.exists():
@@ -216,3 +222,15 @@ def archive_records(run_dir: Path) -> Path | None:
     target = path.with_name(f"records.{stamp}.jsonl")
     os.replace(path, target)
     return target
+
+
+def _free_stamp(run_dir: Path) -> str:
+    """A time stamp no archive in `run_dir` uses yet (two redos within a second must not
+    overwrite the first one's archive): the time, then the time with -2, -3, ..."""
+    base = time.strftime("%Y%m%dT%H%M%S")
+    taken = {p.name for p in run_dir.glob(f"*{base}*")} if run_dir.is_dir() else set()
+    stamp, n = base, 1
+    while any(stamp in name.split(".") for name in taken):
+        n += 1
+        stamp = f"{base}-{n}"
+    return stamp

@@ -29,3 +29,36 @@ def test_malformed_and_truncated_lines_are_reported_with_numbers(tmp_path):
 
 def test_missing_file_is_empty(tmp_path):
     assert read_records(tmp_path).records == []
+
+
+def test_redos_within_one_second_keep_every_archive(tmp_path, monkeypatch):
+    import time
+
+    from eval.runstore import CHECKPOINTS, archive_records
+
+    monkeypatch.setattr(time, "strftime", lambda fmt, *a: "20260101T000000")  # the same second, three times
+    for n in range(3):
+        with RecordWriter(tmp_path) as writer:
+            writer.append({"task_id": f"T/{n}"})
+        (tmp_path / CHECKPOINTS).write_text(str(n))
+        archive_records(tmp_path)
+    archives = sorted(tmp_path.glob("records.*.jsonl"))
+    assert len(archives) == 3
+    assert sorted(json.loads(p.read_text())["task_id"] for p in archives) == ["T/0", "T/1", "T/2"]
+    assert sorted(p.read_text() for p in tmp_path.glob(f"*.{CHECKPOINTS}")) == ["0", "1", "2"]
+
+
+def test_a_writer_that_cannot_start_closes_its_file(tmp_path, monkeypatch):
+    import os
+
+    import pytest
+
+    from eval.runstore import RunDirWriteError
+
+    (tmp_path / "records.jsonl").write_bytes(b'{"task_id": "T/0"}')  # torn: a newline is written first
+    monkeypatch.setattr(os, "write", lambda fd, data: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(5):
+        with pytest.raises(RunDirWriteError, match="No space left"):
+            RecordWriter(tmp_path)
+    assert len(os.listdir("/proc/self/fd")) == before
