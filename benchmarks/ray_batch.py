@@ -75,10 +75,12 @@ class Clock:
 
 
 def config() -> BatchConfig:
+    """The batch both ways run: baseline HumanEval, one sample per task."""
     return BatchConfig("humaneval", "baseline", 1)
 
 
 def thread_run(problems, spec: str, workers: int, out: Path) -> Clock:
+    """The batch on this process's thread pool of `workers`; its phase times."""
     clock = Clock()
     box = make_sandbox("process")
     try:
@@ -92,6 +94,7 @@ def thread_run(problems, spec: str, workers: int, out: Path) -> Clock:
 
 
 def ray_run(problems, spec: str, workers: int, out: Path, address: str) -> Clock:
+    """The batch on the Ray cluster at `address`, `workers` per node; its phase times."""
     clock = Clock()
     setup = NodeSetup("baseline", 1, None, "none", "humaneval", None, "process", None, None, 8765, spec)
     run_batch_ray(problems, setup, out, config(), address=address, workers=workers, on_nodes=clock.on_nodes,
@@ -104,6 +107,9 @@ OVERHEAD: dict[str, float] = {}
 
 
 def row(name: str, clock: Clock, tasks: int, slots: int, delay: float, out: Path) -> str:
+    """The table row of one run (after checking every record passed): wall, start-up, batch
+    time against the ideal `tasks * delay / slots`, and the overhead per task (also kept in
+    OVERHEAD for the summary)."""
     records = read_records(out).records
     assert len(records) == tasks and all(r["verdict"]["passed"] for r in records), f"{name}: bad records"
     wall, batch = clock.end - clock.t0, clock.last - clock.first
@@ -129,6 +135,7 @@ def append_rate(folder: Path, record: dict, n: int = 200) -> float:
 
 
 def main() -> None:
+    """Run the batch on threads, then on Ray with 1 and 2 nodes; print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", type=int, default=40)
     ap.add_argument("--delay", type=float, default=1.0, help="seconds per model call")

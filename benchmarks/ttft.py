@@ -52,6 +52,7 @@ class Watch:
 
 
 def median(values: list[float]) -> str:
+    """The median with two decimals, "-" for no values (a table cell)."""
     return f"{statistics.median(values):.2f}" if values else "-"
 
 
@@ -75,6 +76,7 @@ def call_table(calls: list[dict]) -> list[str]:
 
 
 def main() -> None:
+    """Solve the tasks streamed (and plain with --plain); print each solve, then the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--port", type=int, default=8811)

