@@ -24,46 +24,46 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-
+from benchmarks.faults_sandbox import bwrap_gone, docker_killed, sandbox_error_batch  # noqa: E402
 from eval.runstore import read_records  # noqa: E402
 from serving.embedded import free_port  # noqa: E402
+from tests.eval.batch_cli import batch_args, cli, cli_env  # noqa: E402
 from tests.serving.stub_model_server import launch as stub  # noqa: E402
 
-ROWS: list[tuple[str, str, str, str, str]] = []
+ROWS: list[tuple[str, str, str, str, str]] = []  # one per fault: the table's columns
 
 
-def cli(args: list, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", "from apps.cli import main; main()", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
-
-
-def batch(out: Path, url: str, n: int) -> list:
-    return ["batch", "humaneval", "--limit", n, "--mode", "baseline", "--base-url", url, "--out", out,
-            "--sandbox", "process"]
+def batch(out: Path, url: str, n: int, env: dict) -> subprocess.Popen:
+    """`codeloop batch` of `n` HumanEval tasks against `url`, writing to `out`, started."""
+    return cli(*batch_args(out, url, n), env=env)
 
 
 def seen(proc_stderr: str, code: int) -> str:
+    """What the user saw: the exit code and the first error/warning line (flagging a traceback)."""
     lines = [line for line in proc_stderr.splitlines() if line.startswith(("error:", "warning:"))]
     tb = " + TRACEBACK" if "Traceback" in proc_stderr else ""
     return f"exit {code}: `{(lines[0] if lines else '(no message)')[:230]}`{tb}"
 
 
 def tally(out: Path, n: int) -> tuple[int, int]:
+    """(records lost, records duplicated) of a run of `n` tasks, over every line written."""
     counts = Counter((r["task_id"], r["sample"]) for r in read_records(out).records)
     return n - len(counts), sum(c - 1 for c in counts.values())
 
 
 def wait_records(out: Path, k: int, timeout: float = 120) -> None:
+    """Wait until the run at `out` holds `k` records (or `timeout` seconds passed)."""
     deadline = time.monotonic() + timeout
     while len(read_records(out).records) < k and time.monotonic() < deadline:
         time.sleep(0.05)
 
 
 def server_not_ours(env: dict, work: Path) -> None:
+    """A --base-url server killed mid-batch: the batch stops with exit 1; a rerun resumes."""
     n, port, out = 8, free_port(), work / "lost"
     url = f"http://127.0.0.1:{port}/v1"
     server = stub(port, 0.3)
-    proc = cli(batch(out, url, n), env)
+    proc = batch(out, url, n, env)
     wait_records(out, 2)
     server.kill()
     killed = time.monotonic()
@@ -71,7 +71,7 @@ def server_not_ours(env: dict, work: Path) -> None:
     told = time.monotonic() - killed
     server = stub(port)
     start = time.monotonic()
-    again = cli(batch(out, url, n), env)
+    again = batch(out, url, n, env)
     again.communicate()
     server.kill()
     lost, dup = tally(out, n)
@@ -80,15 +80,16 @@ def server_not_ours(env: dict, work: Path) -> None:
 
 
 def torn_line(env: dict, work: Path) -> None:
+    """A crash mid-append left half a last line: the resumed batch redoes that task."""
     n, port, out = 4, free_port(), work / "torn"
     url = f"http://127.0.0.1:{port}/v1"
     server = stub(port)
-    cli(batch(out, url, n), env).communicate()
+    batch(out, url, n, env).communicate()
     path = out / "records.jsonl"
     lines = path.read_bytes().splitlines(keepends=True)
     path.write_bytes(b"".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])
     start = time.monotonic()
-    again = cli(batch(out, url, n), env)
+    again = batch(out, url, n, env)
     _, err = again.communicate()
     server.kill()
     lost, dup = tally(out, n)
@@ -97,6 +98,7 @@ def torn_line(env: dict, work: Path) -> None:
 
 
 def disk(env: dict, work: Path) -> None:
+    """The run directory's disk fills up, then turns read-only (a 64 KiB tmpfs; root only)."""
     if os.geteuid() != 0:
         ROWS.append(("disk full / read-only run dir", "not measured (needs root for a small tmpfs)", "-", "-", "-"))
         return
@@ -108,18 +110,18 @@ def disk(env: dict, work: Path) -> None:
     try:
         out = mount / "run"
         (mount / "filler").write_bytes(b"x" * 56 * 1024)
-        full = cli(batch(out, url, n), env)
+        full = batch(out, url, n, env)
         _, err = full.communicate()
         torn = not (out / "records.jsonl").read_bytes().endswith(b"\n")
         saw_full = seen(err, full.returncode) + (" TORN LINE LEFT" if torn else "")
         (mount / "filler").unlink()
         subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
-        ro = cli(batch(out, url, n), env)
+        ro = batch(out, url, n, env)
         _, err = ro.communicate()
         saw_ro = seen(err, ro.returncode)
         subprocess.run(["mount", "-o", "remount,rw", str(mount)], check=True)
         start = time.monotonic()
-        cli(batch(out, url, n), env).communicate()
+        batch(out, url, n, env).communicate()
         lost, dup = tally(out, n)
         took = time.monotonic() - start
     finally:
@@ -129,119 +131,8 @@ def disk(env: dict, work: Path) -> None:
     ROWS.append(("read-only run dir", saw_ro, "0", "0", "rerun once writable (same row above)"))
 
 
-def docker_killed() -> None:
-    from sandbox import Limits, make_sandbox, probe
-
-    if probe("docker"):
-        ROWS.append(("docker container killed mid-run", f"not measured: {probe('docker')}", "-", "-", "-"))
-        return
-    box = make_sandbox("docker")
-    try:
-        slow = ["python", "-c", "import time; time.sleep(2); print('done')"]
-        box.run({}, ["true"], Limits())
-        (cid,) = box.container_ids
-        res = []
-        start = time.monotonic()
-        worker = threading.Thread(target=lambda: res.append(box.run({}, slow, Limits(timeout_s=30))))
-        worker.start()
-        time.sleep(0.8)
-        box.client.api.remove_container(cid, force=True)
-        worker.join()
-        took = time.monotonic() - start
-        ROWS.append(("docker container removed (`docker rm -f`) mid-run", f"run ok={res[0].ok}, "
-                     f"stdout {res[0].stdout.strip()!r}; a warning in the log", "0", "0",
-                     f"{took:.1f} s for a 2 s run (run again in a new container)"))
-        import docker
-
-        real, box.client = box.client, docker.DockerClient(base_url="unix:///nonexistent.sock", version="1.41")
-        try:
-            box.run({}, ["true"], Limits())
-            saw = "no error?"
-        except Exception as exc:  # noqa: BLE001 - reported as seen
-            saw = f"{type(exc).__name__}: {str(exc)[:90]} → record status sandbox-error, batch goes on"
-        box.client = real
-        ROWS.append(("docker engine unreachable (dockerd down, simulated)", saw, "0", "0", "next record, after one retry"))
-    finally:
-        box.close()
-
-
-def bwrap_gone() -> None:
-    from sandbox import Limits, SandboxUnavailable, make_sandbox, probe
-
-    if probe("bwrap"):
-        ROWS.append(("bwrap binary gone mid-run", f"not measured: {probe('bwrap')}", "-", "-", "-"))
-        return
-    bindir = Path(tempfile.mkdtemp(prefix="codeloop-faults-bin-"))
-    bindir.chmod(0o755)
-    old_path = os.environ["PATH"]
-    try:
-        (bindir / "bwrap").symlink_to(subprocess.run(["which", "bwrap"], capture_output=True, text=True).stdout.strip())
-        os.environ["PATH"] = f"{bindir}:{old_path}"
-        box = make_sandbox("bwrap")
-        (bindir / "bwrap").unlink()
-        res = box.run({}, ["python", "-c", "print('ok')"], Limits())
-        found = box.bwrap
-        os.environ["PATH"] = str(bindir)
-        box.bwrap = str(bindir / "bwrap")
-        try:
-            box.run({}, ["true"], Limits())
-            saw = "no error?"
-        except SandboxUnavailable as exc:
-            saw = f"SandboxUnavailable: {str(exc)[:100]}"
-    finally:
-        os.environ["PATH"] = old_path
-        subprocess.run(["rm", "-rf", str(bindir)], check=False)
-    ROWS.append(("bwrap binary removed mid-run (another on PATH)", f"run ok={res.ok}, found again at {found}",
-                 "0", "0", "next run (one PATH lookup)"))
-    ROWS.append(("bwrap binary removed, none left on PATH", saw + " → record status sandbox-error, batch goes on",
-                 "0", "0", "-"))
-
-
-def sandbox_error_batch(data_dir: str, work: Path) -> None:
-    from eval.baseline import make_baseline_solver
-    from eval.batch import BatchConfig, run_batch
-    from eval.evaluate import Evaluator
-    from eval.problems import load_benchmark
-    from sandbox import SandboxUnavailable, make_sandbox
-    from serving.fake import FakeLLM
-
-    class DiesOnce:  # the sandbox fails for the second check only
-        name = "process"
-
-        def __init__(self) -> None:
-            self.inner, self.calls = make_sandbox("process"), 0
-
-        def run(self, files, command, limits):
-            self.calls += 1
-            if self.calls == 2:
-                raise SandboxUnavailable("bwrap disappeared (simulated)")
-            return self.inner.run(files, command, limits)
-
-        def close(self) -> None:
-            self.inner.close()
-
-    problems = load_benchmark("humaneval", Path(data_dir))[:4]
-    answers = [f"```python\n{p.prompt}{p.canonical_solution}```" for p in problems]
-    out, box = work / "sandbox-error", DiesOnce()
-    config = BatchConfig("humaneval", "baseline")
-    first = run_batch(problems, make_baseline_solver(FakeLLM(answers)), out, Evaluator(box), config)
-    statuses = [r["verdict"]["status"] for r in read_records(out).records]
-    start = time.monotonic()
-    run_batch(problems, make_baseline_solver(FakeLLM(answers)), out, Evaluator(box), config)
-    lost, dup = tally_effective(out, 4)
-    box.close()
-    ROWS.append(("sandbox fails for one task mid-batch", f"{first.new_records} records, statuses {statuses}; batch "
-                 "went on (exit 1: 1 errored record)", str(lost), str(dup),
-                 f"rerun retried the errored one: {time.monotonic() - start:.1f} s"))
-
-
-def tally_effective(out: Path, n: int) -> tuple[int, int]:
-    effective = read_records(out).effective()
-    ok = [r for r in effective if r["exit_status"] == "ok"]
-    return n - len(ok), len(effective) - len({(r["task_id"], r["sample"]) for r in effective})
-
-
 def checkpoints() -> None:
+    """Two tasks on one checkpoint file without a thread id: B must not get A's answer."""
     from agents.solver import solve_task
     from agents.state import SolveConfig
     from agents.task import task_from_text
@@ -261,6 +152,7 @@ def checkpoints() -> None:
 
 
 def embedded_killed() -> None:
+    """The embedded llama-server (smoke model) killed mid-request: restarted, the call retried."""
     from serving.session import llm_session
 
     port = free_port()
@@ -280,20 +172,18 @@ def embedded_killed() -> None:
 
 
 def main() -> None:
+    """Inject every fault and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data" / "benchmarks"))
     parser.add_argument("--skip-smoke", action="store_true", help="Skip the row that needs the smoke model.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="codeloop-faults-") as tmp:
         work = Path(tmp)
-        env = dict(os.environ, CODELOOP_CACHE_DIR=str(work / "cache"), CODELOOP_OFFLINE="1",
-                   CODELOOP_DATA_DIR=args.data_dir)
+        env = cli_env(work / "cache", args.data_dir)
         if not args.skip_smoke:
             embedded_killed()
         server_not_ours(env, work)
-        docker_killed()
-        bwrap_gone()
-        sandbox_error_batch(args.data_dir, work)
+        ROWS.extend(docker_killed() + bwrap_gone() + sandbox_error_batch(args.data_dir, work))
         checkpoints()
         disk(env, work)
         torn_line(env, work)

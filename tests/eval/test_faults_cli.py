@@ -6,33 +6,20 @@ read-only, a crash left a torn last line. Each ends in one `error:` line with ex
 import json
 import os
 import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from eval.runstore import read_records
-from tests.serving.stub_model_server import launch as start_stub
 from tests.conftest import free_port
-
-
-
-def cli(*args, env=None, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", "from apps.cli import main; main()", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **kw)
+from tests.eval.batch_cli import batch_args, cli, cli_env
+from tests.serving.stub_model_server import launch as start_stub
 
 
 @pytest.fixture
 def env(tmp_path, data_dir):
-    return dict(os.environ, CODELOOP_CACHE_DIR=str(tmp_path / "cache"), CODELOOP_OFFLINE="1",
-                CODELOOP_DATA_DIR=str(data_dir))
-
-
-def batch_args(out: Path, url: str, limit: int = 6) -> list:
-    return ["batch", "humaneval", "--limit", limit, "--mode", "baseline", "--base-url", url, "--out", out,
-            "--sandbox", "process"]
+    return cli_env(tmp_path / "cache", data_dir)
 
 
 def error_lines(stderr: str) -> list[str]:
