@@ -27,10 +27,12 @@ def sse_events(texts: list[str], usage: dict | None = None) -> list[dict]:
 
 class StreamingStub:
     """Answers each chat request with the next scripted text: streamed when asked, with a
-    pause of `delay_s` before each word; one JSON body otherwise."""
+    pause of `delay_s` before each word (and a last `usage` event unless `report_usage` is
+    False, as some servers do); one JSON body otherwise."""
 
-    def __init__(self, texts: list[str], delay_s: float = 0.0) -> None:
+    def __init__(self, texts: list[str], delay_s: float = 0.0, report_usage: bool = True) -> None:
         self.texts, self.delay_s, self.requests = list(texts), delay_s, []
+        self.report_usage = report_usage
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -53,6 +55,8 @@ class StreamingStub:
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
                 for event in sse_events([text]):
+                    if "usage" in event and not stub.report_usage:
+                        continue
                     if event["choices"] and event["choices"][0]["delta"].get("content"):
                         time.sleep(stub.delay_s)
                     self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())

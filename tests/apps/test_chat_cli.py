@@ -2,9 +2,6 @@
 refusal outside a git repository, and streaming over server-sent events."""
 
 import io
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from rich.console import Console
@@ -13,7 +10,9 @@ from typer.testing import CliRunner
 from apps.chat.stream import HTTPStreamer
 from apps.chat.ui import ConsoleUI, ReplyCancelled
 from apps.cli import app
+from serving.fake import pieces
 from tests.apps.chat_fixtures import FIXED, edit_reply, git, make_repo
+from tests.sse_stub import StreamingStub
 
 
 @pytest.fixture
@@ -57,35 +56,15 @@ def test_bad_test_command_is_refused(runner, stub_server, tmp_path, monkeypatch)
     assert result.exit_code == 2 and "cannot parse the command" in result.stderr
 
 
-class SSEServer:
-    """Streams a reply as server-sent events, one token per event, like llama.cpp."""
-
-    def __init__(self, tokens):
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                self.rfile.read(int(self.headers["Content-Length"]))
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.end_headers()
-                for token in tokens:
-                    event = {"choices": [{"delta": {"content": token}}]}
-                    self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
-                self.wfile.write(b"data: [DONE]\n\n")
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-
 def test_http_streamer_yields_server_sent_tokens():
-    server = SSEServer(["def", " add", "(a, b)", ":"])
-    streamer = HTTPStreamer(server.url, "m")
-    assert list(streamer.stream([{"role": "user", "content": "hi"}], max_tokens=8)) == ["def", " add", "(a, b)", ":"]
-    assert streamer.stats.completion_tokens == 4  # counted: no usage was reported
-    server.httpd.shutdown()
+    text = "def add(a, b):\n    return a + b"
+    server = StreamingStub([text], report_usage=False)  # one token per event, like llama.cpp
+    try:
+        streamer = HTTPStreamer(server.base_url, "m")
+        assert list(streamer.stream([{"role": "user", "content": "hi"}], max_tokens=8)) == pieces(text)
+        assert streamer.stats.completion_tokens == len(pieces(text))  # counted: no usage was reported
+    finally:
+        server.close()
 
 
 def test_console_ui_keeps_the_partial_reply_on_ctrl_c_and_prints_plain_off_a_terminal():
