@@ -6,7 +6,7 @@ It prints a readable report, a `N passed, N failed` line for the visible tests a
 one `@@CODELOOP_RESULT@@ {json}` line with every test's outcome (the tester parses it to
 compute agreement between candidates). Exit code 0 only when every visible test passes.
 
-Probes (selection by execution): when tests.json carries `entry_point` and `probes` (the
+Probes (selection by execution, agents/tester_probes.py): when tests.json carries `entry_point` and `probes` (the
 literals of argument tuples), the entry point is then called on each, and the result
 JSON gets `outputs`: one signature per probe — the normalized repr of the result, or
 `!ExceptionName`, `!timeout`, `!skipped` (the time for all probes was spent) or `!exit`
@@ -17,23 +17,18 @@ so they never change the visible results, the report or the exit code.
 import ast
 import contextlib
 import doctest
-import hashlib
 import io
 import json
 import math
 import os
-import re
-import select
-import signal
 import sys
 import time
 import traceback
 
-# `time_limit` and `TestTimeout` come from sandbox/time_limit.py, placed before this file
-# (agents/tester.py `runner_script`).
+# `time_limit` and `TestTimeout` come from sandbox/time_limit.py and `run_probes` from
+# agents/tester_probes.py, both placed before this file (agents/tester.py `runner_script`).
 MARKER = "@@CODELOOP_RESULT@@"
 MAX_MESSAGE = 600  # per test: enough for an assertion and a short traceback
-MAX_SIGNATURE = 200  # a longer output signature keeps its start and a digest of the whole
 
 
 def _traceback(exc_type, exc, tb):
@@ -147,127 +142,23 @@ def run_doctests(examples, namespace, seconds):
     return results
 
 
-def _normal(value, depth=0):
-    """The text of a probe's result, equal for results that compare equal in the usual
-    ways: set elements and dict items sorted, floats to 9 significant digits (an integral
-    float reads like the int), object addresses dropped."""
-    if depth > 50:
-        raise RecursionError("output nested too deeply")
-    if isinstance(value, bool) or value is None:
-        return repr(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return repr(value)
-        value = float(f"{value:.9g}") + 0.0  # + 0.0: -0.0 reads as 0.0
-        return repr(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, (list, tuple)):
-        inner = ", ".join(_normal(v, depth + 1) for v in value)
-        return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
-    if isinstance(value, (set, frozenset)):
-        return "{" + ", ".join(sorted(_normal(v, depth + 1) for v in value)) + "}"
-    if isinstance(value, dict):
-        items = sorted(f"{_normal(k, depth + 1)}: {_normal(v, depth + 1)}" for k, v in value.items())
-        return "{" + ", ".join(items) + "}"
-    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
-
-
-def signature(value):
-    """A probe result → a short string (long ones: their start and a digest of the whole)."""
-    text = _normal(value)
-    if len(text) > MAX_SIGNATURE:
-        text = text[:MAX_SIGNATURE - 20] + "...#" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
-    return text
-
-
-def probe_once(func, probe, seconds):
-    """Call `func` on a fresh copy of the arguments written in `probe` → its signature."""
-    try:
-        args = ast.literal_eval(probe)
-    except Exception:  # noqa: BLE001 - the host sends literals; anything else is skipped
-        return "!badinput"
-    if not isinstance(args, tuple):
-        return "!badinput"
-    try:
-        with time_limit(seconds), contextlib.redirect_stdout(io.StringIO()):
-            return signature(func(*args))  # the signature too: repr of a huge result takes time
-    except TestTimeout:
-        return "!timeout"
-    except BaseException as exc:  # noqa: BLE001 - an exception is the candidate's answer
-        return "!" + type(exc).__name__
-
-
-def probe_outputs(func, probes, per_probe, total):
-    """Signatures of `func` on every probe, one by one, within `total` seconds for all."""
-    deadline = time.monotonic() + total
-    for probe in probes:
-        left = deadline - time.monotonic()
-        if left <= 0.01:
-            yield "!skipped"
-            continue
-        try:
-            yield probe_once(func, probe, min(per_probe, left))
-        except TestTimeout:  # the alarm fired just as the call returned
-            yield "!timeout"
-
-
-def run_probes(namespace, name, probes, per_probe, total):
-    """The probe signatures, computed in a forked child so that nothing a candidate does on
-    them (loops in C code, os._exit, crashes, changed globals) reaches the test results.
-    The child writes one JSON line per probe; it is killed a little after `total` s."""
-    func = namespace.get(name)
-    if not probes:
-        return []
-    if not callable(func):
-        return ["!missing"] * len(probes)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    try:
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-    except OSError:  # no fork allowed here: run them in this process
-        return list(probe_outputs(func, probes, per_probe, total))
-    if pid == 0:  # the child: its own output goes nowhere, only the pipe reaches the parent
-        try:
-            os.close(read_fd)
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.dup2(devnull, 2)
-            for output in probe_outputs(func, probes, per_probe, total):
-                os.write(write_fd, (json.dumps(output) + "\n").encode())
-        finally:
-            os._exit(0)
-    os.close(write_fd)
-    data, killed = b"", False
-    deadline = time.monotonic() + total + 1.0
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([read_fd], [], [], left)[0]:
-            os.kill(pid, signal.SIGKILL)
-            killed = True
-            break
-        chunk = os.read(read_fd, 65536)
-        if not chunk:
-            break
-        data += chunk
-    os.close(read_fd)
-    os.waitpid(pid, 0)
-    outputs = [json.loads(line) for line in data.split(b"\n")[:-1]][:len(probes)]
-    if len(outputs) < len(probes):  # the child died or was stopped during the next probe
-        outputs.append("!timeout" if killed else "!exit")
-    return outputs + ["!skipped"] * (len(probes) - len(outputs))
-
-
-def _not_run(sources, why):
-    return [{"source": s, "ok": False, "status": "not run", "message": why, "stdout": ""} for s in sources]
+def run_asserts(sources, namespace, seconds, deadline, float_tolerance=False):
+    """Each assert line → a result dict; those still waiting when `deadline` passed are "not run"."""
+    spent = "not run: the time for all tests was spent"
+    return [run_assert(source, namespace, seconds, float_tolerance) if time.monotonic() < deadline
+            else {"source": source, "ok": False, "status": "not run", "message": spent, "stdout": ""}
+            for source in sources]
 
 
 def _print_failures(title, results):
+    """The report's line (and message) for each failed test."""
     for r in results:
         if not r["ok"]:
             print(f"{title} {r['status'].upper()}: {r['source']}" + (f"\n  {r['message']}" if r["message"] else ""))
 
 
 def main():
+    """Check solution.py against tests.json; print the report and the result line."""
     with open("tests.json", encoding="utf-8") as fh:
         tests = json.load(fh)
     per_test = float(tests.get("per_test_s", 5.0))
@@ -282,15 +173,9 @@ def main():
     # solution importing it; the benchmarks' own harnesses import it too
     namespace = {"math": math} | vars(sys.modules["solution"])
     deadline = time.monotonic() + float(tests.get("total_s", 20.0))
-    visible = []
-    for source in tests.get("asserts", []):
-        visible.append(run_assert(source, namespace, per_test) if time.monotonic() < deadline
-                       else _not_run([source], "not run: the time for all tests was spent")[0])
+    visible = run_asserts(tests.get("asserts", []), namespace, per_test, deadline)
     visible += run_doctests(tests.get("doctests", ""), namespace, per_test)
-    generated = []
-    for source in tests.get("generated", []):
-        generated.append(run_assert(source, namespace, per_test, float_tolerance=True) if time.monotonic() < deadline
-                         else _not_run([source], "not run: the time for all tests was spent")[0])
+    generated = run_asserts(tests.get("generated", []), namespace, per_test, deadline, float_tolerance=True)
     _print_failures("VISIBLE", visible)
     _print_failures("GENERATED", generated)
     passed = sum(r["ok"] for r in visible)
