@@ -117,33 +117,49 @@ def call_solver(solver: Solver, problem: Problem, sample: int) -> dict:
 TRACE_KEYS = ("stop", "attempts", "candidates", "selection", "events", "pool")
 
 
+def error_check(detail: str, status: str = "error") -> dict:
+    """The check of a pair that could not be checked (`status` error or sandbox-error)."""
+    return {"passed": False, "base": False, "plus": None, "status": status, "detail": detail[:300], "seconds": 0.0}
+
+
+def error_record(problem: Problem, sample: int, error: str, status: str = "error") -> dict:
+    """The record of a pair that could not be solved (the solver raised, every Ray actor that
+    tried it was lost): `exit_status` error, so a resume retries it; no answer, no usage."""
+    return {"task_id": problem.task_id, "sample": sample, "benchmark": problem.benchmark, "exit_status": "error",
+            "error": error[:500], "completion": "", "raw": "", CHECK_FIELD: error_check(error, status),
+            "usage": dict.fromkeys(USAGE_KEYS, 0), "agents": {}, "solver_verdict": None,
+            "seconds": {"total": 0.0, "solve": 0.0, "eval": 0.0},
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "code_version": code_version()}
+
+
+def _check_status(exc: Exception) -> str:
+    return "sandbox-error" if isinstance(exc, SandboxError) else "error"
+
+
 def solve_and_check(problem: Problem, sample: int, solver: Solver, evaluator: Evaluator) -> dict:
     """One record: run the solver, check its completion in the sandbox, time both. A sandbox
     that failed (in the solve or the check) gives the check status `sandbox-error`; a model
     server that is gone for good (`ServerLost`) stops the batch instead of erroring every task."""
     start = time.monotonic()
     record: dict = {"task_id": problem.task_id, "sample": sample, "benchmark": problem.benchmark}
-    failure: Exception | None = None
     try:
         out = call_solver(solver, problem, sample)
         record["exit_status"], record["error"] = "ok", ""
     except ServerLost:
         raise
-    except Exception as exc:  # a broken task must not stop the batch
+    except Exception as exc:  # a broken task must not stop the batch; there is no answer to check
         log.warning("solver failed on %s: %s", problem.task_id, exc)
-        out, failure = {}, exc
-        record["exit_status"], record["error"] = "error", f"{type(exc).__name__}: {exc}"[:500]
+        record = error_record(problem, sample, f"{type(exc).__name__}: {exc}", _check_status(exc))
+        took = round(time.monotonic() - start, 3)
+        record["seconds"] = {"total": took, "solve": took, "eval": 0.0}
+        return record
     solved_at = time.monotonic()
     completion = out.get("completion") or ""
     record["completion"], record["raw"] = completion, out.get("raw", "")
     try:
-        if isinstance(failure, SandboxError):  # no sandbox to check the (empty) answer in either
-            raise failure
         record[CHECK_FIELD] = evaluator.check(problem, completion)
     except Exception as exc:  # sandbox failure: record it, keep going
-        status = "sandbox-error" if isinstance(exc, SandboxError) else "error"
-        record[CHECK_FIELD] = {"passed": False, "base": False, "plus": None, "status": status,
-                               "detail": f"{type(exc).__name__}: {exc}"[:300], "seconds": 0.0}
+        record[CHECK_FIELD] = error_check(f"{type(exc).__name__}: {exc}", _check_status(exc))
         record["exit_status"], record["error"] = "error", record[CHECK_FIELD]["detail"]
     end = time.monotonic()
     usage = out.get("usage") or {}

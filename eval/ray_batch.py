@@ -24,13 +24,12 @@ import logging
 import os
 import socket
 import sys
-import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from eval.batch import USAGE_KEYS, BatchConfig, BatchOutcome, code_version, prepare_run_dir
+from eval.batch import BatchConfig, BatchOutcome, error_record, prepare_run_dir
 from eval.problems import Problem
 from eval.ray_nodes import NodePool, NodeSetup, one_line
 from eval.runstore import RecordWriter, lock_run_dir
@@ -188,7 +187,7 @@ def drive(ray, pool: NodePool, jobs: deque, problems: Sequence[Problem], writer:
                 jobs.appendleft(job)
                 pool.replenish()
                 return
-            record = lost_record(problem, job[1], f"ray: lost {MAX_ATTEMPTS} actors: {tally.last_error}")
+            record = error_record(problem, job[1], f"ray: lost {MAX_ATTEMPTS} actors: {tally.last_error}")
         writer.append(record)
         tally.written += 1
         tally.errors += record["exit_status"] == "error"
@@ -212,17 +211,7 @@ def drive(ray, pool: NodePool, jobs: deque, problems: Sequence[Problem], writer:
         if inflight:
             ready, _ = ray.wait(list(inflight), num_returns=len(inflight), timeout=0)
             for ref in ready:
-                collect(ref, resubmit=False)
+                with contextlib.suppress(ServerLost):  # the Ctrl-C stops the batch (exit 130), not this
+                    collect(ref, resubmit=False)
         raise
     return tally
-
-
-def lost_record(problem: Problem, sample: int, error: str) -> dict:
-    """The record of a pair no actor could finish: an error, so a resume retries it."""
-    verdict = {"passed": False, "base": False, "plus": None, "status": "error", "detail": error[:300],
-               "seconds": 0.0}
-    return {"task_id": problem.task_id, "sample": sample, "benchmark": problem.benchmark, "exit_status": "error",
-            "error": error[:500], "completion": "", "raw": "", "verdict": verdict,
-            "usage": dict.fromkeys(USAGE_KEYS, 0), "agents": {}, "solver_verdict": None,
-            "seconds": {"total": 0.0, "solve": 0.0, "eval": 0.0},
-            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "code_version": code_version()}
