@@ -87,42 +87,42 @@ def test_a_stream_cut_mid_answer_is_server_unreachable():
         listener.close()
 
 
-def test_server_killed_mid_stream_is_restarted_and_the_retry_starts_its_text_over(tmp_path):
+@pytest.fixture
+def supervised(tmp_path):
+    """A stub server we started (1 s per answer) and a supervised client of it."""
     server = ManagedServer(StubEngine(delay_s=1.0), port=free_port(), log_path=tmp_path / "server.log")
     server.start()
     try:
-        llm = SupervisedLLM(OpenAICompatibleLLM(server.base_url, max_retries=3, backoff_s=0.2), server,
-                            backoff_s=0.1)
-        first_pid = server.process.pid
-        killer = threading.Timer(0.4, os.killpg, (first_pid, signal.SIGKILL))  # kill -9 mid-stream
-        killer.start()
-        deltas = []
-        answer = llm.complete(ASK, max_tokens=4, on_delta=deltas.append).texts[0]
-        killer.join()
-        assert answer == f"answer from {server.process.pid}" and server.process.pid != first_pid
-        assert deltas == ["answer", "", "answer", " from", f" {server.process.pid}"]  # "": start over
-        assert len(llm.restarts) == 1
+        yield server, SupervisedLLM(OpenAICompatibleLLM(server.base_url, max_retries=3, backoff_s=0.2), server,
+                                    backoff_s=0.1)
     finally:
         server.stop()
 
 
-def test_killed_server_we_started_is_restarted_and_the_call_retried(tmp_path):
-    server = ManagedServer(StubEngine(delay_s=1.0), port=free_port(), log_path=tmp_path / "server.log")
-    server.start()
-    try:
-        llm = SupervisedLLM(OpenAICompatibleLLM(server.base_url, max_retries=3, backoff_s=0.2), server,
-                            backoff_s=0.1)
-        first_pid = server.process.pid
-        assert llm.complete(ASK, max_tokens=4).texts == [f"answer from {first_pid}"]
-        killer = threading.Timer(0.4, os.killpg, (first_pid, signal.SIGKILL))  # kill -9 mid-request
-        killer.start()
-        started = time.monotonic()
-        answer = llm.complete(ASK, max_tokens=4).texts[0]
-        killer.join()
-        assert answer == f"answer from {server.process.pid}" and server.process.pid != first_pid
-        assert len(llm.restarts) == 1 and time.monotonic() - started < 15
-    finally:
-        server.stop()
+def test_server_killed_mid_stream_is_restarted_and_the_retry_starts_its_text_over(supervised):
+    server, llm = supervised
+    first_pid = server.process.pid
+    killer = threading.Timer(0.4, os.killpg, (first_pid, signal.SIGKILL))  # kill -9 mid-stream
+    killer.start()
+    deltas = []
+    answer = llm.complete(ASK, max_tokens=4, on_delta=deltas.append).texts[0]
+    killer.join()
+    assert answer == f"answer from {server.process.pid}" and server.process.pid != first_pid
+    assert deltas == ["answer", "", "answer", " from", f" {server.process.pid}"]  # "": start over
+    assert len(llm.restarts) == 1
+
+
+def test_killed_server_we_started_is_restarted_and_the_call_retried(supervised):
+    server, llm = supervised
+    first_pid = server.process.pid
+    assert llm.complete(ASK, max_tokens=4).texts == [f"answer from {first_pid}"]
+    killer = threading.Timer(0.4, os.killpg, (first_pid, signal.SIGKILL))  # kill -9 mid-request
+    killer.start()
+    started = time.monotonic()
+    answer = llm.complete(ASK, max_tokens=4).texts[0]
+    killer.join()
+    assert answer == f"answer from {server.process.pid}" and server.process.pid != first_pid
+    assert len(llm.restarts) == 1 and time.monotonic() - started < 15
 
 
 def test_restarts_are_bounded(tmp_path):
