@@ -11,6 +11,7 @@ treats as fatal (its finished records are kept; the run resumes once the server 
 from __future__ import annotations
 
 import logging
+import subprocess
 import threading
 import time
 
@@ -46,6 +47,18 @@ class SupervisedLLM:
         process = self.server.process if self.server is not None else None
         return process is not None and process.poll() is None
 
+    def _died(self, grace_s: float = 1.0) -> bool:
+        """Whether the server we own has exited, waiting up to `grace_s` for it: a killed
+        server's sockets close while its process is still exiting, so a lost connection can
+        arrive a moment before `poll()` sees the death."""
+        if self.server.process is None:
+            return True
+        try:
+            self.server.process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def complete(self, messages: list[Message], **kwargs) -> Completion:
         """`client.complete`, retried after a restart when the server we own has died (a
         streamed call's `on_delta` first gets an empty delta: its text so far is void)."""
@@ -73,7 +86,7 @@ class SupervisedLLM:
         with self._lock:
             if generation != self._generation:  # another thread already restarted it
                 return
-            if self._alive():  # the process lives: a network hiccup, not a death; let the caller retry
+            if not self._died():  # the process lives: a network hiccup, not a death; let the caller retry
                 raise exc
             if len(self.restarts) >= self.max_restarts:
                 raise ServerLost(f"the model server died again after {self.max_restarts} restarts ({exc}); see its "
