@@ -31,6 +31,17 @@ def emit(problems: list[Problem], fmt: str) -> None:
     print("\n".join(lines), flush=True)
 
 
+def _open_workspace(fmt: str, cmd: str | None, sandbox: str):
+    """What `test` and `fix` start from: the repo around the working directory, the parsed
+    test command and the sandbox (call inside `cli_errors`, after the format is checked)."""
+    from apps.chat.repo import ChatRepo
+    from apps.testrun import parse_command
+    from sandbox import make_sandbox
+
+    check_format(fmt)
+    return ChatRepo.find(Path.cwd()), parse_command(cmd), make_sandbox(sandbox)
+
+
 def _say(text: str) -> None:
     # progress goes to stderr so stdout carries only code and problems
     print(text, file=sys.stderr, flush=True)
@@ -42,15 +53,10 @@ def test(
     sandbox: SandboxOption = "auto",
 ) -> None:
     """Run this repository's tests in the sandbox and report each failure's location."""
-    from apps.chat.repo import ChatRepo
-    from apps.testrun import parse_command, repo_files, run_tests
-    from sandbox import make_sandbox
+    from apps.testrun import repo_files, run_tests
 
     with cli_errors():
-        check_format(fmt)
-        repo = ChatRepo.find(Path.cwd())
-        command = parse_command(cmd)
-        box = make_sandbox(sandbox)
+        repo, command, box = _open_workspace(fmt, cmd, sandbox)
         try:
             tests = run_tests(box, repo_files(repo, [], {}), command)
         finally:
@@ -76,17 +82,12 @@ def fix(
     """Run the tests; when they fail, let the agents rewrite the code (whole files), test
     again in the sandbox, and commit the fix. Reports what still fails."""
     from apps.chat.editloop import EditContext, run_change
-    from apps.chat.repo import ChatRepo
     from apps.chat.stream import LLMStreamer
-    from apps.testrun import parse_command, repo_files, run_tests
-    from sandbox import make_sandbox
+    from apps.testrun import repo_files, run_tests
     from serving.session import llm_session
 
     with cli_errors():
-        check_format(fmt)
-        repo = ChatRepo.find(Path.cwd())
-        command = parse_command(cmd)
-        box = make_sandbox(sandbox)
+        repo, command, box = _open_workspace(fmt, cmd, sandbox)
         try:
             tree = repo_files(repo, [], {})
             tests = run_tests(box, tree, command)
