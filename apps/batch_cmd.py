@@ -25,7 +25,7 @@ from apps.options import (BaseUrlOption, BatchMode, CandidatesOption, ConfirmSam
 from eval.data import BenchmarkDataError
 from eval.plus import GroundTruthError
 from eval.problems import LOADERS, load_benchmark
-from eval.runstore import CHECKPOINTS, RunDirError, RunDirWriteError, read_records
+from eval.runstore import CHECKPOINTS, RunDirError, RunDirWriteError, lock_run_dir, read_records
 from eval.summary import summarize
 
 MODES = ("pipeline", "baseline")
@@ -119,7 +119,7 @@ def batch(
                                          "here) or local (a private one); --workers per node. Needs the ray extra."),
 ) -> None:
     """Run a benchmark: resumable, one fsync'd record per task and sample, checked in the sandbox."""
-    from eval.batch import BatchConfig, check_identity, run_batch
+    from eval.batch import BatchConfig, check_identity, run_batch_locked
     from eval.evaluate import Evaluator
     from eval.taskfile import is_task_file, task_file_path, task_file_sha256
     from retrieval.api import retriever_for
@@ -158,20 +158,21 @@ def batch(
                 outcome = batch_on_ray(ray_address, problems, out, config, setup, workers=workers, redo=redo,
                                        feed=feed, err=err)
         else:
-            box = make_sandbox(sandbox)
             llm_kw = {"llm_spec": llm_spec} if llm_spec else {}  # stand-ins for open_llm (tests) take three
-            try:
-                with open_llm(model, base_url, port, **llm_kw) as llm, \
-                        ProgressFeed(err, bench, out, quiet=as_json) as feed:
-                    config = replace(config, served_model=str(getattr(llm, "model", "") or ""))
-                    solver = make_solver(mode, llm, box, samples, solve_config, retriever, out / CHECKPOINTS)
-                    try:
-                        outcome = run_batch(problems, solver, out, Evaluator(box), config,
-                                            workers=workers, redo=redo, on_start=feed.start, on_record=feed.record)
-                    finally:  # the pipeline's shared checkpoint connection
-                        getattr(solver, "close", lambda: None)()
-            finally:
-                box.close()
+            with lock_run_dir(out):  # before the model server starts: a second batch here is refused at once
+                box = make_sandbox(sandbox)
+                try:
+                    with open_llm(model, base_url, port, **llm_kw) as llm, \
+                            ProgressFeed(err, bench, out, quiet=as_json) as feed:
+                        config = replace(config, served_model=str(getattr(llm, "model", "") or ""))
+                        solver = make_solver(mode, llm, box, samples, solve_config, retriever, out / CHECKPOINTS)
+                        try:
+                            outcome = run_batch_locked(problems, solver, out, Evaluator(box), config, workers=workers,
+                                                       redo=redo, on_start=feed.start, on_record=feed.record)
+                        finally:  # the pipeline's shared checkpoint connection
+                            getattr(solver, "close", lambda: None)()
+                finally:
+                    box.close()
         for warning in outcome.warnings:
             err.print(f"warning: {warning}", markup=False, highlight=False)
         summary = summarize(read_records(out).effective())

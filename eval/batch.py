@@ -187,11 +187,14 @@ def run_batch(problems: Sequence[Problem], solver: Solver, out_dir: Path, evalua
     directory is locked for the whole run (`lock_run_dir`: a second batch there is refused)."""
     out_dir = Path(out_dir)
     with lock_run_dir(out_dir):
-        return _run_locked(problems, solver, out_dir, evaluator, config, workers=workers, redo=redo,
-                           on_start=on_start, on_record=on_record)
+        return run_batch_locked(problems, solver, out_dir, evaluator, config, workers=workers, redo=redo,
+                                on_start=on_start, on_record=on_record)
 
 
-def _run_locked(problems, solver, out_dir, evaluator, config, *, workers, redo, on_start, on_record) -> BatchOutcome:
+def run_batch_locked(problems, solver, out_dir, evaluator, config, *, workers=1, redo=False, on_start=None,
+                     on_record=None) -> BatchOutcome:
+    """`run_batch` for a caller already holding `lock_run_dir(out_dir)` (the CLI takes it before
+    starting a model server, so a second batch on the same directory is refused at once)."""
     done, warnings = prepare_run_dir(out_dir, config, redo=redo)
     for warning in warnings:
         log.warning(warning)

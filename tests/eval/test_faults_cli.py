@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from eval.runstore import read_records
+from eval.runstore import lock_run_dir, read_records
 from tests.conftest import free_port
 from tests.eval.batch_cli import batch_args, cli, cli_env
 from tests.serving.stub_model_server import launch as start_stub
@@ -168,3 +168,15 @@ def test_a_second_batch_on_a_run_directory_in_use_is_refused(tmp_path, env):
         stub.wait()
     pairs = Counter((r["task_id"], r["sample"]) for r in read_records(out).records)
     assert len(pairs) == 6 and set(pairs.values()) == {1}  # each pair once: the second batch wrote nothing
+
+
+def test_a_run_directory_in_use_is_refused_before_any_model_server_starts(tmp_path, env):
+    # The lock comes first: the refused batch must not spend minutes starting (or probing) a
+    # model server. Nothing listens on this port, so a late lock would fail on the server instead.
+    out = tmp_path / "run"
+    with lock_run_dir(out):
+        refused = cli(*batch_args(out, f"http://127.0.0.1:{free_port()}/v1"), env=env)
+        _, stderr = refused.communicate(timeout=60)
+    assert refused.returncode == 2, stderr
+    assert error_lines(stderr) == [f"error: run directory {out} in use by pid {os.getpid()} (another `codeloop "
+                                   "batch`); wait for it to finish or use another --out"]
