@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from serving.base import Completion, LLMError, Message, OnDelta, Sampling, Usage
-from serving.sse import assemble
+from serving.sse import StreamCutOff, assemble
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ class OpenAICompatibleLLM:
                 return data, time.perf_counter() - started
             try:
                 return assemble(response.iter_lines(), on_delta, started)
-            except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:  # the server died mid-answer
+            except (httpx.NetworkError, httpx.RemoteProtocolError, StreamCutOff) as exc:  # died mid-answer
                 raise ServerUnreachable(f"lost the connection to {self.base_url} mid-stream: "
                                         f"{type(exc).__name__}: {exc}") from exc
             except httpx.HTTPError as exc:

@@ -17,8 +17,15 @@ from collections.abc import Iterable, Iterator
 from serving.base import LLMError, OnDelta
 
 
+class StreamCutOff(LLMError):
+    """The event stream ended without `[DONE]`: the server stopped mid-answer. Over HTTP/1.0 or
+    `Connection: close` without chunking, a server killed mid-stream looks like a clean end of
+    the body, so this is the only sign that the text is partial."""
+
+
 def sse_payloads(lines: Iterable[str]) -> Iterator[dict]:
-    """The JSON payloads of `data:` lines, up to `[DONE]` (comments and blank lines skipped)."""
+    """The JSON payloads of `data:` lines, up to `[DONE]` (comments and blank lines skipped);
+    `StreamCutOff` if the lines end before it."""
     for line in lines:
         if not line.startswith("data:"):
             continue
@@ -29,6 +36,7 @@ def sse_payloads(lines: Iterable[str]) -> Iterator[dict]:
             yield json.loads(payload)
         except ValueError as exc:
             raise LLMError(f"bad streamed event: {payload[:200]}") from exc
+    raise StreamCutOff("the stream ended before its [DONE] event: the server stopped mid-answer")
 
 
 class StreamAssembler:

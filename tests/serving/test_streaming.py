@@ -10,7 +10,7 @@ import pytest
 from serving.base import LLMError
 from serving.fake import FakeLLM, pieces
 from serving.llama_server import traits_for
-from serving.openai_client import OpenAICompatibleLLM
+from serving.openai_client import OpenAICompatibleLLM, ServerUnreachable
 from serving.sse import assemble
 from tests.sse_stub import StreamingStub, sse_events
 
@@ -91,9 +91,25 @@ def test_a_bad_request_is_one_llm_error_without_retries():
 
 
 def test_assemble_matches_the_non_streamed_body():
-    body, first = assemble(f"data: {json.dumps(e)}" for e in sse_events(["a b", "c"]))
+    lines = [f"data: {json.dumps(e)}" for e in sse_events(["a b", "c"])] + ["data: [DONE]"]
+    body, first = assemble(lines)
     assert [c["message"]["content"] for c in body["choices"]] == ["a b", "c"]
     assert body["usage"]["prompt_tokens"] == 100 and first is not None
+
+
+def test_a_stream_cut_off_before_done_is_a_lost_server_not_a_short_answer():
+    # A server killed mid-stream without chunked encoding ends the body cleanly: only the
+    # missing [DONE] tells the partial text from a whole one. Not retried (text was handed out).
+    calls, got = [], []
+    events = sse_events([CODE])[:3]  # the first words, no finish_reason, no usage, no [DONE]
+
+    def handler(request):
+        calls.append(1)
+        body = "".join(f"data: {json.dumps(e)}\n\n" for e in events).encode()
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+    with pytest.raises(ServerUnreachable, match="mid-stream.*before its \\[DONE\\]"):
+        client(handler).complete(MESSAGES, max_tokens=50, on_delta=got.append)
+    assert len(calls) == 1 and got and CODE.startswith("".join(got)) and "".join(got) != CODE
 
 
 def test_fake_llm_streams_its_first_output_in_pieces():
