@@ -101,8 +101,8 @@ def sweep(args, bench: str, task_ids: list[str], out: Path) -> None:
     box = make_sandbox(args.sandbox)
     try:
         with llm_session(args.model, args.base_url, port=args.port) as llm, out.open("a", encoding="utf-8") as sink:
-            for temperature in args.temperatures:
-                for task_id in task_ids:
+            for task_id in task_ids:  # task-major: a sweep stopped early still pairs every temperature
+                for temperature in args.temperatures:
                     if (task_id, temperature) in done:
                         continue
                     record = sample_task(llm, Evaluator(box), problems[task_id], temperature, args.n)
