@@ -55,16 +55,18 @@ def sample_task(llm, evaluator, problem, temperature: float, n: int) -> dict:
 
 
 def read_done(path: Path) -> list[dict]:
-    """The records written so far (a torn last line from a kill is dropped)."""
+    """The records written so far, the first per (task, temperature); a torn last line from a
+    kill is dropped."""
     if not path.exists():
         return []
-    done = []
+    done: dict[tuple, dict] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
-            done.append(json.loads(line))
+            record = json.loads(line)
         except ValueError:
             continue
-    return done
+        done.setdefault((record["task_id"], record["temperature"]), record)
+    return list(done.values())
 
 
 def table(records: list[dict]) -> str:
