@@ -5,6 +5,7 @@ read-only, a crash left a torn last line. Each ends in one `error:` line with ex
 
 import json
 import os
+import signal
 import subprocess
 import time
 from collections import Counter
@@ -180,3 +181,30 @@ def test_a_run_directory_in_use_is_refused_before_any_model_server_starts(tmp_pa
     assert refused.returncode == 2, stderr
     assert error_lines(stderr) == [f"error: run directory {out} in use by pid {os.getpid()} (another `codeloop "
                                    "batch`); wait for it to finish or use another --out"]
+
+
+@pytest.mark.parametrize("mode", ["baseline", "pipeline"])
+def test_ctrl_c_stops_the_batch_keeps_what_finished_and_the_rerun_completes(tmp_path, env, mode):
+    port, out = free_port(), tmp_path / "run"
+    url = f"http://127.0.0.1:{port}/v1"
+    args = batch_args(out, url)
+    args[args.index("baseline")] = mode
+    stub = start_stub(port, delay_s=0.5)
+    try:
+        proc = cli(*args, env=env)
+        deadline = time.monotonic() + 60
+        while not read_records(out).records and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130 and "Traceback" not in stderr, stderr
+        kept = read_records(out).records
+        assert 1 <= len(kept) < 6 and all(r["exit_status"] == "ok" for r in kept), "Ctrl-C is not a task error"
+        again = cli(*args, env=env)
+        _, stderr = again.communicate(timeout=180)
+    finally:
+        stub.kill()
+        stub.wait()
+    assert again.returncode == 0, stderr
+    counts = Counter((r["task_id"], r["sample"]) for r in read_records(out).records)
+    assert len(counts) == 6 and max(counts.values()) == 1
