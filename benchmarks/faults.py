@@ -18,16 +18,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.faults_sandbox import bwrap_gone, docker_killed, sandbox_error_batch  # noqa: E402
-from eval.runstore import read_records  # noqa: E402
 from serving.embedded import free_port  # noqa: E402
-from tests.eval.batch_cli import batch_args, cli, cli_env  # noqa: E402
+from tests.eval.batch_cli import batch_args, cli, cli_env, tally, wait_records  # noqa: E402
 from tests.serving.stub_model_server import launch as stub  # noqa: E402
 
 ROWS: list[tuple[str, str, str, str, str]] = []  # one per fault: the table's columns
@@ -45,26 +43,13 @@ def seen(proc_stderr: str, code: int) -> str:
     return f"exit {code}: `{(lines[0] if lines else '(no message)')[:230]}`{tb}"
 
 
-def tally(out: Path, n: int) -> tuple[int, int]:
-    """(records lost, records duplicated) of a run of `n` tasks, over every line written."""
-    counts = Counter((r["task_id"], r["sample"]) for r in read_records(out).records)
-    return n - len(counts), sum(c - 1 for c in counts.values())
-
-
-def wait_records(out: Path, k: int, timeout: float = 120) -> None:
-    """Wait until the run at `out` holds `k` records (or `timeout` seconds passed)."""
-    deadline = time.monotonic() + timeout
-    while len(read_records(out).records) < k and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
 def server_not_ours(env: dict, work: Path) -> None:
     """A --base-url server killed mid-batch: the batch stops with exit 1; a rerun resumes."""
     n, port, out = 8, free_port(), work / "lost"
     url = f"http://127.0.0.1:{port}/v1"
     server = stub(port, 0.3)
     proc = batch(out, url, n, env)
-    wait_records(out, 2)
+    wait_records(out, 2, timeout=120)
     server.kill()
     killed = time.monotonic()
     _, err = proc.communicate()

@@ -6,7 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections import Counter
 from pathlib import Path
+
+from eval.runstore import read_records
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,7 +28,20 @@ def cli_env(cache: Path, data_dir: str | Path) -> dict:
     return dict(os.environ, CODELOOP_CACHE_DIR=str(cache), CODELOOP_OFFLINE="1", CODELOOP_DATA_DIR=str(data_dir))
 
 
-def batch_args(out: Path, url: str, limit: int = 6) -> list:
-    """A baseline batch of the first `limit` HumanEval tasks against the server at `url`."""
-    return ["batch", "humaneval", "--limit", limit, "--mode", "baseline", "--base-url", url, "--out", out,
+def batch_args(out: Path, url: str, limit: int = 6, mode: str = "baseline") -> list:
+    """A `mode` batch of the first `limit` HumanEval tasks against the server at `url`."""
+    return ["batch", "humaneval", "--limit", limit, "--mode", mode, "--base-url", url, "--out", out,
             "--sandbox", "process"]
+
+
+def tally(out: Path, n: int) -> tuple[int, int]:
+    """(records lost, records duplicated) of a run of `n` tasks, over every line written."""
+    counts = Counter((r["task_id"], r["sample"]) for r in read_records(out).records)
+    return n - len(counts), sum(c - 1 for c in counts.values())
+
+
+def wait_records(out: Path, k: int, timeout: float = 60) -> None:
+    """Wait until the run at `out` holds `k` records (or `timeout` seconds passed)."""
+    deadline = time.monotonic() + timeout
+    while len(read_records(out).records) < k and time.monotonic() < deadline:
+        time.sleep(0.05)

@@ -7,14 +7,13 @@ import json
 import os
 import signal
 import subprocess
-import time
 from collections import Counter
 
 import pytest
 
 from eval.runstore import lock_run_dir, read_records
 from tests.conftest import free_port
-from tests.eval.batch_cli import batch_args, cli, cli_env
+from tests.eval.batch_cli import batch_args, cli, cli_env, tally, wait_records
 from tests.serving.stub_model_server import launch as start_stub
 
 
@@ -32,9 +31,7 @@ def test_a_model_server_we_do_not_own_dies_mid_batch(tmp_path, env):
     url = f"http://127.0.0.1:{port}/v1"
     stub = start_stub(port, delay_s=0.3)
     proc = cli(*batch_args(out, url), env=env)
-    deadline = time.monotonic() + 60
-    while len(read_records(out).records) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_records(out, 2)
     stub.kill()  # kill -9 of the server given with --base-url
     stub.wait()
     _, stderr = proc.communicate(timeout=60)
@@ -52,8 +49,7 @@ def test_a_model_server_we_do_not_own_dies_mid_batch(tmp_path, env):
         stub.kill()
         stub.wait()
     assert again.returncode == 0, stderr
-    counts = Counter((r["task_id"], r["sample"]) for r in read_records(out).records)
-    assert len(counts) == 6 and max(counts.values()) == 1
+    assert tally(out, 6) == (0, 0)  # nothing lost, nothing twice
 
 
 def test_a_torn_last_line_is_reported_and_its_task_redone(tmp_path, env):
@@ -152,9 +148,7 @@ def test_a_second_batch_on_a_run_directory_in_use_is_refused(tmp_path, env):
     stub = start_stub(port, delay_s=1.0)  # 6 tasks: seconds for the second batch to start meanwhile
     try:
         first = cli(*batch_args(out, f"http://127.0.0.1:{port}/v1"), env=env)
-        deadline = time.monotonic() + 60
-        while not read_records(out).records and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_records(out, 1)
         second = cli(*batch_args(out, f"http://127.0.0.1:{port}/v1"), env=env)
         stdout, stderr = second.communicate(timeout=60)
         assert second.returncode == 2, stderr
@@ -187,14 +181,11 @@ def test_a_run_directory_in_use_is_refused_before_any_model_server_starts(tmp_pa
 def test_ctrl_c_stops_the_batch_keeps_what_finished_and_the_rerun_completes(tmp_path, env, mode):
     port, out = free_port(), tmp_path / "run"
     url = f"http://127.0.0.1:{port}/v1"
-    args = batch_args(out, url)
-    args[args.index("baseline")] = mode
+    args = batch_args(out, url, mode=mode)
     stub = start_stub(port, delay_s=0.5)
     try:
         proc = cli(*args, env=env)
-        deadline = time.monotonic() + 60
-        while not read_records(out).records and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_records(out, 1)
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 130 and "Traceback" not in stderr, stderr
@@ -206,5 +197,4 @@ def test_ctrl_c_stops_the_batch_keeps_what_finished_and_the_rerun_completes(tmp_
         stub.kill()
         stub.wait()
     assert again.returncode == 0, stderr
-    counts = Counter((r["task_id"], r["sample"]) for r in read_records(out).records)
-    assert len(counts) == 6 and max(counts.values()) == 1
+    assert tally(out, 6) == (0, 0)  # nothing lost, nothing twice
