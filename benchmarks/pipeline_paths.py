@@ -23,13 +23,17 @@ from eval.recheck import load_run  # noqa: E402
 from eval.runstore import check_of  # noqa: E402
 
 
+def agent_events(record: dict, agent: str) -> list[dict]:
+    """The trace events of one agent in a pipeline record."""
+    return [e for e in (record.get("trace") or {}).get("events") or [] if e.get("agent") == agent]
+
+
 def path_of(record: dict) -> str:
     """The branch the task took: the sampler's reason (confirm / explore and why), `+ repair`
     when the repair agent ran."""
-    events = (record.get("trace") or {}).get("events") or []
-    sampler = next((e for e in events if e.get("agent") == "sampler"), None)
-    branch = sampler["why"].split(":")[0] if sampler else "no sampler"
-    return branch + (" + repair" if any(e.get("agent") == "repair" for e in events) else "")
+    sampler = agent_events(record, "sampler")
+    branch = sampler[0]["why"].split(":")[0] if sampler else "no sampler"
+    return branch + (" + repair" if agent_events(record, "repair") else "")
 
 
 def passed_by_task(records) -> dict[str, bool]:

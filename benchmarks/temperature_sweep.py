@@ -27,7 +27,7 @@ from agents.candidates import code_hash  # noqa: E402
 from agents.coder import coder_messages, draw  # noqa: E402
 from agents.state import SolveConfig  # noqa: E402
 from agents.task import task_from_problem  # noqa: E402
-from benchmarks.pipeline_paths import path_of  # noqa: E402
+from benchmarks.pipeline_paths import agent_events  # noqa: E402
 from codetext.sanitize import candidate_code  # noqa: E402
 from eval.passk import estimate_pass_at_k  # noqa: E402
 from eval.recheck import load_run  # noqa: E402
@@ -39,7 +39,8 @@ KS = (1, 2, 4)
 def explore_tasks(run_dir: Path) -> tuple[str, list[str]]:
     """The run's benchmark and, in file order, the tasks whose greedy answer did not pass."""
     run = load_run(run_dir)
-    ids = [r["task_id"] for r in run.records if r.get("sample", 0) == 0 and "passed" not in path_of(r)]
+    ids = [r["task_id"] for r in run.records if r.get("sample", 0) == 0
+           and any(e["greedy"] != "passed" for e in agent_events(r, "sampler"))]
     return run.meta["bench"], ids
 
 
@@ -101,13 +102,14 @@ def sweep(args, bench: str, task_ids: list[str], out: Path) -> None:
     problems = {p.task_id: p for p in load_benchmark(bench)}
     done = {(r["task_id"], r["temperature"]) for r in read_done(out)}
     box = make_sandbox(args.sandbox)
+    evaluator = Evaluator(box)
     try:
         with llm_session(args.model, args.base_url, port=args.port) as llm, out.open("a", encoding="utf-8") as sink:
             for task_id in task_ids:  # task-major: a sweep stopped early still pairs every temperature
                 for temperature in args.temperatures:
                     if (task_id, temperature) in done:
                         continue
-                    record = sample_task(llm, Evaluator(box), problems[task_id], temperature, args.n)
+                    record = sample_task(llm, evaluator, problems[task_id], temperature, args.n)
                     sink.write(json.dumps(record) + "\n")
                     sink.flush()
                     print(f"T={temperature} {task_id}: {sum(record['passed'])}/{record['n']} passed", file=sys.stderr)
