@@ -19,7 +19,7 @@ from agents.graph import build_graph, recursion_limit
 from agents.llm_call import STREAM_TOKENS
 from agents.candidates import code_hash, samples
 from agents.state import SolveConfig
-from agents.task import Task, task_from_problem
+from agents.task import Task, task_from_problem, with_visible_tests
 from retrieval.base import Retriever
 from sandbox.base import Sandbox
 from serving.base import LLM
@@ -81,6 +81,7 @@ def solve_task(
     `on_token` turns on token streaming: it sees each model call's start, text deltas and
     end (with its time to first token) as LangGraph custom events (agents/llm_call.py)."""
     config = config or SolveConfig()
+    task = with_visible_tests(task, config.visible_tests)
     started = time.perf_counter()
     if checkpoint is None:
         graph = build_graph(llm, sandbox, config, retriever=retriever)

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Annotated, TypedDict
+from agents.task import VISIBLE_TEST_LEVELS
 from settings.errors import BadInput
 
 
@@ -87,12 +88,19 @@ class SolveConfig:
     repair_temperature: float = 0.7  # < 0: same as `temperature`
     gen_tests: bool = False  # tester writes asserts from the specification first
     examples_from_text: bool = True  # no visible tests: one short call rewrites the prompt's examples as asserts
+    # which visible tests the task keeps (ablation of step 1, `agents.task.VISIBLE_TEST_LEVELS`):
+    # "all" formats (default), "doctest" (asserts and `>>>` only: the first extractor), "none"
+    visible_tests: str = "all"
     max_gen_tests: int = 8
     plan_multi_part: bool = True  # LLM plan for tasks without a single entry point
     retrieval_k: int = 3
     max_llm_calls: int = 12  # budgets per task (0 = unlimited)
     max_total_tokens: int = 40_000
     max_wall_s: float = 600.0
+
+    def __post_init__(self) -> None:
+        if self.visible_tests not in VISIBLE_TEST_LEVELS:
+            raise BadInput(f"visible tests {self.visible_tests!r}: choose one of {', '.join(VISIBLE_TEST_LEVELS)}")
 
     @classmethod
     def v1(cls, **overrides) -> "SolveConfig":
@@ -114,6 +122,7 @@ ENV_FIELDS = {
     "CODELOOP_REPAIR_RUNTIME_ONLY": "repair_runtime_only",
     "CODELOOP_REPAIR_SAMPLES": "repair_samples",
     "CODELOOP_GEN_TESTS": "gen_tests",
+    "CODELOOP_VISIBLE_TESTS": "visible_tests",
     "CODELOOP_MAX_REPAIRS": "max_repairs",
     "CODELOOP_REPAIR_TEMPERATURE": "repair_temperature",
     "CODELOOP_MAX_CALLS": "max_llm_calls",

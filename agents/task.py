@@ -11,12 +11,14 @@ from __future__ import annotations
 import ast
 import doctest
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from agents.examples import example_asserts, expected_value, literal_args, make_assert, match_bracket
 from settings.errors import BadInput
 
 _DEF_RE = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
+# how many of a task's visible tests the agents see (`with_visible_tests`, issue 13's step-1 ablation)
+VISIBLE_TEST_LEVELS = ("all", "doctest", "none")
 _ASSERT_CALL_RE = re.compile(r"^\s*assert\s+(?:not\s+)?\(?\s*(?:math\.isclose\()?\s*([A-Za-z_]\w*)\s*\(")
 
 
@@ -175,6 +177,19 @@ def visible_tests(text: str, entry_point: str) -> tuple[list[str], str]:
         if line not in asserts and not any(line.startswith(f"assert {call} ==") for call in shown):
             asserts.append(line)
     return asserts, doctests
+
+
+def with_visible_tests(task: Task, level: str) -> Task:
+    """`task` with the visible tests one extraction level finds: `all` keeps every format
+    (the default), `doctest` only assert lines and `>>>` examples (what the first pipeline
+    found), `none` keeps nothing. For ablations of the visible-test step."""
+    if level == "all":
+        return task
+    if level == "none":
+        return replace(task, asserts=[], doctests="")
+    doctests, converted = split_doctests(task.prompt, task.entry_point)
+    asserts = assert_lines(task.prompt)
+    return replace(task, asserts=asserts + [line for line in converted if line not in asserts], doctests=doctests)
 
 
 def task_from_text(text: str, source: str = "text") -> Task:

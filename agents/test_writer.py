@@ -79,7 +79,9 @@ def make_test_writer(llm: LLM, config: SolveConfig):
     def write_tests(state: SolveState) -> dict:
         task = Task.from_dict(state["task"])
         update: dict = {"gen_tests": []}
-        if config.examples_from_text and task.entry_point and not task.has_tests:
+        # the model's rewrite of prose examples is part of "every format": off in the ablations
+        rewrite = config.examples_from_text and config.visible_tests == "all"
+        if rewrite and task.entry_point and not task.has_tests:
             task, usage, event = examples_from_text(llm, task)
             update |= {"task": task.to_dict(), "usage": usage, "events": [event]}
         if not config.gen_tests:

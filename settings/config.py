@@ -101,6 +101,7 @@ class Settings(BaseSettings):
     adaptive: bool = True  # off: a fixed `candidates` count (ablations)
     select_by_outputs: bool = True  # off: CodeT-style ranking instead of output clusters
     repair_runtime_only: bool = True  # off: wrong answers are repaired too
+    visible_tests: Literal["all", "doctest", "none"] = "all"  # tests taken from the task (ablations)
     max_total_tokens: int = 40_000  # per task
     max_wall_s: float = 600.0  # per task
     # a LangChain chat model instead of a server: the [llm] table (or llm = "langchain:M:F")

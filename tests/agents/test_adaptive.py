@@ -127,3 +127,24 @@ def test_candidates_from_the_environment_mean_a_fixed_count_like_the_flag():
     assert config_from_env({"CODELOOP_CANDIDATES": "1"}).adaptive is True
     assert config_from_env({"CODELOOP_CANDIDATES": "3", "CODELOOP_ADAPTIVE": "1"}).adaptive is True
     assert config_from_env({}).adaptive is True
+
+
+def test_visible_tests_off_sends_a_testable_task_down_the_explore_branch(sandbox):
+    # the ablation of step 1: the same task, its asserts hidden from the agents
+    llm = FakeLLM([GOOD, GOOD_2, WRONG, GOOD])
+    result = solve_task(TASK, llm, sandbox, SolveConfig(confirm_samples=2, explore_samples=3, visible_tests="none"))
+    sampler = next(e for e in result.events if e["agent"] == "sampler")
+    assert sampler["samples"] == 3 and result.selection["filter"] == "no-tests" and llm.remaining == 0
+    assert "examples" not in agents_of(result)  # nor does the model rewrite examples for it
+
+
+def test_visible_tests_level_comes_from_the_environment_and_is_checked():
+    import pytest
+
+    from agents.state import config_from_env
+    from settings.errors import BadInput
+
+    assert config_from_env({"CODELOOP_VISIBLE_TESTS": "doctest"}).visible_tests == "doctest"
+    assert config_from_env({}).visible_tests == "all"
+    with pytest.raises(BadInput, match="choose one of all, doctest, none"):
+        config_from_env({"CODELOOP_VISIBLE_TESTS": "some"})

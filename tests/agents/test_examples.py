@@ -5,7 +5,7 @@ import pytest
 
 from agents.examples import example_asserts, expected_value, leading_expr
 from agents.state import SolveConfig
-from agents.task import Task, doctest_assert, task_from_problem, task_from_text
+from agents.task import Task, doctest_assert, task_from_problem, task_from_text, with_visible_tests
 from agents.test_writer import make_test_writer
 from eval.problems import get_problem
 from serving.fake import FakeLLM
@@ -177,3 +177,16 @@ def test_fallback_then_generated_tests_in_one_node():
     assert Task.from_dict(update["task"]).asserts == ["assert double(3) == 6"]
     assert update["gen_tests"] == ["assert double(5) == 10"]  # the visible one is not repeated
     assert set(update["usage"]) == {"examples", "test_writer"} and len(update["events"]) == 2
+
+
+def test_visible_test_levels_keep_every_format_only_doctests_or_nothing():
+    prompt = stub("iscube", "a", "Examples:\n    iscube(1) ==> True\n    >>> iscube(8)\n    True")
+    task = task_from_text(prompt)
+    assert task.asserts == ["assert iscube(1) == True"] and ">>> iscube(8)" in task.doctests
+    assert with_visible_tests(task, "all") == task
+    legacy = with_visible_tests(task, "doctest")  # the first pipeline's extractor: `>>>` and asserts only
+    assert legacy.asserts == [] and legacy.doctests == task.doctests
+    bare = with_visible_tests(task, "none")
+    assert not bare.has_tests and bare.prompt == task.prompt
+    # without visible tests the one-call rewrite of prose examples stays off too
+    assert make_test_writer(FakeLLM([]), SolveConfig(visible_tests="doctest"))(writer_state(bare)) == {"gen_tests": []}
