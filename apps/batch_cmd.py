@@ -24,7 +24,7 @@ from apps.options import (BaseUrlOption, BatchMode, CandidatesOption, ConfirmSam
                           pipeline_overrides)
 from eval.data import BenchmarkDataError
 from eval.plus import GroundTruthError
-from eval.problems import LOADERS, load_benchmark
+from eval.problems import LOADERS, load_benchmark, only_tasks
 from eval.runstore import CHECKPOINTS, RunDirError, RunDirWriteError, lock_run_dir, read_records
 from eval.summary import summarize
 
@@ -93,6 +93,8 @@ def batch(
     bench: str = typer.Argument(..., help=f"Benchmark: {', '.join(LOADERS)}; or a .jsonl file of your own "
                                           "tasks (HumanEval or MBPP rows)."),
     limit: int = typer.Option(None, "--limit", min=1, help="Only the first N problems."),
+    tasks: str = typer.Option(None, "--tasks", metavar="IDS", help="Only these task ids: comma-separated, or "
+                                                                   "@FILE with one per line."),
     mode: BatchMode = typer.Option("pipeline", "--mode", help="pipeline | baseline (one plain model call)."),
     samples: int = typer.Option(1, "--samples", min=1, max=200, help="Samples per problem (k for pass@k)."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Problems solved in parallel."),
@@ -136,7 +138,8 @@ def batch(
             fail(f"unknown benchmark {bench!r}; known: {', '.join(LOADERS)}, or a .jsonl task file")
         if mode == "pipeline" and not ray_address:  # with --ray each node builds its own
             retriever = retriever_for(retrieval, bench, data_dir)  # ValueError (bad choice): one-line error
-        problems = load_benchmark(bench, data_dir)[:limit]
+        problems = load_benchmark(bench, data_dir)
+        problems = (only_tasks(problems, tasks) if tasks else problems)[:limit]
         out = out or Path("runs") / f"{label.replace('+', 'plus')}-{mode}"
         flags = pipeline_overrides(ctx, candidates=candidates, gen_tests=gen_tests, max_repairs=max_repairs,
                                    max_calls=max_calls, confirm_samples=confirm_samples,

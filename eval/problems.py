@@ -200,6 +200,24 @@ def load_benchmark(name: str, data_dir: str | os.PathLike | None = None) -> list
     return LOADERS[name](data_dir)
 
 
+def only_tasks(problems: list[Problem], spec: str) -> list[Problem]:
+    """The problems named in `spec` (task ids separated by commas, or `@FILE` with one id per
+    line), in benchmark order. An id the benchmark lacks raises UnknownProblem naming it.
+    For re-running chosen tasks: the ones an ablation's setting changes, a run's failures."""
+    if spec.startswith("@"):
+        try:
+            names = Path(spec[1:]).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise UnknownProblem(f"cannot read the task list {spec[1:]}: {exc.strerror or exc}") from exc
+    else:
+        names = spec.split(",")
+    wanted = {name.strip() for name in names if name.strip()}
+    missing = sorted(wanted - {p.task_id for p in problems})
+    if missing or not wanted:
+        raise UnknownProblem(f"no task {missing[0]!r} in this benchmark" if missing else "--tasks names no task")
+    return [p for p in problems if p.task_id in wanted]
+
+
 def get_problem(ref: str, data_dir: str | os.PathLike | None = None) -> Problem:
     """Resolve `BENCH:TASK_ID` (e.g. `humaneval:HumanEval/0`, `mbpp+:Mbpp/2`, `tasks.jsonl:t1`) to a problem."""
     # A task file's path may hold ':' itself; its `.jsonl:` ends the BENCH part.

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 import apps.batch_cmd as batch_cmd
 from apps.errors import OneLineErrors
 from eval.problems import load_benchmark
+from eval.runstore import read_records
 from serving.fake import FakeLLM
 
 
@@ -90,6 +91,8 @@ def test_failed_task_gives_exit_1(app, fake_session, tmp_path):
     (["batch", "mbpp", "--data-dir", "/nonexistent/dir"], "mbpp.jsonl not found in /nonexistent/dir"),
     (["eval", "/nonexistent/run"], "run directory not found"),
     (["report", "/tmp"], "not a run directory"),
+    (["batch", "humaneval", "--tasks", "HumanEval/1,HumanEval/999"], "no task 'HumanEval/999' in this benchmark"),
+    (["batch", "humaneval", "--tasks", "@/nonexistent/ids.txt"], "cannot read the task list /nonexistent/ids.txt"),
 ])
 def test_bad_input_is_one_line_exit_2(app, fake_session, args, message, monkeypatch):
     monkeypatch.setenv("CODELOOP_OFFLINE", "1")
@@ -97,6 +100,18 @@ def test_bad_input_is_one_line_exit_2(app, fake_session, args, message, monkeypa
     r = run(app, *args)
     assert r.exit_code == 2, r.output
     assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.output
+
+
+def test_batch_runs_only_the_tasks_asked_for(app, fake_session, tmp_path):
+    answers = good_answers(3)
+    fake_session([answers[0], answers[1]])  # asked in benchmark order, whatever order the list gives
+    ids = tmp_path / "ids.txt"
+    ids.write_text("HumanEval/2\n\nHumanEval/0\n")
+    r = run(app, "batch", "humaneval", "--tasks", f"@{ids}", "--mode", "baseline", "--out", tmp_path / "r",
+            "--sandbox", "process", "--json")
+    assert r.exit_code == 0, r.output
+    assert [rec["task_id"] for rec in read_records(tmp_path / "r").effective()] == ["HumanEval/0", "HumanEval/2"]
+    assert json.loads(r.stdout)["passed"] == 1  # HumanEval/2 got HumanEval/1's answer
 
 
 def test_other_run_in_out_dir_is_exit_2(app, fake_session, tmp_path):
