@@ -12,6 +12,13 @@ intervals over tasks, distinct programs per task, completion tokens per task.
     .venv/bin/python benchmarks/temperature_sweep.py benchmarks/runs/mbppdev-pipeline \\
         --temperatures 0.4 0.7 1.0 --n 8 --out benchmarks/runs/mbppdev-temperature
     .venv/bin/python benchmarks/temperature_sweep.py … --table-only     # the table from the records
+
+With `--all-tasks` every task of the run is sampled, not only the explore branch's: with
+`--n 10` that is the model's own pass@k curve (k = 1…10) at the sampler's settings, the
+ceiling any selector over that many samples can reach (issue 13's "Measure"):
+
+    .venv/bin/python benchmarks/temperature_sweep.py benchmarks/runs/humanevalplus-pipeline --all-tasks \
+        --temperatures 0.7 --n 10 --out benchmarks/runs/humanevalplus-passk
 """
 
 from __future__ import annotations
@@ -36,11 +43,12 @@ from eval.stats import bootstrap_mean_interval  # noqa: E402
 KS = (1, 2, 4)
 
 
-def explore_tasks(run_dir: Path) -> tuple[str, list[str]]:
-    """The run's benchmark and, in file order, the tasks whose greedy answer did not pass."""
+def run_tasks(run_dir: Path, explore_only: bool = True) -> tuple[str, list[str]]:
+    """The run's benchmark and, in file order, its tasks (with `explore_only`, those whose
+    greedy answer did not pass)."""
     run = load_run(run_dir)
     ids = [r["task_id"] for r in run.records if r.get("sample", 0) == 0
-           and any(e["greedy"] != "passed" for e in agent_events(r, "sampler"))]
+           and (not explore_only or any(e["greedy"] != "passed" for e in agent_events(r, "sampler")))]
     return run.meta["bench"], ids
 
 
@@ -70,25 +78,29 @@ def read_done(path: Path) -> list[dict]:
     return list(done.values())
 
 
-def table(records: list[dict]) -> str:
-    """pass@k per temperature, on the tasks every temperature has."""
+def pass_at_ks(n: int) -> list[int]:
+    """The k of the table: every k up to 10 samples (a curve), else 1, 2, 4, … and n."""
+    return list(range(1, n + 1)) if n <= 10 else [k for k in KS if k < n] + [n]
+
+
+def table(records: list[dict], scope: str) -> str:
+    """pass@k (rows) per temperature (columns), on the tasks every temperature has."""
     temps = sorted({r["temperature"] for r in records})
     common = set.intersection(*({r["task_id"] for r in records if r["temperature"] == t} for t in temps))
     n = min(r["n"] for r in records)
-    ks = [k for k in KS if k < n] + [n]
-    lines = [f"{len(common)} tasks (greedy failed or untested in the pipeline run), {n} samples each", "",
-             "| temperature | " + " | ".join(f"pass@{k} [95% CI]" for k in ks) + " | distinct/task | tokens/task |",
-             "|---" * (len(ks) + 3) + "|"]
-    for t in temps:
-        rows = [r for r in records if r["temperature"] == t and r["task_id"] in common]
+    rows = {t: [r for r in records if r["temperature"] == t and r["task_id"] in common] for t in temps}
+    lines = [f"{len(common)} tasks ({scope}), {n} samples each", "",
+             "| | " + " | ".join(f"T {t} [95% CI]" for t in temps) + " |", "|---" * (len(temps) + 1) + "|"]
+    for k in pass_at_ks(n):
         cells = []
-        for k in ks:
-            values = [estimate_pass_at_k(r["n"], sum(r["passed"]), k) for r in rows]
+        for t in temps:
+            values = [estimate_pass_at_k(r["n"], sum(r["passed"]), k) for r in rows[t]]
             low, high = bootstrap_mean_interval(values)
             cells.append(f"{sum(values) / len(values):.1%} [{low * 100:.1f}–{high * 100:.1f}]")
-        distinct = sum(r["distinct"] for r in rows) / len(rows)
-        tokens = sum(r["completion_tokens"] for r in rows) / len(rows)
-        lines.append(f"| {t} | " + " | ".join(cells) + f" | {distinct:.1f} | {tokens:.0f} |")
+        lines.append(f"| pass@{k} | " + " | ".join(cells) + " |")
+    for label, field in (("distinct programs/task", "distinct"), ("completion tokens/task", "completion_tokens")):
+        lines.append(f"| {label} | " + " | ".join(f"{sum(r[field] for r in rows[t]) / len(rows[t]):.1f}"
+                                                  for t in temps) + " |")
     return "\n".join(lines)
 
 
@@ -123,18 +135,20 @@ def main() -> None:
     parser.add_argument("--temperatures", type=float, nargs="+", default=[0.4, 0.7, 1.0])
     parser.add_argument("--n", type=int, default=8, help="samples per task and temperature (one request)")
     parser.add_argument("--limit", type=int, help="only the first N of those tasks")
+    parser.add_argument("--all-tasks", action="store_true", help="every task of the run, not only the explore branch's")
     parser.add_argument("--out", type=Path, required=True, help="directory for records.jsonl")
     parser.add_argument("--table-only", action="store_true", help="print the table from the records, draw nothing")
     parser.add_argument("--model"), parser.add_argument("--base-url")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--sandbox", default="auto")
     args = parser.parse_args()
-    bench, task_ids = explore_tasks(args.run_dir)
+    bench, task_ids = run_tasks(args.run_dir, explore_only=not args.all_tasks)
     records_path = args.out / "records.jsonl"
     if not args.table_only:
         args.out.mkdir(parents=True, exist_ok=True)
         sweep(args, bench, task_ids[:args.limit], records_path)
-    print(table(read_done(records_path)))
+    scope = "every task of the run" if args.all_tasks else "greedy failed or untested in the pipeline run"
+    print(table(read_done(records_path), scope))
 
 
 if __name__ == "__main__":
