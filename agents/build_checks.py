@@ -7,10 +7,10 @@ due (an instruction that covers a requirement must leave tests behind).
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass, field
 
+from codetext.pyast import parse_python
 from sandbox.base import Limits, RunResult, Sandbox
 
 PYTEST = ["python", "-m", "pytest", "-q", "--tb=short", "-p", "no:cacheprovider"]
@@ -40,7 +40,7 @@ def syntax_errors(files: dict[str, str]) -> list[str]:
     for path, text in sorted(files.items()):
         if path.endswith(".py"):
             try:
-                ast.parse(text, filename=path)
+                parse_python(text, filename=path)
             except SyntaxError as exc:
                 problems.append(f"{path}:{exc.lineno}: SyntaxError: {exc.msg}")
     return problems

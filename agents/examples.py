@@ -17,6 +17,8 @@ import ast
 import builtins
 import re
 
+from codetext.pyast import parse_python
+
 _OPEN, _CLOSE = "([{", ")]}"
 _BUILTINS = set(dir(builtins))
 _SEPARATOR = re.compile(r"[ \t]*(?:#[ \t]*)?(==>|=>|➞|→|->|==|=(?!=)|should\s+return|should\s+be|returns)[ \t]*")
@@ -80,7 +82,7 @@ def leading_expr(text: str) -> tuple[str, str]:
 
 def _parses(expr: str, mode: str = "eval") -> bool:
     try:
-        ast.parse(expr, mode=mode)
+        parse_python(expr, mode=mode)
     except SyntaxError:
         return False
     return True
@@ -89,7 +91,7 @@ def _parses(expr: str, mode: str = "eval") -> bool:
 def _literal(expr: str) -> bool:
     """True for values written out in full: constants, containers, arithmetic on them."""
     try:
-        tree = ast.parse(expr, mode="eval")
+        tree = parse_python(expr, mode="eval")
     except SyntaxError:
         return False
     return not any(isinstance(n, (ast.Name, ast.Attribute, ast.Call, ast.Lambda, ast.NamedExpr, ast.Subscript))
@@ -125,7 +127,7 @@ def make_assert(call: str, expected: str) -> str | None:
     line = (f"assert abs({call} - {expected}) <= {tolerance:g}" if tolerance is not None
             else f"assert {call} == {expected}")
     try:
-        ast.parse(line)
+        parse_python(line)
     except SyntaxError:
         return None
     return line
@@ -138,7 +140,7 @@ def parameters(text: str, entry_point: str) -> list[str]:
         return []
     end = match_bracket(text, match.end() - 1)
     try:
-        tree = ast.parse(f"def f{text[match.end() - 1:end]}: pass") if end else None
+        tree = parse_python(f"def f{text[match.end() - 1:end]}: pass") if end else None
     except SyntaxError:
         return []
     return [a.arg for a in tree.body[0].args.args] if tree else []
@@ -173,7 +175,7 @@ def quote_bare_words(call: str, params: list[str]) -> str:
     neither a parameter (`tri(n) = ...` is a definition) nor a builtin, the example wrote
     strings without quotes. Other calls are returned as they are."""
     try:
-        tree = ast.parse(call, mode="eval").body
+        tree = parse_python(call, mode="eval").body
     except SyntaxError:
         return call
     args = tree.args if isinstance(tree, ast.Call) and not tree.keywords else []
@@ -220,7 +222,7 @@ def _line_at(text: str, start: int) -> str:
 def literal_args(call: str) -> bool:
     """True when the call's arguments are written-out values (no names, no calls)."""
     try:
-        tree = ast.parse(call, mode="eval").body
+        tree = parse_python(call, mode="eval").body
     except SyntaxError:
         return False
     return isinstance(tree, ast.Call) and all(_literal(ast.unparse(a)) for a in [*tree.args, *(k.value for k in tree.keywords)])

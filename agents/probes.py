@@ -19,6 +19,7 @@ import doctest
 import random
 
 from agents.task import Task
+from codetext.pyast import parse_python
 
 MAX_LEN = 24  # longest mutated string, list, tuple, set or dict
 # Mutated numbers stay within max(MIN_BOUND, 2 × the largest number in the seeds): the
@@ -31,7 +32,7 @@ MAX_LITERAL = 2000  # longest input literal kept (characters)
 def _calls(source: str, name: str) -> list[tuple]:
     """Argument tuples of the calls `name(...)` in `source` whose arguments are all literals."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError:
         return []
     found = []

@@ -14,6 +14,7 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 
 from agents.examples import example_asserts, expected_value, literal_args, make_assert, match_bracket
+from codetext.pyast import parse_python
 from settings.errors import BadInput
 
 _DEF_RE = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
@@ -44,7 +45,7 @@ class Task:
         """Whether the task is written as Python to complete (a signature with its docstring,
         or a docstring alone: the benchmark shape) rather than as prose."""
         try:
-            body = ast.parse(self.prompt).body
+            body = parse_python(self.prompt).body
         except (SyntaxError, ValueError):
             return False
         if any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for node in body):
@@ -69,7 +70,7 @@ def assert_lines(text: str) -> list[str]:
         if not stripped.startswith("assert "):
             continue
         try:
-            ast.parse(stripped)
+            parse_python(stripped)
         except SyntaxError:
             continue
         found.append(stripped)
@@ -79,7 +80,7 @@ def assert_lines(text: str) -> list[str]:
 def _docstrings(code: str) -> list[str] | None:
     """Every docstring in `code`, or None when it is not Python (then it is prose)."""
     try:
-        tree = ast.parse(code)
+        tree = parse_python(code)
     except SyntaxError:
         return None
     nodes = [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))]
@@ -127,7 +128,7 @@ def doctest_assert(source: str, want: str, entry_point: str) -> str | None:
     if not entry_point or "\n" in source or not literal_args(first_call(source, entry_point)):
         return None
     try:
-        tree = ast.parse(source, mode="eval").body
+        tree = parse_python(source, mode="eval").body
     except SyntaxError:
         return None
     if not want:
@@ -143,7 +144,7 @@ def doctest_assert(source: str, want: str, entry_point: str) -> str | None:
         return None
     if " ".join(repr(value).split()) == " ".join(want.split()) or source != first_call(source, entry_point):
         return None
-    return make_assert(source, ast.unparse(ast.parse(want, mode="eval")))
+    return make_assert(source, ast.unparse(parse_python(want, mode="eval")))
 
 
 def first_call(source: str, entry_point: str) -> str:

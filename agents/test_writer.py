@@ -12,6 +12,7 @@ import ast
 from dataclasses import replace
 
 from codetext.extract import fenced_blocks
+from codetext.pyast import parse_python
 from agents.llm_call import timed_complete
 from agents.prompts import entry_point_line, example_messages, layout, render
 from agents.state import SolveConfig, SolveState, merge_usage
@@ -22,7 +23,7 @@ from serving.base import LLM
 def calls_name(line: str, name: str) -> bool:
     """True when the assert line calls `name` (a test that never calls the function is useless)."""
     try:
-        tree = ast.parse(line)
+        tree = parse_python(line)
     except SyntaxError:
         return False
     return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name for n in ast.walk(tree))

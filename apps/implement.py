@@ -7,6 +7,7 @@ import ast
 import textwrap
 
 from agents.task import Task, doctest_examples
+from codetext.pyast import parse_python
 from settings.errors import BadInput
 
 
@@ -20,7 +21,7 @@ Func = ast.FunctionDef | ast.AsyncFunctionDef
 def function_at(source: str, line: int) -> Func:
     """The innermost function whose lines (decorators to end) include `line` (1-based)."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError as exc:
         raise ImplementError(f"the file does not parse (line {exc.lineno}): {exc.msg}") from exc
     found = None
@@ -46,7 +47,7 @@ def function_task(source: str, func: Func) -> Task:
     """The task: the module's imports and the function as written (signature, docstring,
     any draft body), with the docstring's `>>>` examples as its visible tests."""
     lines = source.splitlines()
-    imports = [ast.get_source_segment(source, n) for n in ast.parse(source).body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    imports = [ast.get_source_segment(source, n) for n in parse_python(source).body if isinstance(n, (ast.Import, ast.ImportFrom))]
     text = "\n".join(lines[func.lineno - 1:func.end_lineno])
     prompt = "\n".join([*imports, "", textwrap.dedent(text), "", f"Implement the function `{func.name}`."]).strip()
     return Task(prompt, func.name, [], doctest_examples(textwrap.dedent(text)), "implement")
@@ -54,7 +55,7 @@ def function_task(source: str, func: Func) -> Task:
 
 def _generated_parts(code: str, name: str) -> tuple[list[str], Func]:
     """Top-level statements the body needs (imports, helpers) and the generated function."""
-    tree = ast.parse(code)
+    tree = parse_python(code)
     target = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name),
                   None)
     if target is None:
@@ -73,7 +74,7 @@ def new_body(code: str, func: Func, original: str) -> str:
         raise ImplementError(f"the generated {func.name} has an empty body")
     gen_lines = code.splitlines()
     body = textwrap.dedent("\n".join(gen_lines[stmts[0].lineno - 1:stmts[-1].end_lineno]))
-    have = {ast.get_source_segment(original, n) for n in ast.parse(original).body}
+    have = {ast.get_source_segment(original, n) for n in parse_python(original).body}
     needed = [e for e in extras if e not in have]
     indent = " " * (func.body[0].col_offset if func.body else func.col_offset + 4)
     text = "\n\n".join([*needed, body]) if needed else body

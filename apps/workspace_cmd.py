@@ -13,6 +13,7 @@ import typer
 from apps.errors import cli_errors, fail
 from apps.options import BaseUrlOption, ModelOption, OutputFormat, PortOption, SandboxOption
 from apps.problems_format import FORMATS, Problem, render
+from codetext.pyast import parse_python
 
 FORMAT_HELP = "text | vscode (file:line:col: severity: message) | github (::error workflow commands)"
 
@@ -130,7 +131,7 @@ def suspects(problems: list[Problem], files: dict[str, str]) -> list[str]:
     by_module |= {m.removeprefix("src."): path for m, path in by_module.items() if m.startswith("src.")}
     for test_file in {p.path for p in problems if p.severity == "error"}:
         try:
-            tree = ast.parse(files.get(test_file, ""))
+            tree = parse_python(files.get(test_file, ""))
         except SyntaxError:
             continue
         for node in ast.walk(tree):

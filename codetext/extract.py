@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 import re
 
+from codetext.pyast import parse_python
+
 _FENCE_RE = re.compile(r"```[ \t]*(?:python|py|Python|python3)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
 
@@ -22,7 +24,7 @@ def fenced_blocks(text: str) -> list[str]:
 def defines(code: str, name: str) -> bool:
     """True when `code` parses and defines `name` at top level (function, class or assignment)."""
     try:
-        tree = ast.parse(code)
+        tree = parse_python(code)
     except SyntaxError:
         return False
     for node in tree.body:
@@ -35,7 +37,7 @@ def defines(code: str, name: str) -> bool:
 
 def parses(code: str) -> bool:
     try:
-        ast.parse(code)
+        parse_python(code)
     except SyntaxError:
         return False
     return True
@@ -61,7 +63,7 @@ def validate(code: str, entry_point: str = "") -> str:
     if not code.strip():
         return "The answer contained no code block."
     try:
-        ast.parse(code)
+        parse_python(code)
     except SyntaxError as exc:
         return f"The code does not parse: SyntaxError: {exc.msg} (line {exc.lineno})"
     if entry_point and not defines(code, entry_point):
@@ -73,7 +75,7 @@ def task_imports(prompt: str) -> list[str]:
     """Top-level import statements of a task written as Python code (e.g. HumanEval's
     `from typing import List`); [] when the task is prose."""
     try:
-        tree = ast.parse(prompt)
+        tree = parse_python(prompt)
     except SyntaxError:
         return []
     return [ast.get_source_segment(prompt, n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]

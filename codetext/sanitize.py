@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 
 from codetext.extract import extract_code, with_task_imports
+from codetext.pyast import parse_python
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
 
@@ -65,7 +66,7 @@ def sanitize(code: str, entry_point: str = "") -> str:
     if not entry_point:
         return code
     try:
-        tree = ast.parse(code)
+        tree = parse_python(code)
     except SyntaxError:
         return code
     imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codetext.pyast import parse_python
 from eval.data import BenchmarkDataError, data_file, sha256_of
 
 
@@ -125,8 +126,8 @@ def _mbpp_entry_point(code: str, test: str) -> str:
     with warnings.catch_warnings():  # MBPP code has invalid escapes like "\w"; not our concern
         warnings.simplefilter("ignore", SyntaxWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
-        defined = [n.name for n in ast.parse(code).body if isinstance(n, ast.FunctionDef)]
-        tree = ast.parse(test)
+        defined = [n.name for n in parse_python(code).body if isinstance(n, ast.FunctionDef)]
+        tree = parse_python(test)
     called = [n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
     for name in called:
         if name in defined:

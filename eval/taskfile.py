@@ -23,6 +23,7 @@ import os
 import warnings
 from pathlib import Path
 
+from codetext.pyast import parse_python
 from eval.problems import Problem, _mbpp_entry_point, _mbpp_prompt
 from settings.errors import BadInput
 
@@ -59,7 +60,7 @@ def _parse(source: str, what: str) -> ast.Module:
         with warnings.catch_warnings():  # invalid escapes like "\w" are the author's business
             warnings.simplefilter("ignore", SyntaxWarning)
             warnings.simplefilter("ignore", DeprecationWarning)
-            return ast.parse(source)
+            return parse_python(source)
     except SyntaxError as exc:
         raise ValueError(f"{what} is not valid Python ({exc.msg}, line {exc.lineno})") from None
 

@@ -13,6 +13,7 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from codetext.pyast import parse_python
 from codetext.tree import walk_files
 from settings.errors import BadInput
 
@@ -124,7 +125,7 @@ def describe(path: str, text: str) -> FileEntry:
         first = next((line.strip() for line in text.splitlines() if line.strip()), "")
         return FileEntry(path, first[:100], [], lines)
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except SyntaxError as exc:
         return FileEntry(path, f"(does not parse: line {exc.lineno})", [], lines)
     doc = (ast.get_docstring(tree) or "").strip().splitlines()

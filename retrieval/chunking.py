@@ -16,6 +16,8 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from codetext.pyast import parse_python
+
 MAX_CHARS = 3000
 WINDOW_LINES = 60
 
@@ -68,7 +70,7 @@ def _node_start(node: ast.AST) -> int:
 def chunk_python(text: str, source: str, max_chars: int = MAX_CHARS) -> list[Chunk]:
     """Split Python source along top-level definitions (methods for large classes)."""
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError):
         return chunk_text(text, source, max_chars)
     lines = text.splitlines()

@@ -15,6 +15,7 @@ import sysconfig
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from codetext.pyast import parse_python
 from codetext.tree import SKIP_DIRS, walk_files
 from eval.data import ENV_VAR as ENV_DATA_DIR
 from eval.data import resolve_data_dir  # one convention for where benchmark files live
@@ -101,7 +102,7 @@ def stdlib_documents(stdlib_dir: str | os.PathLike | None = None) -> Iterator[Do
             continue
         module = ".".join(rel.with_suffix("").parts).removesuffix(".__init__")
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
+            tree = parse_python(path.read_text(encoding="utf-8"))
         except (SyntaxError, UnicodeDecodeError, OSError):
             continue
         for qualname, text in _docs_of_module(module, tree):
