@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agents.task import VISIBLE_TEST_LEVELS, task_from_problem, with_visible_tests  # noqa: E402
 from eval.problems import load_benchmark  # noqa: E402
 from eval.recheck import load_run  # noqa: E402
-from eval.runstore import RecordWriter  # noqa: E402
+from eval.runstore import RecordWriter, read_records  # noqa: E402
 
 # setting -> its environment variable (agents/state.py ENV_FIELDS) and allowed values
 SETTINGS = {"visible_tests": ("CODELOOP_VISIBLE_TESTS", VISIBLE_TEST_LEVELS[1:]),
@@ -63,7 +63,7 @@ def why_changed(record: dict, problem, setting: str, value: str) -> str:
 
 def seed(default_run: Path, setting: str, value: str, out: Path) -> dict:
     """Copy the unchanged tasks' records into `out`; the changed tasks and why."""
-    if (out / "records.jsonl").exists():
+    if read_records(out).records:
         raise SystemExit(f"error: {out} already holds records; choose another directory")
     run = load_run(default_run)
     problems = {p.task_id: p for p in load_benchmark(run.meta["bench"])}

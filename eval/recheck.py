@@ -87,7 +87,7 @@ def rescore_run(run_dir: Path, bench: str, out_dir: Path, evaluator: Evaluator, 
     as a new run directory `out_dir` (meta says where the answers came from). Model usage
     is copied; the check's seconds replace the old ones. Returns {bench, summary, warnings}."""
     out_dir = Path(out_dir)
-    if read_meta(out_dir) is not None or (out_dir / "records.jsonl").exists():
+    if read_meta(out_dir) is not None or read_records(out_dir).records:
         raise RunDirError(f"{out_dir} already holds a run; choose another --out")
     run = load_run(run_dir)
     checked, warnings = _check_records(run, bench, evaluator, data_dir, workers)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import gzip
 import json
 import logging
 import os
@@ -105,24 +106,32 @@ class LoadedRecords:
 
 
 def read_records(run_dir: Path) -> LoadedRecords:
-    """Load `records.jsonl` (missing file: nothing loaded), reporting malformed lines."""
-    path = Path(run_dir) / RECORDS
+    """Load the run's records, reporting malformed lines: `records.jsonl.gz` first (a finished
+    part compressed for committing; a resumed batch appends to a new `records.jsonl`), then
+    `records.jsonl`. Missing files: nothing loaded."""
     loaded = LoadedRecords()
-    if not path.exists():
-        return loaded
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
+    for path in (Path(run_dir) / (RECORDS + ".gz"), Path(run_dir) / RECORDS):
+        if path.exists():
             try:
-                record = json.loads(raw)
-                if not isinstance(record, dict) or "task_id" not in record:
-                    raise ValueError("not a record object with a task_id")
-            except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-                loaded.problems.append(f"{path}: line {number}: malformed record skipped ({str(exc)[:80]})")
-                continue
-            loaded.records.append(record)
+                with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as fh:
+                    _read_lines(fh, path, loaded)
+            except (OSError, EOFError) as exc:  # a truncated or corrupt .gz: what was read stays
+                loaded.problems.append(f"{path}: unreadable after {len(loaded.records)} records ({exc})")
     return loaded
+
+
+def _read_lines(fh, path: Path, loaded: LoadedRecords) -> None:
+    for number, raw in enumerate(fh, start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+            if not isinstance(record, dict) or "task_id" not in record:
+                raise ValueError("not a record object with a task_id")
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            loaded.problems.append(f"{path}: line {number}: malformed record skipped ({str(exc)[:80]})")
+            continue
+        loaded.records.append(record)
 
 
 class RecordWriter:

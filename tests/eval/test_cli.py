@@ -76,6 +76,21 @@ def test_batch_eval_report(app, fake_session, tmp_path, data_dir, gt_cache, monk
         assert (tmp_path / "rep" / name).stat().st_size > 0
 
 
+def test_a_run_compressed_for_committing_still_reports(app, fake_session, tmp_path):
+    import gzip
+
+    fake_session(good_answers(2))
+    out = tmp_path / "run"
+    assert run(app, "batch", "humaneval", "--limit", 2, "--mode", "baseline", "--out", out,
+               "--sandbox", "process").exit_code == 0
+    records = out / "records.jsonl"
+    (out / "records.jsonl.gz").write_bytes(gzip.compress(records.read_bytes()))
+    records.unlink()
+    r = run(app, "report", out)
+    assert r.exit_code == 0, r.output
+    assert "| 2 | 2 | 100.0%" in r.stdout
+
+
 def test_failed_task_gives_exit_1(app, fake_session, tmp_path):
     fake_session(good_answers(1))  # the second problem finds the fake exhausted
     r = run(app, "batch", "humaneval", "--limit", 2, "--mode", "baseline", "--out", tmp_path / "r",

@@ -62,3 +62,18 @@ def test_a_writer_that_cannot_start_closes_its_file(tmp_path, monkeypatch):
         with pytest.raises(RunDirWriteError, match="No space left"):
             RecordWriter(tmp_path)
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_a_compressed_part_is_read_first_and_a_resume_appends_beside_it(tmp_path):
+    import gzip
+
+    with gzip.open(tmp_path / "records.jsonl.gz", "wt") as fh:  # a finished run, compressed to commit it
+        fh.write("".join(json.dumps({"task_id": f"T/{i}", "sample": 0}) + "\n" for i in range(3)))
+    assert read_records(tmp_path).done() == {("T/0", 0), ("T/1", 0), ("T/2", 0)}
+    with RecordWriter(tmp_path) as w:  # resumed: the new records go to records.jsonl
+        w.append({"task_id": "T/3", "sample": 0})
+    assert [r["task_id"] for r in read_records(tmp_path).records] == ["T/0", "T/1", "T/2", "T/3"]
+    whole = (tmp_path / "records.jsonl.gz").read_bytes()
+    (tmp_path / "records.jsonl.gz").write_bytes(whole[:len(whole) - 12])  # cut: the gzip trailer is lost
+    cut = read_records(tmp_path)
+    assert cut.records[-1]["task_id"] == "T/3" and len(cut.problems) == 1 and "unreadable after" in cut.problems[0]
