@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Annotated, TypedDict
+
 from agents.task import VISIBLE_TEST_LEVELS
 from settings.errors import BadInput
 
