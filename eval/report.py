@@ -38,15 +38,22 @@ def _fmt_p(p: float) -> str:
     return format(p, ".3g")
 
 
+def bench_of(run: Run) -> str:
+    """The run's benchmark as reports name and group it: a built-in name, or for a task file
+    its file name and content hash — the same file run from two checkouts is one benchmark."""
+    bench, digest = run.meta.get("bench", "?"), run.meta.get("bench_sha256", "")
+    return f"{Path(bench).name} ({digest[:8]})" if digest else bench
+
+
 def on_common_tasks(runs: Sequence[Run]) -> list[Run]:
     """The runs restricted to the tasks every run of the same benchmark has a record for,
     so a pipeline run over 60 tasks compares with a baseline over all 164 on those 60."""
     shared: dict[str, set] = {}
     for run in runs:
         ids = {r["task_id"] for r in run.records}
-        bench = run.meta.get("bench", "?")
+        bench = bench_of(run)
         shared[bench] = shared[bench] & ids if bench in shared else ids
-    return [replace(run, records=[r for r in run.records if r["task_id"] in shared[run.meta.get("bench", "?")]])
+    return [replace(run, records=[r for r in run.records if r["task_id"] in shared[bench_of(run)]])
             for run in runs]
 
 
@@ -55,7 +62,7 @@ def report_rows(runs: Sequence[Run]) -> list[dict]:
     rows = []
     for run in runs:
         s = summarize(run.records)
-        rows.append({"label": run.label, "path": str(run.path), "bench": run.meta.get("bench", "?"),
+        rows.append({"label": run.label, "path": str(run.path), "bench": bench_of(run),
                      "mode": run.meta.get("mode", "?"),
                      "model": run.meta.get("served_model") or run.meta.get("model", ""), **s})
     return rows
@@ -67,7 +74,7 @@ def paired_rows(runs: Sequence[Run]) -> list[dict]:
     first: dict[str, Run] = {}
     rows = []
     for run in runs:
-        bench = run.meta.get("bench", "?")
+        bench = bench_of(run)
         if bench not in first:
             first[bench] = run
             continue

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from eval.report import markdown_table, on_common_tasks, report_rows
+from eval.report import markdown_table, on_common_tasks, paired_rows, report_rows
 from eval.recheck import Run
 
 
@@ -40,3 +40,16 @@ def test_wall_time_is_split_into_model_sandbox_and_the_rest():
     assert (s["model_share"], s["sandbox_share"], s["other_share"]) == (0.6, 0.2, 0.2)
     assert s["agents"]["tester"]["sandbox_s"] == 3.0  # seconds stay fractional, counters integral
     assert "| 60% / 20% / 20% |" in markdown_table(report_rows([run("pipe", "humaneval", [r])]))
+
+
+def test_a_task_file_is_one_benchmark_by_content_wherever_it_was_run_from():
+    def file_run(name, path, digest, passed):
+        return Run(Path(name), {"bench": path, "bench_sha256": digest, "mode": "pipeline"},
+                   [record(f"t{i}", p) for i, p in enumerate(passed)], [])
+
+    a = file_run("base", "/checkout-a/heldout/tasks.jsonl", "5861ddb6af45", [True, False, False])
+    b = file_run("pipe", "/checkout-b/heldout/tasks.jsonl", "5861ddb6af45", [True, True, False])
+    edited = file_run("edit", "/checkout-b/heldout/tasks.jsonl", "0123abcd9999", [True, True, True])
+    rows = paired_rows([a, b, edited])
+    assert [(r["bench"], r["only_b"], r["only_a"]) for r in rows] == [("tasks.jsonl (5861ddb6)", 1, 0)]
+    assert [r["bench"] for r in report_rows([edited])] == ["tasks.jsonl (0123abcd)"]
