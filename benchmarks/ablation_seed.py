@@ -33,18 +33,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agents.task import VISIBLE_TEST_LEVELS, task_from_problem, with_visible_tests  # noqa: E402
+from benchmarks.pipeline_paths import agent_events  # noqa: E402
 from eval.problems import load_benchmark  # noqa: E402
 from eval.recheck import load_run  # noqa: E402
-from eval.runstore import RecordWriter, read_records  # noqa: E402
+from eval.runstore import RecordWriter, has_records  # noqa: E402
 
 # setting -> its environment variable (agents/state.py ENV_FIELDS) and allowed values
 SETTINGS = {"visible_tests": ("CODELOOP_VISIBLE_TESTS", VISIBLE_TEST_LEVELS[1:]),
             "repair_runtime_only": ("CODELOOP_REPAIR_RUNTIME_ONLY", ("0",))}
-
-
-def ran_agent(record: dict, agent: str) -> bool:
-    """Whether `agent` has an event in the record's trace."""
-    return any(e.get("agent") == agent for e in (record.get("trace") or {}).get("events") or [])
 
 
 def why_changed(record: dict, problem, setting: str, value: str) -> str:
@@ -56,14 +52,14 @@ def why_changed(record: dict, problem, setting: str, value: str) -> str:
         fewer = with_visible_tests(task, value)
         if (fewer.asserts, fewer.doctests) != (task.asserts, task.doctests):
             return f"visible tests {len(task.asserts) + bool(task.doctests)} → {len(fewer.asserts) + bool(fewer.doctests)}"
-        return "the model rewrote its prose examples" if ran_agent(record, "examples") else ""
+        return "the model rewrote its prose examples" if agent_events(record, "examples") else ""
     stop = (record.get("trace") or {}).get("stop", "")
     return f"stop {stop}" if stop not in ("solved", "untested") else ""
 
 
 def seed(default_run: Path, setting: str, value: str, out: Path) -> dict:
     """Copy the unchanged tasks' records into `out`; the changed tasks and why."""
-    if read_records(out).records:
+    if has_records(out):
         raise SystemExit(f"error: {out} already holds records; choose another directory")
     run = load_run(default_run)
     problems = {p.task_id: p for p in load_benchmark(run.meta["bench"])}
@@ -76,7 +72,7 @@ def seed(default_run: Path, setting: str, value: str, out: Path) -> dict:
             else:
                 writer.append(record | {"copied_from": default_run.name})
                 copied += 1
-    summary = {"default_run": str(default_run), "setting": f"{setting}={value}", "copied": copied, "changed": changed}
+    summary = {"default_run": str(default_run), "bench": run.meta["bench"], "setting": f"{setting}={value}", "copied": copied, "changed": changed}
     (out / "ablation.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary
 
@@ -94,9 +90,8 @@ def main() -> None:
     summary = seed(args.default_run, setting, value, args.out)
     for task_id, reason in summary["changed"].items():
         print(f"{task_id}: {reason}")
-    bench = load_run(args.default_run).meta["bench"]
     print(f"{summary['copied']} records copied, {len(summary['changed'])} tasks to run:\n"
-          f"    {SETTINGS[setting][0]}={value} codeloop batch {bench} --out {args.out}")
+          f"    {SETTINGS[setting][0]}={value} codeloop batch {summary['bench']} --out {args.out}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from eval.evaluate import Evaluator
 from eval.problems import load_benchmark
-from eval.runstore import CHECK_FIELD, RecordWriter, RunDirError, check_of, read_meta, read_records, write_meta
+from eval.runstore import (CHECK_FIELD, RecordWriter, RunDirError, check_of, has_records, read_meta, read_records,
+                           write_meta)
 from eval.samples import write_samples
 from eval.summary import summarize
 
@@ -87,7 +88,7 @@ def rescore_run(run_dir: Path, bench: str, out_dir: Path, evaluator: Evaluator, 
     as a new run directory `out_dir` (meta says where the answers came from). Model usage
     is copied; the check's seconds replace the old ones. Returns {bench, summary, warnings}."""
     out_dir = Path(out_dir)
-    if read_meta(out_dir) is not None or read_records(out_dir).records:
+    if read_meta(out_dir) is not None or has_records(out_dir):
         raise RunDirError(f"{out_dir} already holds a run; choose another --out")
     run = load_run(run_dir)
     checked, warnings = _check_records(run, bench, evaluator, data_dir, workers)

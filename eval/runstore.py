@@ -120,6 +120,11 @@ def read_records(run_dir: Path) -> LoadedRecords:
     return loaded
 
 
+def has_records(run_dir: Path) -> bool:
+    """Whether the run directory has a records file (plain or gzipped), without reading it."""
+    return any((Path(run_dir) / name).exists() for name in (RECORDS, RECORDS + ".gz"))
+
+
 def _read_lines(fh, path: Path, loaded: LoadedRecords) -> None:
     for number, raw in enumerate(fh, start=1):
         if not raw.strip():
