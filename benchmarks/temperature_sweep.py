@@ -7,7 +7,9 @@ sent down the explore branch. Per temperature and task it makes the sampler's re
 top_k / repeat penalty), turns each text into code as the agents do, checks every sample on
 the hidden tests in the sandbox and appends one record to OUT/records.jsonl (so the sweep
 resumes and its table can be regenerated). The table: pass@1/2/4/n with 95% bootstrap
-intervals over tasks, distinct programs per task, completion tokens per task.
+intervals over tasks, the run's own pass rate on the same tasks (and the share of the
+pass@1 → pass@n gap it closes: what its selector captures), distinct programs per task,
+completion tokens per task.
 
     .venv/bin/python benchmarks/temperature_sweep.py benchmarks/runs/mbppdev-pipeline \\
         --temperatures 0.4 0.7 1.0 --n 8 --out benchmarks/runs/mbppdev-temperature
@@ -38,9 +40,25 @@ from benchmarks.pipeline_paths import agent_events  # noqa: E402
 from codetext.sanitize import candidate_code  # noqa: E402
 from eval.passk import estimate_pass_at_k  # noqa: E402
 from eval.recheck import load_run  # noqa: E402
+from eval.runstore import check_of  # noqa: E402
 from eval.stats import bootstrap_mean_interval  # noqa: E402
 
 KS = (1, 2, 4)
+
+
+def run_verdicts(run_dir: Path) -> dict[str, bool]:
+    """Whether the run's answer (sample 0) to each task passed its check."""
+    return {r["task_id"]: bool(check_of(r).get("passed")) for r in load_run(run_dir).records
+            if r.get("sample", 0) == 0}
+
+
+def selector_capture(rows: list[dict], run_passed: dict[str, bool], k: int) -> str:
+    """How much of the gap from pass@1 to pass@k of the samples the run's answers close, on
+    the sampled tasks: (run's pass rate − pass@1) / (pass@k − pass@1)."""
+    run_rate = sum(run_passed[r["task_id"]] for r in rows) / len(rows)
+    at_1, at_k = (sum(estimate_pass_at_k(r["n"], sum(r["passed"]), j) for r in rows) / len(rows) for j in (1, k))
+    share = f"{(run_rate - at_1) / (at_k - at_1):.0%}" if at_k > at_1 else "n/a"
+    return f"{run_rate:.1%} ({share} of the pass@1→pass@{k} gap)"
 
 
 def run_tasks(run_dir: Path, explore_only: bool = True) -> tuple[str, list[str]]:
@@ -83,8 +101,9 @@ def pass_at_ks(n: int) -> list[int]:
     return list(range(1, n + 1)) if n <= 10 else [k for k in KS if k < n] + [n]
 
 
-def table(records: list[dict], scope: str) -> str:
-    """pass@k (rows) per temperature (columns), on the tasks every temperature has."""
+def table(records: list[dict], scope: str, run_passed: dict[str, bool]) -> str:
+    """pass@k (rows) per temperature (columns), on the tasks every temperature has, and the
+    run's own pass rate on those tasks against that curve."""
     temps = sorted({r["temperature"] for r in records})
     common = set.intersection(*({r["task_id"] for r in records if r["temperature"] == t} for t in temps))
     n = min(r["n"] for r in records)
@@ -98,6 +117,8 @@ def table(records: list[dict], scope: str) -> str:
             low, high = bootstrap_mean_interval(values)
             cells.append(f"{sum(values) / len(values):.1%} [{low * 100:.1f}–{high * 100:.1f}]")
         lines.append(f"| pass@{k} | " + " | ".join(cells) + " |")
+    lines.append("| the run's answers (selector) | " + " | ".join(selector_capture(rows[t], run_passed, n)
+                                                                  for t in temps) + " |")
     for label, field in (("distinct programs/task", "distinct"), ("completion tokens/task", "completion_tokens")):
         lines.append(f"| {label} | " + " | ".join(f"{sum(r[field] for r in rows[t]) / len(rows[t]):.1f}"
                                                   for t in temps) + " |")
@@ -148,7 +169,7 @@ def main() -> None:
         args.out.mkdir(parents=True, exist_ok=True)
         sweep(args, bench, task_ids[:args.limit], records_path)
     scope = "every task of the run" if args.all_tasks else "greedy failed or untested in the pipeline run"
-    print(table(read_done(records_path), scope))
+    print(table(read_done(records_path), scope, run_verdicts(args.run_dir)))
 
 
 if __name__ == "__main__":
