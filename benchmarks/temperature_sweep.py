@@ -39,32 +39,28 @@ from agents.task import task_from_problem  # noqa: E402
 from benchmarks.pipeline_paths import agent_events  # noqa: E402
 from codetext.sanitize import candidate_code  # noqa: E402
 from eval.passk import estimate_pass_at_k  # noqa: E402
-from eval.recheck import load_run  # noqa: E402
+from eval.recheck import Run, load_run  # noqa: E402
 from eval.runstore import check_of  # noqa: E402
 from eval.stats import bootstrap_mean_interval  # noqa: E402
 
 KS = (1, 2, 4)
 
 
-def run_verdicts(run_dir: Path) -> dict[str, bool]:
+def run_verdicts(run: Run) -> dict[str, bool]:
     """Whether the run's answer (sample 0) to each task passed its check."""
-    return {r["task_id"]: bool(check_of(r).get("passed")) for r in load_run(run_dir).records
-            if r.get("sample", 0) == 0}
+    return {r["task_id"]: bool(check_of(r).get("passed")) for r in run.records if r.get("sample", 0) == 0}
 
 
-def selector_capture(rows: list[dict], run_passed: dict[str, bool], k: int) -> str:
-    """How much of the gap from pass@1 to pass@k of the samples the run's answers close, on
-    the sampled tasks: (run's pass rate − pass@1) / (pass@k − pass@1)."""
-    run_rate = sum(run_passed[r["task_id"]] for r in rows) / len(rows)
-    at_1, at_k = (sum(estimate_pass_at_k(r["n"], sum(r["passed"]), j) for r in rows) / len(rows) for j in (1, k))
+def selector_capture(run_rate: float, at_1: float, at_k: float, k: int) -> str:
+    """The run's pass rate and how much of the gap from the samples' pass@1 to pass@k it
+    closes: (run's pass rate − pass@1) / (pass@k − pass@1)."""
     share = f"{(run_rate - at_1) / (at_k - at_1):.0%}" if at_k > at_1 else "n/a"
     return f"{run_rate:.1%} ({share} of the pass@1→pass@{k} gap)"
 
 
-def run_tasks(run_dir: Path, explore_only: bool = True) -> tuple[str, list[str]]:
-    """The run's benchmark and, in file order, its tasks (with `explore_only`, those whose
-    greedy answer did not pass)."""
-    run = load_run(run_dir)
+def run_tasks(run: Run, explore_only: bool = True) -> tuple[str, list[str]]:
+    """The loaded run's benchmark and, in file order, its tasks (with `explore_only`, those
+    whose greedy answer did not pass)."""
     ids = [r["task_id"] for r in run.records if r.get("sample", 0) == 0
            and (not explore_only or any(e["greedy"] != "passed" for e in agent_events(r, "sampler")))]
     return run.meta["bench"], ids
@@ -110,15 +106,18 @@ def table(records: list[dict], scope: str, run_passed: dict[str, bool]) -> str:
     rows = {t: [r for r in records if r["temperature"] == t and r["task_id"] in common] for t in temps}
     lines = [f"{len(common)} tasks ({scope}), {n} samples each", "",
              "| | " + " | ".join(f"T {t} [95% CI]" for t in temps) + " |", "|---" * (len(temps) + 1) + "|"]
+    means: dict[tuple[int, float], float] = {}
     for k in pass_at_ks(n):
         cells = []
         for t in temps:
             values = [estimate_pass_at_k(r["n"], sum(r["passed"]), k) for r in rows[t]]
             low, high = bootstrap_mean_interval(values)
-            cells.append(f"{sum(values) / len(values):.1%} [{low * 100:.1f}–{high * 100:.1f}]")
+            means[k, t] = sum(values) / len(values)
+            cells.append(f"{means[k, t]:.1%} [{low * 100:.1f}–{high * 100:.1f}]")
         lines.append(f"| pass@{k} | " + " | ".join(cells) + " |")
-    lines.append("| the run's answers (selector) | " + " | ".join(selector_capture(rows[t], run_passed, n)
-                                                                  for t in temps) + " |")
+    run_rate = sum(run_passed[task_id] for task_id in common) / len(common)
+    lines.append("| the run's answers (selector) | " + " | ".join(
+        selector_capture(run_rate, means[1, t], means[n, t], n) for t in temps) + " |")
     for label, field in (("distinct programs/task", "distinct"), ("completion tokens/task", "completion_tokens")):
         lines.append(f"| {label} | " + " | ".join(f"{sum(r[field] for r in rows[t]) / len(rows[t]):.1f}"
                                                   for t in temps) + " |")
@@ -163,13 +162,14 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--sandbox", default="auto")
     args = parser.parse_args()
-    bench, task_ids = run_tasks(args.run_dir, explore_only=not args.all_tasks)
+    run = load_run(args.run_dir)
+    bench, task_ids = run_tasks(run, explore_only=not args.all_tasks)
     records_path = args.out / "records.jsonl"
     if not args.table_only:
         args.out.mkdir(parents=True, exist_ok=True)
         sweep(args, bench, task_ids[:args.limit], records_path)
     scope = "every task of the run" if args.all_tasks else "greedy failed or untested in the pipeline run"
-    print(table(read_done(records_path), scope, run_verdicts(args.run_dir)))
+    print(table(read_done(records_path), scope, run_verdicts(run)))
 
 
 if __name__ == "__main__":
