@@ -36,19 +36,13 @@ from agents.candidates import code_hash  # noqa: E402
 from agents.coder import coder_messages, draw  # noqa: E402
 from agents.state import SolveConfig  # noqa: E402
 from agents.task import task_from_problem  # noqa: E402
-from benchmarks.pipeline_paths import agent_events  # noqa: E402
+from benchmarks.pipeline_paths import agent_events, passed_by_task  # noqa: E402
 from codetext.sanitize import candidate_code  # noqa: E402
 from eval.passk import estimate_pass_at_k  # noqa: E402
 from eval.recheck import Run, load_run  # noqa: E402
-from eval.runstore import check_of  # noqa: E402
 from eval.stats import bootstrap_mean_interval  # noqa: E402
 
 KS = (1, 2, 4)
-
-
-def run_verdicts(run: Run) -> dict[str, bool]:
-    """Whether the run's answer (sample 0) to each task passed its check."""
-    return {r["task_id"]: bool(check_of(r).get("passed")) for r in run.records if r.get("sample", 0) == 0}
 
 
 def selector_capture(run_rate: float, at_1: float, at_k: float, k: int) -> str:
@@ -169,7 +163,7 @@ def main() -> None:
         args.out.mkdir(parents=True, exist_ok=True)
         sweep(args, bench, task_ids[:args.limit], records_path)
     scope = "every task of the run" if args.all_tasks else "greedy failed or untested in the pipeline run"
-    print(table(read_done(records_path), scope, run_verdicts(run)))
+    print(table(read_done(records_path), scope, passed_by_task(run.records)))
 
 
 if __name__ == "__main__":
