@@ -7,6 +7,13 @@ benchmark, so records and reports need not know which kind of test produced it:
 `status` is one of pass, fail, timeout, error, no-result (the program ended — even with
 exit code 0 — before writing its token-stamped result: `eval/harness.py`).
 
+Where the data has inputs and a reference solution (`Problem.differential`: HumanEval+,
+MBPP+, and HumanEval when HumanEval+'s file is here) the sandbox only reports the
+candidate's outputs and the host judges them (`eval.plus`, `eval.compare`): a hostile
+candidate cannot forge that verdict. Elsewhere (MBPP, MBPP-sanitized, mbpp-dev, task files)
+the benchmark's own test code runs in the candidate's interpreter: the token proves the
+program reached its end, but code that finds the token in memory can forge the pass.
+
 A batch record keeps its check under `eval.runstore.CHECK_FIELD` ("verdict": the name every
 run directory has used since the first; read it with `check_of`). The agents' own word for a candidate —
 passed, failed, untested, invalid — is a different thing, the record's `solver_verdict`.
@@ -64,7 +71,7 @@ class Evaluator:
         if not code.strip():
             return {"passed": False, "base": False, "plus": False, "status": "fail",
                     "detail": "empty completion", "seconds": 0.0}
-        if problem.has_plus:
+        if problem.differential:  # outputs judged on the host: see eval/plus.py
             return self._check_plus(problem, code)
         program = build_program("base_harness.py", problem.base_payload(code))
         result, run = run_program(self.sandbox, program, self.base_limits)
@@ -80,15 +87,16 @@ class Evaluator:
             return {"passed": False, "base": False, "plus": False, "status": "error", "detail": str(exc),
                     "seconds": 0.0}
         result, run = check_plus(problem, completion, truth, self.sandbox)
-        passed = bool(result and result.get("plus")) and run.ok
+        # plain HumanEval checked on its base inputs (no extra ones): the base verdict is the verdict
+        passed = bool(result and result.get("plus" if problem.has_plus else "base")) and run.ok
         status = _status(passed, result, run)
         result = result or {"reason": no_result_reason(run)}
         reason = result.get("reason", "")
         if status == "fail" and reason.startswith("timeout"):
             status = "timeout"  # one input ran past its own limit
         detail = reason if result.get("failed_input") is None else f"input {result['failed_input']}: {reason}"
-        return {"passed": passed, "base": bool(result.get("base")), "plus": passed, "status": status,
-                "detail": detail, "seconds": round(run.duration_s, 3)}
+        return {"passed": passed, "base": bool(result.get("base")), "plus": passed if problem.has_plus else None,
+                "status": status, "detail": detail, "seconds": round(run.duration_s, 3)}
 
     def check_many(self, items: Iterable[tuple[Problem, str]], workers: int = 2) -> Iterator[dict]:
         """Verdicts for (problem, completion) pairs, in input order."""

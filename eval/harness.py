@@ -1,7 +1,8 @@
 """Host side of the check programs: assemble one, run it in the sandbox with a fresh
 secret token, and accept its result line only when that line carries the token.
 
-A check program is sandbox/time_limit.py + `harness_io.py` + a harness (`base_harness.py`,
+A check program is sandbox/time_limit.py + `harness_io.py` + helper modules (the plus
+harness's `plainjson.py`, `mbpp_inputs.py`) + a harness (`base_harness.py`,
 `plus_harness.py`) + `main(payload)`. The token travels in a file the program deletes
 before candidate code runs (see `harness_io.py`); a run that ends without the stamped line
 has no result, even with exit code 0.
@@ -27,10 +28,11 @@ def _source(name: str) -> str:
     return (HERE / name).read_text(encoding="utf-8")
 
 
-def build_program(harness: str, payload: dict) -> str:
+def build_program(harness: str, payload: dict, modules: tuple[str, ...] = ()) -> str:
     """The self-contained check program: the per-test time limit, token I/O, the named
-    harness file, the call."""
-    return f"{time_limit_source()}\n\n{_source('harness_io.py')}\n\n{_source(harness)}\n\nmain({payload!r})\n"
+    helper modules (stdlib-only files of eval/), the harness file, the call."""
+    parts = [time_limit_source(), _source("harness_io.py"), *(_source(m) for m in modules), _source(harness)]
+    return "\n\n".join(parts) + f"\n\nmain({payload!r})\n"
 
 
 def parse_result(run: RunResult, token: str) -> dict | None:

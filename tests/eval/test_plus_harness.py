@@ -1,8 +1,10 @@
-"""The harness's comparison rules (EvalPlus v0.3.1), called directly on plain values."""
+"""The host's comparison rules (EvalPlus v0.3.1, `eval.compare`), called directly on plain values,
+and MBPP+ input conversion (`eval.mbpp_inputs`)."""
 
 import math
 
-from eval.plus_harness import _convert_args, _matches
+from eval.compare import matches as _matches
+from eval.mbpp_inputs import convert_args as _convert_args
 
 
 def p(entry_point, dataset="mbpp", atol=0.0):
