@@ -1,6 +1,10 @@
 """The build benchmark: build each spec in eval/specs/ and score the result with the
 spec's hidden acceptance tests, run in the sandbox over the built project.
 
+The hidden tests run with the project's conftest.py, ini files, plugins and modules that
+shadow pytest out of play (`acceptance_runner.py`); a project whose imported code tampers
+with pytest in memory can still forge outcomes (see eval/README.md).
+
 Per spec: features % (acceptance tests passed), the project's own tests, lines of code,
 tokens, LLM calls, wall time, steps that overflowed and restarted. The builder is passed
 in (apps/ wires `codeloop build` to it), so eval/ does not depend on agents/. Results are
@@ -11,6 +15,7 @@ and a rerun skips specs already scored.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +27,9 @@ from settings.errors import BadInput
 
 SPECS_DIR = Path(__file__).with_name("specs")
 ACCEPTANCE_DIR = "_acceptance"  # where the hidden tests go in the sandbox, beside the project
+RUNNER_DIR = "_codeloop"  # the runner, its empty ini and the token: ours, never the project's
+RESERVED = (ACCEPTANCE_DIR, RUNNER_DIR)
+RESULT_MARK = "__CODELOOP_ACCEPTANCE__ "  # as in acceptance_runner.py
 MAX_FILE_BYTES = 256 * 1024
 
 
@@ -72,11 +80,33 @@ def run_tests(sandbox: Sandbox, files: dict[str, str], paths: list[str], timeout
             "exit_code": result.exit_code}
 
 
+def _reserved(path: str) -> bool:
+    return path.split("/", 1)[0] in RESERVED
+
+
+def run_hidden_tests(sandbox: Sandbox, project: dict[str, str], hidden: dict[str, str], timeout_s: float) -> dict:
+    """pytest over the hidden tests with the project's conftest, ini files, plugins and
+    shadow modules out of play (eval/acceptance_runner.py); outcomes count only when
+    stamped with this run's token. Project files in the reserved folders are dropped."""
+    token = secrets.token_hex(16)
+    files = {path: text for path, text in project.items() if not _reserved(path)}
+    files |= {f"{ACCEPTANCE_DIR}/{name}": text for name, text in hidden.items()}
+    files |= {f"{RUNNER_DIR}/runner.py": (Path(__file__).parent / "acceptance_runner.py").read_text(encoding="utf-8"),
+              f"{RUNNER_DIR}/pytest.ini": "[pytest]\n", f"{RUNNER_DIR}/token": token}
+    result = sandbox.run(files, ["python", f"{RUNNER_DIR}/runner.py", ACCEPTANCE_DIR],
+                         Limits(timeout_s=timeout_s, memory_mb=1024))
+    report = result.marked_json(f"{RESULT_MARK}{token} ")
+    tests = report.get("tests") if isinstance(report, dict) else None
+    tests = [t for t in tests if isinstance(t, dict)] if isinstance(tests, list) else []
+    return {"passed": sum(1 for t in tests if t.get("outcome") == "passed"), "total": len(tests),
+            "timed_out": result.timed_out, "exit_code": result.exit_code}
+
+
 def acceptance_check(sandbox: Sandbox, out: Path, case: SpecCase, timeout_s: float = 120.0) -> dict:
     """The hidden acceptance tests over the built project; features % = passed / total."""
-    hidden = {f"{ACCEPTANCE_DIR}/{p.name}": p.read_text(encoding="utf-8") for p in sorted(case.acceptance.glob("*.py"))}
+    hidden = {p.name: p.read_text(encoding="utf-8") for p in sorted(case.acceptance.glob("*.py"))}
     total = sum(text.count("\ndef test_") + text.startswith("def test_") for text in hidden.values())
-    outcome = run_tests(sandbox, project_files(out) | hidden, [ACCEPTANCE_DIR], timeout_s)
+    outcome = run_hidden_tests(sandbox, project_files(out), hidden, timeout_s)
     # a test file that fails to import reports one error, not its tests: count them all as failed
     outcome["total"] = max(outcome["total"], total)
     outcome["features_pct"] = round(100.0 * outcome["passed"] / outcome["total"], 1) if outcome["total"] else 0.0

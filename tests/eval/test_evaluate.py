@@ -8,13 +8,25 @@ def fn(name: str, body: str) -> str:
 
 
 def test_humaneval_pass_and_fail(data_dir, evaluator):
-    p = get_problem("humaneval:HumanEval/0")
+    # With HumanEval+'s file at hand, HumanEval is judged on the host on its original inputs.
+    p = get_problem("humaneval:HumanEval/0", data_dir)
+    assert p.differential and p.base_inputs and not p.plus_inputs
     assert evaluator.check(p, p.canonical_solution)["passed"]  # a body-only completion works (prompt first)
     full = p.prompt + p.canonical_solution
     assert evaluator.check(p, full)["status"] == "pass"        # and so does a full function
     bad = evaluator.check(p, fn("has_close_elements", "return True"))
-    assert bad["status"] == "fail" and not bad["passed"] and "AssertionError" in bad["detail"]
+    assert bad == {**bad, "status": "fail", "passed": False, "base": False, "plus": None}
+    assert bad["detail"].startswith("input ") and "wrong answer" in bad["detail"]
     assert evaluator.check(p, "   ")["detail"] == "empty completion"
+
+
+def test_humaneval_without_humaneval_plus_data_runs_its_check(tmp_path, evaluator):
+    # No HumanEval+ file: the benchmark's own check(candidate) runs next to the candidate.
+    p = get_problem("humaneval:HumanEval/0", tmp_path)
+    assert not p.differential
+    assert evaluator.check(p, p.canonical_solution)["passed"]
+    bad = evaluator.check(p, fn("has_close_elements", "return True"))
+    assert not bad["passed"] and "AssertionError" in bad["detail"]
 
 
 def test_mbpp_asserts(data_dir, evaluator):
