@@ -23,6 +23,7 @@ import os
 import sys
 
 RESULT_MARK = "__CODELOOP_ACCEPTANCE__ "
+TOKEN_FILE = ".codeloop-acceptance-token"  # in the work dir, like the check programs' token.txt
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -47,10 +48,9 @@ class Recorder:
 
 
 def _take_token():
-    path = os.path.join(HERE, "token")
-    with open(path, encoding="utf-8") as fh:
+    with open(TOKEN_FILE, encoding="utf-8") as fh:
         token = fh.read().strip()
-    os.unlink(path)
+    os.unlink(TOKEN_FILE)
     return token
 
 

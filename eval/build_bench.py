@@ -27,8 +27,9 @@ from settings.errors import BadInput
 
 SPECS_DIR = Path(__file__).with_name("specs")
 ACCEPTANCE_DIR = "_acceptance"  # where the hidden tests go in the sandbox, beside the project
-RUNNER_DIR = "_codeloop"  # the runner, its empty ini and the token: ours, never the project's
-RESERVED = (ACCEPTANCE_DIR, RUNNER_DIR)
+RUNNER_DIR = "_codeloop"  # the runner and its empty ini: ours, never the project's
+TOKEN_FILE = ".codeloop-acceptance-token"  # as in acceptance_runner.py
+RESERVED = (ACCEPTANCE_DIR, RUNNER_DIR, TOKEN_FILE)  # a project's files there are dropped
 RESULT_MARK = "__CODELOOP_ACCEPTANCE__ "  # as in acceptance_runner.py
 MAX_FILE_BYTES = 256 * 1024
 
@@ -92,7 +93,7 @@ def run_hidden_tests(sandbox: Sandbox, project: dict[str, str], hidden: dict[str
     files = {path: text for path, text in project.items() if not _reserved(path)}
     files |= {f"{ACCEPTANCE_DIR}/{name}": text for name, text in hidden.items()}
     files |= {f"{RUNNER_DIR}/runner.py": (Path(__file__).parent / "acceptance_runner.py").read_text(encoding="utf-8"),
-              f"{RUNNER_DIR}/pytest.ini": "[pytest]\n", f"{RUNNER_DIR}/token": token}
+              f"{RUNNER_DIR}/pytest.ini": "[pytest]\n", TOKEN_FILE: token}
     result = sandbox.run(files, ["python", f"{RUNNER_DIR}/runner.py", ACCEPTANCE_DIR],
                          Limits(timeout_s=timeout_s, memory_mb=1024))
     report = result.marked_json(f"{RESULT_MARK}{token} ")

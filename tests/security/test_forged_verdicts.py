@@ -196,7 +196,7 @@ GUARDS = {
     "sitecustomize.py": {"sitecustomize.py": "import os\nos.environ['PYTEST_PLUGINS'] = 'forge'\n",
                          "forge.py": FORGING_HOOK},
     "hidden test replaced": {"_acceptance/test_acceptance.py": "def test_add():\n    pass\n",
-                             "_codeloop/runner.py": "print('hi')\n"},
+                             "_codeloop/runner.py": "print('hi')\n", ".codeloop-acceptance-token/x": "0"},
 }
 
 
