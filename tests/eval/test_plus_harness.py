@@ -39,3 +39,32 @@ def test_mbpp_inputs_get_their_types_back():
     assert _convert_args(580, [[1, [2, 3]]]) == [(1, (2, 3))]
     assert _convert_args(722, [{"a": [1, 2]}, 3]) == [{"a": (1, 2)}, 3]
     assert _convert_args(11, [[1], "x"]) == [[1], "x"]                # most tasks: unchanged
+
+
+def test_judge_binds_each_output_to_its_input():
+    from eval.compare import judge
+    from eval.plainjson import encode
+
+    spec = p("f")
+    expected = [encode(x) for x in (1, 2, 3)]
+    inputs = [[0], [1], [2]]
+    assert judge(spec, {"outputs": expected, "error": None}, expected, inputs, 2)["plus"] is True
+    wrong_plus = judge(spec, {"outputs": [encode(1), encode(2), encode(4)], "error": None}, expected, inputs, 2)
+    assert wrong_plus == {"base": True, "plus": False, "failed_input": 2, "reason": "wrong answer"}
+    # fewer outputs than inputs with no error, more than inputs, or not a list: no pass
+    assert judge(spec, {"outputs": expected[:2], "error": None}, expected, inputs, 2)["failed_input"] == 2
+    assert not judge(spec, {"outputs": expected * 2, "error": None}, expected, inputs, 2)["plus"]
+    assert not judge(spec, {"passed": True, "plus": True}, expected, inputs, 2)["plus"]  # the old pass line
+    raised = judge(spec, {"outputs": expected[:1], "error": {"input": 1, "reason": "ValueError: x"}},
+                   expected, inputs, 2)
+    assert raised == {"base": False, "plus": False, "failed_input": 1, "reason": "ValueError: x"}
+
+
+def test_long_outputs_compare_by_digest():
+    from eval.compare import output_matches
+    from eval.plainjson import encode
+
+    big = "ab" * 100_000
+    assert output_matches(p("f"), encode(big), encode("".join(["ab"] * 100_000)), [])
+    assert not output_matches(p("f"), encode(big + "c"), encode(big), [])
+    assert not output_matches(p("f"), encode("ab"), encode(big), [])
