@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from agents.checkpoints import checkpoints_at, open_checkpoints, verify_checkpoints
 from agents.clusters import output_key
 from agents.graph import build_graph, recursion_limit
 from agents.llm_call import STREAM_TOKENS
@@ -111,26 +111,12 @@ def forget_thread(checkpoint: str | Path | SqliteSaver, key: str) -> None:
         saver.delete_thread(key)
 
 
-# How long a write waits for another process holding the checkpoint file (sqlite's default, 5 s,
-# is short enough for a busy machine to turn into "database is locked").
-CHECKPOINT_BUSY_S = 120.0
-
-
-def open_checkpoints(path: str | Path) -> SqliteSaver:
-    """One saver for many solves (a batch's worker threads): one connection with a long busy
-    timeout, its tables set up once. SqliteSaver serialises its use with its own lock, so the
-    threads share it; close it with `saver.conn.close()`."""
-    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=CHECKPOINT_BUSY_S)
-    saver = SqliteSaver(conn)
-    saver.setup()
-    return saver
-
-
 def _saver(checkpoint: str | Path | SqliteSaver):
-    """`checkpoint` as a context: a shared saver stays open, a path gets a connection of its own."""
+    """`checkpoint` as a context: a shared saver stays open, a path gets a connection of its
+    own (agents/checkpoints.py: the strict serializer, so a tampered file is refused)."""
     if isinstance(checkpoint, SqliteSaver):
         return contextlib.nullcontext(checkpoint)
-    return SqliteSaver.from_conn_string(str(checkpoint))
+    return checkpoints_at(checkpoint)
 
 
 def thread_key(task: Task, config: SolveConfig, model: str, thread_id: str | None = None) -> str:
@@ -207,7 +193,9 @@ class PipelineSolver:
     killed mid-task resumes inside that task, after its last finished node; a finished
     thread is dropped (a kill between that and its record costs a re-solve, not a record).
     All solves share one saver (`open_checkpoints`), opened at the first solve (the run
-    directory exists by then) and closed by `close()` when the batch is over."""
+    directory exists by then) after `verify_checkpoints` passed on the whole file (else
+    `UnsafeCheckpoint`, a `RunDirError`: the batch stops) and closed by `close()` when the
+    batch is over."""
 
     def __init__(self, llm: LLM, sandbox: Sandbox, config: SolveConfig | None = None,
                  retriever: Retriever | None = None, *, checkpoint: str | Path | None = None) -> None:
@@ -220,7 +208,8 @@ class PipelineSolver:
         if self.checkpoint is None:
             return None
         with self._lock:  # the worker threads' first solves start together
-            if self._saver is None:
+            if self._saver is None:  # a run directory is untrusted: its file is checked before use
+                verify_checkpoints(self.checkpoint)
                 self._saver = open_checkpoints(self.checkpoint)
             return self._saver
 

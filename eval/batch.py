@@ -139,13 +139,14 @@ def _check_status(exc: Exception) -> str:
 def solve_and_check(problem: Problem, sample: int, solver: Solver, evaluator: Evaluator) -> dict:
     """One record: run the solver, check its completion in the sandbox, time both. A sandbox
     that failed (in the solve or the check) gives the check status `sandbox-error`; a model
-    server that is gone for good (`ServerLost`) stops the batch instead of erroring every task."""
+    server that is gone for good (`ServerLost`) or a run directory the solver must not use
+    (`RunDirError`, e.g. a tampered checkpoint file) stops the batch instead of erroring every task."""
     start = time.monotonic()
     record: dict = {"task_id": problem.task_id, "sample": sample, "benchmark": problem.benchmark}
     try:
         out = call_solver(solver, problem, sample)
         record["exit_status"], record["error"] = "ok", ""
-    except ServerLost:
+    except (ServerLost, RunDirError):
         raise
     except Exception as exc:  # a broken task must not stop the batch; there is no answer to check
         log.warning("solver failed on %s: %s", problem.task_id, exc)
