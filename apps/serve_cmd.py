@@ -32,7 +32,8 @@ def serve(
     gpu_layers: int = typer.Option(None, "--gpu-layers", min=0, envvar="CODELOOP_GPU_LAYERS",
                                    help="llama-server: layers to offload to the GPU (a CUDA build)."),
 ) -> None:
-    """Run a model server on 127.0.0.1 until Ctrl-C (other commands on the same port reuse it)."""
+    """Run a model server on 127.0.0.1 until Ctrl-C (other codeloop commands on the same port reuse it:
+    they prove it is this server with the API key it keeps, 0600, in the key file it names)."""
     from serving.engines import engine_name, make_engine
     from serving.session import server_log_path
 
@@ -48,7 +49,8 @@ def serve(
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         url = server.start()
         try:
-            print(f"serving {server.alias} with {name} at {url} (log {log_path}; Ctrl-C to stop)", flush=True)
+            print(f"serving {server.alias} with {name} at {url} (API key in {server.key_file}; log {log_path}; "
+                  "Ctrl-C to stop)", flush=True)
             while not stop.wait(0.5):
                 if server.process.poll() is not None:
                     raise typer.Exit(1)

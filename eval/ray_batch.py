@@ -14,7 +14,9 @@ stops the batch, as in the thread pool. Ctrl-C stops handing out pairs, writes t
 already finished, and leaves the rest to a resume.
 
 Ray is imported only when `run_batch_ray` is called; without it, `RayUnavailable` names
-the `ray` extra.
+the `ray` extra. `--ray local` keeps the Ray it starts on loopback (`start_ray`): by default
+Ray's GCS, raylets, agents and workers listen on every interface, where anyone who can
+reach the machine could submit work to them.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ from serving.base import ServerLost
 log = logging.getLogger(__name__)
 
 EXTRA_HINT = "pip install 'codeloop[ray]'"
+# Ray's switch for its single-machine mode (macOS/Windows default): node IP = loopback, so
+# every server it starts binds 127.0.0.1 (ray >= 2.60; tests/security/test_servers.py).
+LOOPBACK_ONLY_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 MAX_ATTEMPTS = 3  # actors a pair may lose before it is recorded as an error
 
 
@@ -59,6 +65,22 @@ def import_ray():
     return ray
 
 
+def start_ray(address: str):
+    """Import Ray and join (or, for `local`, start) the cluster at `address`; the `ray` module.
+    A `local` Ray is kept on loopback: Ray reads its single-machine switch when it is first
+    imported, and every process it starts inherits it."""
+    if address == "local":
+        os.environ[LOOPBACK_ONLY_ENV] = "0"
+    ray = import_ray()
+    connect(ray, address)
+    if address == "local":
+        where = ray.util.get_node_ip_address()
+        if where not in LOOPBACK:  # ray was imported earlier in this process, without the switch
+            ray.shutdown()
+            raise RayUnavailable(f"--ray local would listen on {where}, not loopback: run it in a fresh process")
+    return ray
+
+
 def connect(ray, address: str) -> None:
     """Join the cluster at `address` (HOST:PORT, `auto` for the one `ray start` made on this
     machine, `local` for a private one). The driver's CODELOOP_* settings travel with the job,
@@ -68,7 +90,7 @@ def connect(ray, address: str) -> None:
     try:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False,
                  runtime_env={"env_vars": env} if env else None,
-                 **({"include_dashboard": False} if address == "local" else {}))
+                 **({"include_dashboard": False, "_node_ip_address": "127.0.0.1"} if address == "local" else {}))
     except (ConnectionError, RuntimeError, ValueError) as exc:
         hint = " (start one with `ray start --head`, or use --ray local)" if address == "auto" else ""
         if _mentions(exc, "InvalidAuthToken"):  # `ray start` turns token auth on when ~/.ray/auth_token exists
@@ -117,11 +139,10 @@ def run_batch_ray(problems: Sequence[Problem], setup: NodeSetup, out_dir: Path, 
     """Run the missing (task, sample) pairs of `problems` into `out_dir` on the Ray cluster at
     `address`, `workers` at a time on each node. `on_nodes(nodes)` reports the nodes that
     started (`host`, `model`, `node`); `on_start` and `on_record` as in `run_batch`."""
-    ray = import_ray()
     # Ray prints cluster events (a node that died ...) on stdout from a thread of its own;
     # they are diagnostics, and stdout may carry --json: send them to stderr while Ray runs.
     with lock_run_dir(Path(out_dir)), contextlib.redirect_stdout(sys.stderr):  # one batch per run directory
-        connect(ray, address)
+        ray = start_ray(address)
         try:
             return _on_cluster(ray, problems, setup, Path(out_dir), config, workers=max(1, workers), redo=redo,
                                on_nodes=on_nodes, on_start=on_start, on_record=on_record)

@@ -14,6 +14,7 @@ import os
 
 import httpx
 
+from serving import server_keys
 from serving.embedded import Engine
 from serving.models import DEFAULT_MODEL, REGISTRY, cached_path, resolve
 from serving.openai_client import GENERIC, ServerTraits
@@ -67,14 +68,17 @@ def make_engine(name: str, model: str | None, *, n_ctx: int = 4096, parallel: in
     return LlamaServerEngine(path, alias, sizing.choose(n_ctx, parallel=parallel), gpu_layers=gpu_layers)
 
 
-def detect_traits(base_url: str, timeout_s: float = 2.0) -> ServerTraits:
+def detect_traits(base_url: str, timeout_s: float = 2.0, api_key: str | None = None) -> ServerTraits:
     """Traits of a server we did not start: llama-server announces itself (and its slot
-    count, the most `n` one request may ask for) at /props; anything else is generic."""
+    count, the most `n` one request may ask for) at /props (with its key: `api_key`, else
+    the one remembered for that server); anything else is generic."""
     from serving.llama_server import traits_for
 
     root = base_url.rstrip("/").removesuffix("/v1")
+    key = api_key or server_keys.key_for(base_url)
     try:
-        response = httpx.get(root + "/props", timeout=timeout_s)
+        response = httpx.get(root + "/props", headers={"Authorization": f"Bearer {key}"} if key else {},
+                             timeout=timeout_s)
         slots = response.json().get("total_slots") if response.status_code == 200 else None
     except (httpx.HTTPError, ValueError, AttributeError):
         slots = None

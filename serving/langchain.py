@@ -64,16 +64,21 @@ def chat_model(model: str | None = None, *, base_url: str | None = None, engine:
     cls = _local_chat_class()
     from serving.engines import detect_traits
     from serving.openai_client import check_server
+    from serving.server_keys import user_key
     from serving.session import start_server
 
     server = None
     if base_url:
-        url, name, traits = base_url.rstrip("/"), model or check_server(base_url), detect_traits(base_url)
+        key = chat_kwargs.get("api_key") or user_key()
+        url, name = base_url.rstrip("/"), model or check_server(base_url, api_key=key)
+        traits = detect_traits(base_url, api_key=key)
     else:
         server, traits = start_server(model, engine=engine, port=port, n_ctx=n_ctx, parallel=parallel,
                                       gpu_layers=gpu_layers)
         url, name = server.base_url, server.alias
-    chat_kwargs.setdefault("api_key", "none")  # the local server wants none; ChatOpenAI wants one
+    # the embedded server wants its per-launch key (serving/server_keys.py); a given one, the
+    # user's $CODELOOP_API_KEY if any; ChatOpenAI wants some key either way
+    chat_kwargs.setdefault("api_key", (server.api_key if server is not None else user_key()) or "none")
     if traits.extra_body:
         chat_kwargs["extra_body"] = {**traits.extra_body, **(chat_kwargs.get("extra_body") or {})}
     try:

@@ -55,3 +55,8 @@ class LlamaCppPythonEngine:
             "--n_threads", str(self.n_threads),
             "--cache", "false",
         ]  # fmt: skip
+
+    def auth(self, key: str, key_file: Path) -> tuple[list[str], dict[str, str]]:
+        """The key in the server's environment (its settings read API_KEY; /proc shows a
+        process's environment only to its own user), not on its command line."""
+        return [], {"API_KEY": key}

@@ -100,3 +100,8 @@ class LlamaServerEngine:
         if self.gpu_layers is not None:
             command += ["--gpu-layers", str(self.gpu_layers)]
         return command
+
+    def auth(self, key: str, key_file: Path) -> tuple[list[str], dict[str, str]]:
+        """`--api-key-file`: the server reads the key from the 0600 file (its argv, which /proc
+        shows to every user, holds only the path); every endpoint but /health then wants it."""
+        return ["--api-key-file", str(key_file)], {}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from serving import server_keys
 from serving.base import Completion, LLMError, Message, OnDelta, Sampling, Usage
 from serving.sse import StreamCutOff, assemble
 
@@ -80,7 +81,7 @@ class OpenAICompatibleLLM:
         model: str = "default",
         *,
         traits: ServerTraits = GENERIC,
-        api_key: str = "none",
+        api_key: str | None = None,
         timeout_s: float = 600.0,
         max_retries: int = 3,
         backoff_s: float = 1.0,
@@ -93,6 +94,8 @@ class OpenAICompatibleLLM:
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.alive = alive  # False when the server process we started has died (serving/supervisor.py)
+        # the key of a server codeloop started or adopted (serving/server_keys.py) unless one is given
+        api_key = api_key or server_keys.key_for(self.base_url) or "none"
         # The client is created lazily on first use, so constructing this object costs nothing.
         self._client_args = dict(
             timeout=httpx.Timeout(timeout_s, connect=10.0),
@@ -252,10 +255,16 @@ class OpenAICompatibleLLM:
             raise LLMError(f"non-JSON answer from {url}: {response.text[:200]}") from exc
 
 
-def check_server(base_url: str, timeout_s: float = 5.0) -> str:
-    """Return the first model id served at `base_url`, or raise `ServerUnreachable`."""
+def check_server(base_url: str, timeout_s: float = 5.0, api_key: str | None = None) -> str:
+    """Return the first model id served at `base_url` (asked with `api_key`, else the key
+    remembered for it), or raise `ServerUnreachable`."""
+    key = api_key or server_keys.key_for(base_url)
     try:
-        response = httpx.get(base_url.rstrip("/") + "/models", timeout=timeout_s)
+        response = httpx.get(base_url.rstrip("/") + "/models", timeout=timeout_s,
+                             headers={"Authorization": f"Bearer {key}"} if key else {})
+        if response.status_code in (401, 403):
+            raise ServerUnreachable(f"the server at {base_url} wants an API key ({response.status_code}): "
+                                    f"{'the one given was refused' if key else 'give it in $' + server_keys.ENV_KEY}")
         response.raise_for_status()
         models = response.json().get("data") or [{}]
         return models[0].get("id", "default")

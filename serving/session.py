@@ -13,6 +13,7 @@ from serving.base import LLM
 from serving.embedded import DEFAULT_PORT, ManagedServer
 from serving.engines import detect_traits, engine_name, make_engine, model_alias  # noqa: F401 (model_alias re-exported)
 from serving.openai_client import OpenAICompatibleLLM, ServerTraits, check_server
+from serving.server_keys import remember, user_key
 from serving.supervisor import SupervisedLLM
 from settings.cache import cache_path
 from settings.errors import BadInput
@@ -48,9 +49,11 @@ def llm_session(
         return
     name = engine_name(engine, base_url)
     if base_url:
-        served = check_server(base_url)
-        client = OpenAICompatibleLLM(base_url, model=model or served, traits=detect_traits(base_url),
-                                     timeout_s=timeout_s)
+        key = user_key()  # the user's server, the user's key ($CODELOOP_API_KEY), if it wants one
+        remember(base_url, key)  # so chat's streamer and the token counter send it too
+        served = check_server(base_url, api_key=key)
+        client = OpenAICompatibleLLM(base_url, model=model or served, traits=detect_traits(base_url, api_key=key),
+                                     timeout_s=timeout_s, api_key=key)
         try:
             yield SupervisedLLM(client)  # not ours: losing it is a one-line ServerLost
         finally:
@@ -58,7 +61,8 @@ def llm_session(
         return
     server, traits = start_server(model, engine=name, port=port, n_ctx=n_ctx, parallel=parallel,
                                   gpu_layers=gpu_layers)
-    client = OpenAICompatibleLLM(server.base_url, model=server.alias, traits=traits, timeout_s=timeout_s)
+    client = OpenAICompatibleLLM(server.base_url, model=server.alias, traits=traits, timeout_s=timeout_s,
+                                 api_key=server.api_key)
     try:
         yield SupervisedLLM(client, server)  # restarts the server if it dies mid-run
     finally:
@@ -78,7 +82,7 @@ def start_server(model: str | None = None, *, engine: str | None = None, port: i
     server = ManagedServer(launchable, port=port, log_path=log_path)
     url = server.start()
     # An adopted server may be another engine, or have other slots than we would choose.
-    return server, launchable.traits if server.process else detect_traits(url)
+    return server, launchable.traits if server.process else detect_traits(url, api_key=server.api_key)
 
 
 def llm_from_spec(spec: str) -> LLM:

@@ -10,6 +10,7 @@ installs vllm; on CPU-only machines its launcher is tested against a fake `vllm`
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 from serving.embedded import EngineMissing
 from serving.models import DEFAULT_MODEL
@@ -61,3 +62,8 @@ class VLLMEngine:
         if self.gpu_memory_utilization is not None:
             command += ["--gpu-memory-utilization", str(self.gpu_memory_utilization)]
         return command
+
+    def auth(self, key: str, key_file: Path) -> tuple[list[str], dict[str, str]]:
+        """VLLM_API_KEY in the server's environment (as --api-key would, without showing the
+        key on its command line): every /v1 endpoint then wants it."""
+        return [], {"VLLM_API_KEY": key}

@@ -5,7 +5,10 @@ options vLLM's `serve` has that our launcher uses (argparse rejects anything els
 does), records its arguments to $FAKE_VLLM_RECORD, becomes healthy only after
 $FAKE_VLLM_DELAY seconds (vLLM loads weights before it listens), reports prefix-cache hits
 the way vLLM does (`usage.prompt_tokens_details.cached_tokens`, only with
---enable-prompt-tokens-details), and on SIGTERM records "stopped" and exits 0.
+--enable-prompt-tokens-details), wants `Authorization: Bearer $VLLM_API_KEY` on every /v1
+path when that variable is set (401 otherwise, as vLLM's API-key middleware), records the
+key it was given (`key_seen`: whether the variable was set), and on SIGTERM records
+"stopped" and exits 0.
 Tokens are whitespace-separated words; the cache remembers every prompt it has seen.
 """
 
@@ -43,6 +46,7 @@ def record(**fields):
 def main(argv):
     args = parse(argv)
     name = args.served_model_name or args.model
+    key = os.environ.get("VLLM_API_KEY")
     seen: list[list[str]] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -57,7 +61,15 @@ def main(argv):
             self.end_headers()
             self.wfile.write(data)
 
+        def _refused(self) -> bool:
+            if key is None or not self.path.startswith("/v1") or self.headers.get("Authorization") == f"Bearer {key}":
+                return False
+            self._send(401, {"error": "Unauthorized"})
+            return True
+
         def do_GET(self):
+            if self._refused():
+                return
             if self.path == "/v1/models":
                 self._send(200, {"object": "list", "data": [{"id": name, "object": "model"}]})
             elif self.path == "/health":
@@ -66,6 +78,8 @@ def main(argv):
                 self._send(404, {"error": "not found"})
 
         def do_POST(self):
+            if self._refused():
+                return
             if self.path != "/v1/chat/completions":
                 return self._send(404, {"error": "not found"})
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -89,7 +103,7 @@ def main(argv):
             record(request={k: v for k, v in body.items() if k != "messages"})
             self._send(200, {"id": "x", "object": "chat.completion", "model": name, "choices": choices, "usage": usage})
 
-    record(argv=argv)
+    record(argv=argv, key_seen=key is not None)
     time.sleep(float(os.environ.get("FAKE_VLLM_DELAY", "0")))
     httpd = ThreadingHTTPServer((args.host, args.port), Handler)
 

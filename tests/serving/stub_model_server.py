@@ -1,8 +1,10 @@
 """A stand-in model server process for the restart tests: `python stub_model_server.py PORT
-[DELAY_S]` answers /v1/models and, after DELAY_S, every chat request with one text that
-names its own pid (so a test can see which server process answered); a streamed request
-gets that text's first word at once and the rest after DELAY_S, in chunked server-sent
-events as llama-server sends them. `launch` starts one and waits until it answers."""
+[DELAY_S] [--api-key-file FILE]` answers /v1/models and, after DELAY_S, every chat request
+with one text that names its own pid (so a test can see which server process answered); a
+streamed request gets that text's first word at once and the rest after DELAY_S, in chunked
+server-sent events as llama-server sends them. With a key file, every request without
+`Authorization: Bearer KEY` gets 401, as llama-server's does. `launch` starts one and waits
+until it answers."""
 
 import json
 import os
@@ -12,6 +14,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 DELAY_S = 0.0  # set from argv when run as a script
+API_KEY = None  # read from --api-key-file when given
 
 
 def launch(port: int, delay_s: float = 0.0) -> subprocess.Popen:
@@ -41,8 +44,21 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _refused(self) -> bool:
+        """401 for a request without the key (when the server has one)."""
+        if API_KEY is None or self.headers.get("Authorization") == f"Bearer {API_KEY}":
+            return False
+        data = b'{"error": {"message": "Invalid API Key", "code": 401}}'
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        return True
+
     def do_GET(self):
-        self._send({"data": [{"id": "stub"}]})
+        if not self._refused():
+            self._send({"data": [{"id": "stub"}]})
 
     def _chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
@@ -67,6 +83,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self._refused():
+            return
         if body.get("stream"):
             self._stream(f"answer from {os.getpid()}")
             return
@@ -77,5 +95,12 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
+    args = sys.argv[1:]
+    if "--api-key-file" in args:
+        at = args.index("--api-key-file")
+        with open(args[at + 1]) as key_file:
+            API_KEY = key_file.read().strip()
+        del args[at:at + 2]
+    sys.argv[1:] = args
     DELAY_S = float(sys.argv[2]) if len(sys.argv) > 2 else 0.0
     ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()

@@ -105,11 +105,14 @@ def test_detect_traits_reads_llama_server_slots(stub_server, monkeypatch):
     stub = stub_server([])
     assert engines.detect_traits(stub.base_url).max_n == GENERIC.max_n  # no /props slots: generic
 
-    def props(url, timeout):
+    def props(url, timeout, headers):
+        if headers.get("Authorization") != "Bearer k1":  # a keyed server: /props wants the key
+            return httpx.Response(401)
         return httpx.Response(200, json={"total_slots": 6}) if url.endswith("/props") else httpx.Response(404)
 
     monkeypatch.setattr(engines.httpx, "get", props)
-    traits = engines.detect_traits("http://127.0.0.1:1/v1")
+    assert engines.detect_traits("http://127.0.0.1:1/v1").max_n == GENERIC.max_n
+    traits = engines.detect_traits("http://127.0.0.1:1/v1", api_key="k1")
     assert traits.max_n == 6 and traits.usage_counts_first_choice
 
 
@@ -117,3 +120,17 @@ def test_missing_llama_server_is_reported_before_any_model_download(monkeypatch,
     monkeypatch.setattr(engines, "resolve", lambda model: pytest.fail("resolved (downloaded) the model first"))
     with pytest.raises(ServerStartError, match="llama-server not found"):
         engines.make_engine("llama-server", "smollm2-135m")
+
+
+def test_each_engine_takes_its_key_from_a_file_or_its_environment_never_its_argv(tmp_path):
+    """/proc/PID/cmdline is readable by every local user; a file of ours (0600) and a process's
+    environment (/proc/PID/environ: its own user only) are not."""
+    from serving.vllm_engine import VLLMEngine
+
+    key, key_file = "s3cret-key", tmp_path / "server.key"
+    engines_ = [LlamaServerEngine(tmp_path / "m.gguf", "m", sizing.choose(2048, parallel=1)),
+                LlamaCppPythonEngine(tmp_path / "m.gguf", "m"), VLLMEngine("my/model")]
+    wanted = [(["--api-key-file", str(key_file)], {}), ([], {"API_KEY": key}), ([], {"VLLM_API_KEY": key})]
+    for engine, (args, env) in zip(engines_, wanted):
+        assert engine.auth(key, key_file) == (args, env), engine.name
+        assert key not in " ".join(engine.command(8765) + args)

@@ -45,6 +45,8 @@ def test_session_launches_vllm_waits_for_health_reads_cached_tokens_and_stops_it
         first = llm.complete([system, {"role": "user", "content": "one task"}], max_tokens=8)
         both = llm.complete([system, {"role": "user", "content": "two tasks"}], n=3, max_tokens=8, temperature=0.8)
     argv = events(fake_vllm)[0]["argv"]
+    assert events(fake_vllm)[0]["key_seen"], "vLLM was started without an API key"
+    assert not any(arg.startswith("--api-key") for arg in argv)  # the key stays off its command line
     assert argv[:2] == ["serve", "Qwen/Qwen2.5-Coder-1.5B-Instruct"]
     assert argv[argv.index("--host") + 1] == "127.0.0.1" and argv[argv.index("--port") + 1] == str(port)
     assert "--enable-prefix-caching" in argv and "--enable-prompt-tokens-details" in argv
