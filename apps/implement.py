@@ -1,13 +1,19 @@
 """Implementing one function in place: find the function at a line, make its task, and put
-a generated body into the file keeping every other byte as it was."""
+a generated body into the file keeping every other byte as it was; then commit it, or keep
+a backup (`save_in_place`), never writing through a link the repository planted."""
 
 from __future__ import annotations
 
 import ast
+import os
 import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
 from agents.task import Task, doctest_examples
 from codetext.pyast import parse_python
+from memory import safefs
 from settings.errors import BadInput
 
 
@@ -96,3 +102,56 @@ def replace_body(source: str, func: Func, body: str) -> str:
     if start > 0 and not lines[start - 1].endswith("\n"):
         lines[start - 1] += "\n"
     return "".join(lines[:start]) + body + "".join(lines[end:])
+
+
+@dataclass
+class Place:
+    """A file `implement` edits: its repository (None outside one) or folder, and its
+    path there (checked by memory/safefs.py: no link at the file or below the root)."""
+
+    root: Path
+    rel: str
+    repo: object | None  # ChatRepo
+
+    def read(self) -> str:
+        """The file's text (BadInput when missing, a link, not UTF-8)."""
+        text = safefs.read_text(self.root, self.rel, max_bytes=4 * 1024 * 1024)
+        if text is None:
+            raise ImplementError(f"file not found: {self.root / self.rel}")
+        return text
+
+
+def locate(file: Path) -> Place:
+    """Where `file` lives. The folder the user named is taken as it resolves (links to it
+    are theirs); below the repository root, and the file itself, no link is followed."""
+    from apps.chat.repo import ChatRepo, RepoError
+
+    path = Path(os.path.abspath(file))
+    folder = path.parent.resolve()
+    if not folder.is_dir():
+        raise ImplementError(f"file not found: {file}")
+    try:
+        repo = ChatRepo.find(folder)
+    except RepoError:
+        repo = None
+    root = repo.root if repo is not None else folder
+    return Place(root, safefs.confine(root, folder / path.name, private=()), repo)
+
+
+def save_in_place(place: Place, old: str, new: str, message: str) -> str:
+    """Write `new`; commit it as codeloop's when the file is clean in a git repository,
+    else keep the old text in a backup (created new: never over a file or through a
+    link). Says which."""
+    repo = place.repo
+    clean = repo is not None and place.rel in repo.tracked(place.rel) and not repo.dirty([place.rel])
+    if clean:
+        safefs.write_text(place.root, place.rel, new)
+        return f"commit {repo.commit([place.rel], message, ours=True)}"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for suffix in [".bak", f".{stamp}.bak", *(f".{stamp}-{i}.bak" for i in range(1, 100))]:
+        if safefs.create_text(place.root, place.rel + suffix, old):
+            break
+    else:
+        raise ImplementError(f"{place.rel}: could not create a backup next to it")
+    safefs.write_text(place.root, place.rel, new)
+    return f"backup {place.root / (place.rel + suffix)}"

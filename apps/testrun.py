@@ -10,6 +10,7 @@ from importlib import resources
 
 from apps.chat.repo import MAX_FILE_BYTES, ChatRepo, RepoError
 from apps.problems_format import Problem, from_pytest
+from memory import safefs
 from sandbox.base import Limits, RunResult, Sandbox
 from sandbox.junit import is_pytest
 
@@ -58,12 +59,13 @@ def repo_files(repo: ChatRepo, extra: list[str], overrides: dict[str, str]) -> d
     files: dict[str, str] = {}
     total = 0
     for rel in dict.fromkeys([*repo.tracked(), *extra]):
-        path = repo.root / rel
-        if rel in overrides or not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_FILE_BYTES:
+        if rel in overrides:
             continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
+        try:  # never through a link; binaries, special and oversized files stay out
+            text = safefs.read_text(repo.root, rel, max_bytes=MAX_FILE_BYTES)
+        except (safefs.UnsafePath, OSError):
+            continue
+        if text is None:
             continue
         total += len(text)
         if total > MAX_REPO_BYTES:

@@ -1,6 +1,7 @@
 """`codeloop init vscode`: a `.vscode/tasks.json` whose tasks run codeloop as processes
 (no shell, so selected text is never re-quoted) with the problem matcher inline — a named
-`$matcher` would only resolve to VS Code's built-ins or an extension's."""
+`$matcher` would only resolve to VS Code's built-ins or an extension's. The file is read and
+written without following links (a repository may plant `.vscode/tasks.json` as one)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import typer
 
 from apps.errors import cli_errors, fail
 from apps.problems_format import RUN_FINISHED, RUN_STARTED, VSCODE_REGEXP
+from memory import safefs
 
 init_app = typer.Typer(no_args_is_help=True, help="Set up editor integrations.")
 
@@ -97,19 +99,22 @@ def init_vscode(
     with cli_errors():
         if not folder.is_dir():
             fail(f"workspace folder not found: {folder}")
-        path = folder / ".vscode" / "tasks.json"
+        root, rel = folder.resolve(), ".vscode/tasks.json"
+        path = folder / rel
         tasks, inputs = codeloop_tasks(command or default_command())
         data = {"version": "2.0.0", "tasks": tasks, "inputs": inputs}
-        if path.exists() and not force:
+        found = safefs.kind(root, rel)  # refuses a .vscode that is a link
+        if found == "link":
+            fail(f"{path} is a symlink; codeloop does not write through links (remove it first)")
+        if found != "missing" and not force:
             if not merge_tasks:
                 fail(f"{path} exists: --merge adds codeloop's tasks by label, --force overwrites it")
             try:
-                existing = json.loads(path.read_text(encoding="utf-8"))
-            except ValueError:
+                existing = json.loads(safefs.read_text(root, rel, max_bytes=4 * 1024 * 1024) or "")
+            except (ValueError, RecursionError):
                 fail(f"{path} is not plain JSON (comments or trailing commas?): cannot merge; --force overwrites it")
             if not isinstance(existing, dict) or not isinstance(existing.get("tasks", []), list):
                 fail(f"{path} has no tasks list: cannot merge; --force overwrites it")
             data = merge(existing, tasks, inputs)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        safefs.write_text(root, rel, json.dumps(data, indent=2) + "\n")  # temp file + rename: never through a link
     print(f"wrote {path} ({len(tasks)} codeloop tasks)")

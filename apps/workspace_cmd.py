@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import sys
-import time
 from pathlib import Path
 
 import typer
@@ -93,7 +92,8 @@ def fix(
             tree = repo_files(repo, [], {})
             tests = run_tests(box, tree, command)
             if not tests.ok:
-                targets = [repo.relpath(f) for f in files] if files else suspects(tests.problems, tree)
+                # suspects come from the sandbox's output (the repo's tests can forge it): confined too
+                targets = [repo.relpath(f) for f in files] if files else repo.usable(suspects(tests.problems, tree))[0]
                 if not targets:
                     fail("no file to fix found (none raised the failures or is imported by the failing tests): "
                          "name the files to fix")
@@ -156,15 +156,14 @@ def implement(
     a repository) or a FILE.bak backup."""
     from agents.solver import solve_task
     from agents.state import SolveConfig
-    from apps.implement import function_at, function_task, new_body, replace_body
+    from apps.implement import function_at, function_task, locate, new_body, replace_body, save_in_place
     from sandbox import make_sandbox
     from serving.session import llm_session
 
     with cli_errors():
         check_format(fmt)
-        if not file.is_file():
-            fail(f"file not found: {file}")
-        source = file.read_text(encoding="utf-8")
+        place = locate(file)
+        source = place.read()
         func = function_at(source, line)
         box = make_sandbox(sandbox)
         try:
@@ -173,7 +172,7 @@ def implement(
         finally:
             box.close()
         updated = replace_body(source, func, new_body(result.code, func, source))
-        kept = save_in_place(file, source, updated, f"codeloop: implement {func.name}")
+        kept = save_in_place(place, source, updated, f"codeloop: implement {func.name}")
     _say(f"implemented {func.name} in {file}: visible tests {result.verdict}; {kept}")
     where = _shown_path(file)
     problems = [] if result.verdict in ("passed", "untested") else [
@@ -181,28 +180,6 @@ def implement(
                 f"({result.tests_failed} failed): {_first_line(result.feedback)}")]
     emit(problems, fmt)
     raise typer.Exit(0 if not problems else 1)
-
-
-def save_in_place(file: Path, old: str, new: str, message: str) -> str:
-    """Write `new`; commit it as codeloop's when the file is clean in a git repository,
-    else keep the old text in a backup. Says which."""
-    from apps.chat.repo import ChatRepo, RepoError
-
-    try:
-        repo = ChatRepo.find(file.resolve().parent)
-        rel = repo.relpath(file.resolve())
-        clean = rel in repo.tracked() and not repo.dirty([rel])
-    except RepoError:
-        repo, clean = None, False
-    if repo is not None and clean:
-        file.write_text(new, encoding="utf-8")
-        return f"commit {repo.commit([rel], message, ours=True)}"
-    backup = file.with_name(file.name + ".bak")
-    if backup.exists():
-        backup = file.with_name(f"{file.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
-    backup.write_text(old, encoding="utf-8")
-    file.write_text(new, encoding="utf-8")
-    return f"backup {backup}"
 
 
 def _shown_path(path: Path) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import subprocess
 import time
 from functools import cache
 from collections.abc import Callable, Sequence
@@ -69,16 +68,14 @@ def code_version() -> str:
     uncommitted changes), or "" outside a git checkout. Recorded per record, so a run
     resumed across code versions shows it."""
     repo = Path(__file__).resolve().parents[1]
+    from memory.gitrepo import GitError, run_git  # the one safe way to run git (no hooks, fsmonitor, filters)
+
     try:
-        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short=12", "HEAD"], capture_output=True,
-                              text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
+        head = run_git(repo, "rev-parse", "--short=12", "HEAD", timeout=10).strip()
+        dirty = run_git(repo, "status", "--porcelain", "--untracked-files=no", timeout=10, check=False)
+    except (GitError, OSError):
         return ""
-    if head.returncode != 0:
-        return ""
-    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    return head + ("+dirty" if dirty.strip() else "")
 
 
 def check_identity(out_dir: Path, config: BatchConfig) -> dict | None:

@@ -2,7 +2,8 @@
 
 Paths come from model output, so every one is checked before use: relative, no `..`, no
 NUL, nothing inside `.git` or `.codeloop`, no symlink anywhere on the way (a link could
-point outside the directory), and size caps per file and in total. The file index gives
+point outside the directory; memory/safefs.py walks each path without following one), and
+size caps per file and in total. Writes are a temp file renamed into place. The file index gives
 each file a one-line summary (its module docstring) and its top-level symbols, read with
 `ast` — no model call, so it is free to rebuild after every write.
 """
@@ -15,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from codetext.pyast import parse_python
 from codetext.tree import walk_files
+from memory import safefs
 from settings.errors import BadInput
 
 MAX_FILE_BYTES = 256 * 1024
@@ -66,43 +68,53 @@ class FileStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
-    def _target(self, name: str) -> Path:
-        """The on-disk path for `name`, refusing symlinks on the way (they may leave root)."""
+    def _target(self, name: str) -> str:
+        """The checked relative path for `name`, refusing symlinks on the way (they may leave
+        root); the I/O below walks it again without following links (memory/safefs.py)."""
         clean = check_path(name)
-        target = self.root / clean
-        probe = self.root
-        for part in PurePosixPath(clean).parts:
-            probe = probe / part
-            if probe.is_symlink():
-                raise FileStoreError(f"path goes through a symlink: {name!r}")
-        return target
+        try:
+            return safefs.confine(self.root, clean, label="the build directory")
+        except safefs.UnsafePath as exc:
+            raise FileStoreError(f"{exc} ({name!r})") from None
 
     def read(self, name: str) -> str:
         """The text of file `name` (FileNotFoundError when absent)."""
-        target = self._target(name)
-        if target.stat().st_size > MAX_FILE_BYTES:
-            raise FileStoreError(f"file too large to read: {name!r}")
-        return target.read_text(encoding="utf-8", errors="replace")
+        rel = self._target(name)
+        try:
+            data = safefs.read_bytes(self.root, rel, max_bytes=MAX_FILE_BYTES)
+        except safefs.UnsafePath as exc:
+            raise FileStoreError(f"cannot read {name!r}: {exc}") from None
+        if data is None:
+            raise FileNotFoundError(f"no such file in the build: {name!r}")
+        return data.decode("utf-8", errors="replace")
 
     def write(self, name: str, text: str) -> str:
-        """Write a whole file; returns the normalised path."""
+        """Write a whole file (temp file + rename, never through a link); returns the
+        normalised path."""
         clean = check_path(name)
         if len(text.encode("utf-8")) > MAX_FILE_BYTES:
             raise FileStoreError(f"file over {MAX_FILE_BYTES} bytes: {name!r}")
-        target = self._target(clean)
-        if not target.exists() and len(self.list()) >= MAX_FILES:
+        rel = self._target(clean)
+        try:
+            found = safefs.kind(self.root, rel)
+        except safefs.UnsafePath as exc:
+            raise FileStoreError(f"cannot write {name!r}: {exc}") from None
+        if found == "missing" and len(self.list()) >= MAX_FILES:
             raise FileStoreError(f"the build already has {MAX_FILES} files: {name!r} refused")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_dir():
+        if found == "dir":
             raise FileStoreError(f"path is a directory: {name!r}")
-        target.write_text(text, encoding="utf-8")
+        try:
+            safefs.write_text(self.root, rel, text)
+        except safefs.UnsafePath as exc:
+            raise FileStoreError(f"cannot write {name!r}: {exc}") from None
         return clean
 
     def delete(self, name: str) -> None:
         """Remove file `name` (missing files are fine)."""
-        target = self._target(name)
-        if target.is_file():
-            target.unlink()
+        try:
+            safefs.remove(self.root, self._target(name))
+        except safefs.UnsafePath as exc:
+            raise FileStoreError(f"cannot delete {name!r}: {exc}") from None
 
     def list(self) -> list[str]:
         """Every regular file's relative path, sorted; private and cache folders skipped."""

@@ -47,8 +47,9 @@ def chat(
         repo = ChatRepo.find(Path.cwd())
         config = ChatConfig(parse_command(test_cmd), n_ctx=n_ctx, max_repairs=max_repairs, assume_yes=yes)
         retriever = retriever_for("none", repo=index) if index else None
-        history = ChatHistory(repo.root / ".codeloop")
-        messages, added = history.load() if resume else ([], [])
+        history = ChatHistory(repo.state_dir())  # refuses a linked or tracked .codeloop/
+        messages, saved = history.load() if resume else ([], [])
+        added, refused = repo.usable(saved)  # the log is untrusted: its paths are confined again
         box = make_sandbox(sandbox)
         try:
             with llm_session(model, base_url, port=port, n_ctx=n_ctx, llm=llm_spec) as llm:
@@ -63,9 +64,11 @@ def chat(
                 ui.info(f"codeloop chat in {repo.root} — model {llm.model}, sandbox {box.name}; /help for commands")
                 if resume:
                     ui.info(f"resumed: {len(messages)} messages, files: {', '.join(added) or '(none)'}")
+                for line in refused:
+                    ui.warn(line)
                 if files:
                     session.handle("/add " + shlex.join(files))
                 interactive = sys.stdin.isatty() and sys.stdout.isatty()
-                interactive_loop(session, repo.root / ".codeloop" / "input.history") if interactive else plain_loop(session)
+                interactive_loop(session, repo.state_file("input.history")) if interactive else plain_loop(session)
         finally:
             box.close()

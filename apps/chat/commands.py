@@ -34,7 +34,7 @@ def cmd_add(chat, args: str) -> None:
             chat.ui.info(f"{rel} is already in the chat")
             continue
         chat.added.append(rel)
-        exists = (chat.repo.root / rel).exists()
+        exists = chat.repo.exists(rel)
         chat.ui.info(f"added {rel}" + ("" if exists else " (new file: created on the first edit)"))
     chat.history.files(chat.added)
 

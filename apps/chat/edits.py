@@ -74,7 +74,8 @@ def _last_per_path(edits: list[Edit]) -> list[Edit]:
 
 def check_edits(repo: ChatRepo, edits: list[Edit], added: list[str]) -> tuple[list[Edit], list[str]]:
     """Split `edits` into those that may be applied and one refusal message per other:
-    outside the repository, a symlink leading out, or a file not added to the chat."""
+    outside the repository, through any symlink (even one that stays inside: `.git` is
+    inside), in `.git`/`.codeloop`, or a file not added to the chat."""
     accepted, refused = [], []
     for edit in edits:
         try:

@@ -4,6 +4,10 @@
   `codeloop chat --continue`;
 - `chat.history.md`: the readable transcript (user turns as `#### ` headings, tool output
   quoted), appended as the chat goes.
+
+Both are opened without following links (memory/safefs.py), so a `.codeloop/` shipped
+with a repository cannot point the transcript at a file outside it. What `load` returns is
+still untrusted: the caller confines the file names (`ChatRepo.usable`).
 """
 
 from __future__ import annotations
@@ -12,7 +16,10 @@ import json
 import time
 from pathlib import Path
 
+from memory import safefs
 from serving.base import Message
+
+MAX_LOG_BYTES = 64 * 1024 * 1024  # a log this size is not one codeloop wrote in a normal life
 
 
 class ChatHistory:
@@ -20,13 +27,12 @@ class ChatHistory:
 
     def __init__(self, state_dir: Path) -> None:
         self.dir = Path(state_dir)
-        self.events = self.dir / "chat.jsonl"
-        self.transcript = self.dir / "chat.history.md"
+        self.root = self.dir.parent  # the repository: paths below it are walked link-free
+        self.events = f"{self.dir.name}/chat.jsonl"
+        self.transcript = f"{self.dir.name}/chat.history.md"
 
-    def _append(self, path: Path, text: str) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(text)
+    def _append(self, rel: str, text: str) -> None:
+        safefs.append_text(self.root, rel, text)
 
     def start(self, resumed: bool) -> None:
         """Mark a session start in the transcript; a new session also starts a new
@@ -62,18 +68,21 @@ class ChatHistory:
         Unreadable lines (a crash mid-write) are skipped."""
         messages: list[Message] = []
         files: list[str] = []
-        if not self.events.exists():
+        text = safefs.read_bytes(self.root, self.events, max_bytes=MAX_LOG_BYTES)
+        if text is None:
             return messages, files
-        for line in self.events.read_text(encoding="utf-8").splitlines():
+        for line in text.decode("utf-8", errors="replace").splitlines():
             try:
                 event = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
+                continue
+            if not isinstance(event, dict):
                 continue
             kind = event.get("type")
             if kind == "clear":
                 messages = []
             elif kind == "message" and event.get("role") in ("user", "assistant"):
                 messages.append({"role": event["role"], "content": str(event.get("content", ""))})
-            elif kind == "files":
-                files = [str(f) for f in event.get("files", [])]
+            elif kind == "files" and isinstance(event.get("files"), list):
+                files = [str(f) for f in event["files"]]
         return messages, files

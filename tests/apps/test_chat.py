@@ -59,7 +59,7 @@ def test_edits_outside_the_repo_or_not_added_are_refused(repo, tmp_path):
     chat.handle("fix add")
     text = chat.ui.text
     assert "refused ../evil.py: outside the repository" in text
-    assert "refused link/evil.py: a symlink that leads outside" in text
+    assert "refused link/evil.py: goes through a symlink (link)" in text
     assert "refused tests/test_calc.py: not in the chat (/add tests/test_calc.py" in text
     assert not (tmp_path / "evil.py").exists() and not (outside / "evil.py").exists()
     assert (repo / "tests" / "test_calc.py").read_text() == TEST
@@ -72,7 +72,7 @@ def test_add_refusals(repo, tmp_path):
     (repo / "blob.bin").write_bytes(b"\xff\xfe\x00")
     chat = make_chat(repo, [])
     for name, why in [("../secret.py", "outside the repository"), ("alias.py", "symlink"),
-                      ("tests", "is a directory"), (".git/config", "not a file codeloop may edit"),
+                      ("tests", "is a directory"), (".git/config", "inside .git/, which codeloop never edits"),
                       ("blob.bin", "not a UTF-8 text file")]:
         chat.handle(f"/add {name}")
         assert why in chat.ui.lines[-1], name
