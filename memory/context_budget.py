@@ -27,6 +27,7 @@ from typing import Protocol
 import httpx
 
 from serving.base import Message
+from serving.server_keys import auth_headers
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,9 @@ class ServerCounter:
             return self.fallback.count(text)
         for route in routes:
             try:
-                with httpx.Client(timeout=self._timeout_s, transport=self._transport) as http:
+                # the embedded server wants its API key on /tokenize too (serving/server_keys.py)
+                with httpx.Client(timeout=self._timeout_s, transport=self._transport,
+                                  headers=auth_headers(self.root)) as http:
                     body = {"input": text} if route.startswith("/extras") else {"content": text}
                     reply = http.post(self.root + route, json=body)
                 if reply.status_code == 200:

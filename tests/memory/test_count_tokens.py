@@ -87,7 +87,8 @@ def test_counts_match_the_embedded_servers_tokenizer():
         texts = ["def add(a, b):\n    return a + b\n", "Write a function that reverses a string.",
                  "    assert candidate([1, 2, 3]) == [3, 2, 1]\n", "naïve café — ünïcödé ✓"]
         for text in texts:
-            tokens = httpx.post(root + "/tokenize", json={"content": text}).json()["tokens"]
+            tokens = httpx.post(root + "/tokenize", json={"content": text},
+                                headers={"Authorization": f"Bearer {server.api_key}"}).json()["tokens"]
             assert count_tokens(text, server.base_url) == len(tokens)
     finally:
         server.stop()
