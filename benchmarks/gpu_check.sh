@@ -136,9 +136,9 @@ else
 fi
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null; wait $SERVER_PID 2>/dev/null; summary' EXIT
-healthy() {  # 200 from /v1/models: llama-server answers 503 while it loads the model
+healthy() {  # 200 from /health (the one path that wants no API key): 503 while it loads the model
   "$PY" -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" \
-    "http://127.0.0.1:$PORT/v1/models" >/dev/null 2>&1
+    "http://127.0.0.1:$PORT/health" >/dev/null 2>&1
 }
 for _ in $(seq 240); do
   healthy && break
@@ -157,9 +157,12 @@ def ask(question, n):
     try:  # our client when its dependencies are here, else plain urllib
         if os.environ.get("GPU_CHECK_MODE") == "bare":
             raise ImportError("bare mode")
+        from serving import server_keys
         from serving.engines import detect_traits
-        from serving.openai_client import OpenAICompatibleLLM
-        model = json.load(urllib.request.urlopen(base + "/models"))["data"][0]["id"]
+        from serving.openai_client import OpenAICompatibleLLM, check_server
+        # the server codeloop started wants its per-launch key, kept in the cache's key file
+        server_keys.remember(base, server_keys.read_key(server_keys.key_file(int(sys.argv[1]))))
+        model = check_server(base)
         c = OpenAICompatibleLLM(base, model, traits=detect_traits(base)).complete(
             [system, {"role": "user", "content": question}], n=n, max_tokens=16, temperature=0.8)
         return c.usage.prompt_tokens, c.usage.cached_tokens, len(c.texts), c.usage.calls, "codeloop client"

@@ -53,8 +53,10 @@ class Tokenizer:
     """The server's tokenizer: `/tokenize` and `/apply-template` of llama-server."""
 
     def __init__(self, base_url: str) -> None:
+        from serving.server_keys import auth_headers
+
         self.root = base_url.rstrip("/").removesuffix("/v1")
-        self.http = httpx.Client(timeout=60)
+        self.http = httpx.Client(timeout=60, headers=auth_headers(base_url))  # the key of a server we started
 
     def count(self, text: str) -> int:
         reply = self.http.post(self.root + "/tokenize", json={"content": text})
