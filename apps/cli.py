@@ -20,7 +20,8 @@ from apps.errors import OneLineErrors, fail
 from apps import workspace_cmd
 from apps.vscode import init_app
 from apps.solve_cmd import solve
-from settings.config import ConfigError, default_map, file_values_as_env
+from apps.trust_cmd import trust
+from settings.config import ConfigError, Loaded, default_map, file_values_as_env, load_report
 
 
 def package_version() -> str:
@@ -51,6 +52,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(cache_app, name="cache")
 app.command()(config)
+app.command()(trust)
 batch_cmd.register(app)
 retrieval_cmd.register(app)
 
@@ -67,19 +69,27 @@ def setup(ctx: typer.Context,
 
 def apply_configuration(ctx: typer.Context) -> None:
     """The one configuration (settings/config.py) as the commands' defaults: click then takes
-    a flag first, then the option's CODELOOP_* variable, then these (env and config files)."""
+    a flag first, then the option's CODELOOP_* variable, then these (env and config files).
+    Each key refused from an untrusted project is one warning line on stderr."""
     commands = {}
     for name in ctx.command.list_commands(ctx):
         command = ctx.command.get_command(ctx, name)
         if command is not None and not hasattr(command, "list_commands"):  # sub-groups have their own knobs
             commands[name] = [p.name for p in command.params if p.name]
     try:
-        ctx.default_map = default_map(commands)
+        loaded = load_report()
+        ctx.default_map = default_map(commands, loaded)
         # `codeloop config` shows the sources as they are, so nothing is exported for it
-        exported = file_values_as_env() if ctx.invoked_subcommand != "config" else {}
+        exported = file_values_as_env(loaded=loaded) if ctx.invoked_subcommand != "config" else {}
     except ConfigError as exc:
         fail(str(exc))
         return
+    if ctx.invoked_subcommand != "trust":  # trust says what it does about them itself
+        for refused in loaded.refused:
+            print(refused.message(), file=sys.stderr)
+    for name, params in commands.items():
+        if {"base_url", "llm_spec"} <= set(params):
+            strongest_server_choice(ctx.command.get_command(ctx, name), loaded)
     # Knobs read from CODELOOP_* where they are used (engine, cache_dir, offline, budgets, …):
     # a config file's value becomes that variable for this command, then is taken back.
     saved = {var: os.environ.get(var) for var in exported}
@@ -93,6 +103,30 @@ def apply_configuration(ctx: typer.Context) -> None:
                 os.environ[var] = value
 
     ctx.call_on_close(restore)
+
+
+def strongest_server_choice(command, loaded: Loaded) -> None:
+    """`--base-url` and `--llm` each name the model to use; when both arrive, the one from the
+    stronger source wins (a flag over CODELOOP_* over a config file), so the user's own
+    `--base-url` is never overridden by an `llm` from the environment or a file. Equally
+    strong (both flags): `--llm`, as documented. Runs after click parsed the command line,
+    where each parameter's source is known."""
+    invoke = command.invoke
+
+    def settled(sub_ctx):
+        params = sub_ctx.params
+        if params.get("base_url") and params.get("llm_spec"):
+            def rank(param: str, setting: str) -> int:
+                source = sub_ctx.get_parameter_source(param)
+                return -1 if source is not None and source.name == "COMMANDLINE" else loaded.rank(setting)
+
+            if rank("base_url", "base_url") < rank("llm_spec", "llm"):
+                params["llm_spec"] = None
+            else:
+                params["base_url"] = None
+        return invoke(sub_ctx)
+
+    command.invoke = settled
 
 
 @app.command()

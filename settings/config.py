@@ -6,6 +6,11 @@ the working directory holding `codeloop.toml`, `pyproject.toml` or `.git`), then
 `[tool.codeloop]` in that project's `pyproject.toml`, then `codeloop.toml` in the user config
 dir (`~/.config/codeloop/codeloop.toml`). Keys are the field names below (`base_url = "…"`).
 
+The trust boundary (issue 28): a project's files are the repository's, not the user's, so
+they may set only the `HARMLESS` keys; a sensitive key there is left out (one `Refused` line
+each, printed by the CLI) unless the user trusted the project as it is now (settings/trust.py,
+`codeloop trust`). Flags, the environment and the user config are the user's: fully trusted.
+
 `load()` gives the effective `Settings` and where each value came from (`codeloop config`).
 Flags are applied by the CLI: it hands the non-default values to click as the commands'
 `default_map`, which click consults after the command line and the option's own envvar —
@@ -16,15 +21,17 @@ from __future__ import annotations
 
 import json
 import warnings
+import shlex
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import platformdirs
 from pydantic import BaseModel, BeforeValidator, ValidationError
-from pydantic_settings import (BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource,
-                               NoDecode, PyprojectTomlConfigSettingsSource, SettingsConfigDict,
-                               TomlConfigSettingsSource)
+from pydantic_settings import (BaseSettings, EnvSettingsSource, InitSettingsSource, NoDecode,
+                               PyprojectTomlConfigSettingsSource, SettingsConfigDict, TomlConfigSettingsSource)
+from settings import trust as trust_store
 from settings.errors import BadInput
+from settings.trust import Trust
 
 ENV_PREFIX = "CODELOOP_"
 FILE_NAME = "codeloop.toml"
@@ -110,8 +117,79 @@ class Settings(BaseSettings):
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
                                    file_secret_settings):
-        """Flags (init), environment, then the config files, strongest first."""
-        return (init_settings, env_settings, *file_sources(settings_cls))
+        """Flags (init), environment, then the config files, strongest first — each file's values
+        as `file_layers` read and filtered them, so the settings and `load()`'s origin agree."""
+        files = [InitSettingsSource(settings_cls, layer.values) for layer in file_layers()]
+        return (init_settings, env_settings, *files)
+
+
+# The trust boundary: the keys a repository's own config may set (everything else is
+# SENSITIVE). An allow-list, so a new field is refused from a project until classified here;
+# tests/security/test_config_trust.py checks that the two sets cover every field.
+HARMLESS = frozenset({
+    # output and search breadth: they change what the pipeline tries, never where it runs
+    "retrieval",  # the built-in corpora only (an index path is the separate --index/index_dir)
+    "candidates", "gen_tests", "max_repairs", "max_calls",
+    "confirm_samples", "explore_samples", "sample_temperature", "repair_samples", "repair_temperature",
+    "adaptive", "select_by_outputs", "repair_runtime_only", "visible_tests",
+    # budgets per task: the worst a repo can do is spend the user's time, which Ctrl-C ends
+    "max_total_tokens", "max_wall_s",
+})
+SENSITIVE = frozenset({
+    "llm",  # imports MODULE and calls FACTORY(**args) on the host: arbitrary code
+    "llama_server",  # the binary codeloop executes
+    "engine",  # which program is started (vllm, llama-cpp-python…) or that no local one is
+    "model",  # a model file to load; even a built-in name is read as a path when such a file exists
+    "base_url",  # where every prompt (the user's code) is sent
+    "port",  # a port a planted process may already answer on, which is then adopted
+    "ray_address",  # a cluster that receives the tasks and runs code
+    "cache_dir",  # holds the binaries and models codeloop runs; a repo's copy could be planted
+    "index_dir",  # indexes are loaded from and written there
+    "data_dir",  # benchmark files are read from and downloaded there
+    "offline",  # whether codeloop reaches the network at all: the user's call
+    "sandbox",  # "process" would run the repo's own tests unconfined
+    "sandbox_image", "sandbox_rootfs",  # what the sandbox runs in: the sandbox's own walls
+    # they size the model server, a host process outside the sandbox (memory, GPU)
+    "parallel", "cache_ram_mib", "gpu_layers",
+})
+
+
+class Refused(NamedTuple):
+    """A sensitive key a project's config set and codeloop left out."""
+
+    key: str
+    where: str  # the file's label (a path, with " [tool.codeloop]" for pyproject.toml)
+    project: Path
+    trust: Trust  # UNTRUSTED, or CHANGED since the user trusted it
+
+    def message(self) -> str:
+        """The one line the CLI prints for it: which key, which file, how to trust."""
+        why = ("the project's config changed since you trusted it" if self.trust is Trust.CHANGED
+               else "the project is not trusted")
+        return (f"warning: ignoring {self.key} from {self.where}: {why} (review the file, then run "
+                f"`codeloop trust {shlex.quote(str(self.project))}` to allow it)")
+
+
+class Layer(NamedTuple):
+    """One source's values (known fields only) and what was refused from it."""
+
+    label: str  # "flag", "env", or a config file's label
+    values: dict
+    refused: tuple[Refused, ...] = ()
+
+
+class Loaded(NamedTuple):
+    """The effective settings, where each value came from, and the refused keys."""
+
+    settings: Settings
+    origin: dict[str, str]  # field -> "flag", "env CODELOOP_X", a file's label, or "default"
+    refused: tuple[Refused, ...]
+    order: tuple[str, ...]  # the sources' labels, strongest first ("flag", "env", files…, "default")
+
+    def rank(self, name: str) -> int:
+        """How strong the source of setting `name` is: 0 for a flag, larger is weaker."""
+        where = self.origin[name]
+        return self.order.index("env" if where.startswith("env ") else where)
 
 
 def project_dir(start: Path | None = None) -> Path | None:
@@ -129,51 +207,84 @@ def user_config_file() -> Path:
 
 
 def config_files() -> list[tuple[str, Path]]:
-    """(kind, path) of the config files that exist, strongest first."""
-    project = project_dir()
+    """(kind, path) of the config files that exist, strongest first; kind is "project" or
+    "pyproject" (the repository's: untrusted) or "user" (the user's own)."""
+    project, user = project_dir(), user_config_file()
     found = []
+    # run inside the user config dir itself, its codeloop.toml is the user's, not a project's
+    if project is not None and (project / FILE_NAME).resolve() != user.resolve():
+        found.append(("project", project / FILE_NAME))
     if project is not None:
-        found += [("toml", project / FILE_NAME), ("pyproject", project / "pyproject.toml")]
-    found.append(("toml", user_config_file()))
+        found.append(("pyproject", project / "pyproject.toml"))
+    found.append(("user", user))
     return [(kind, path) for kind, path in found if path.is_file()]
 
 
-def file_sources(settings_cls: type[BaseSettings]) -> list[PydanticBaseSettingsSource]:
-    """One pydantic-settings source per existing config file, strongest first."""
-    sources: list[PydanticBaseSettingsSource] = []
+def file_label(kind: str, path: Path) -> str:
+    """How a config file is named in `origin` and messages."""
+    return str(path) + (" [tool.codeloop]" if kind == "pyproject" else "")
+
+
+def file_layers() -> list[Layer]:
+    """Each existing config file's values, strongest first, with a project's sensitive keys
+    left out (and listed as refused) unless the user trusted the project as it is now."""
+    layers, project_trust = [], None
     for kind, path in config_files():
-        if kind == "pyproject":
-            sources.append(PyprojectTomlConfigSettingsSource(settings_cls, toml_file=path))
-        else:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
-    return sources
+        source_cls = PyprojectTomlConfigSettingsSource if kind == "pyproject" else TomlConfigSettingsSource
+        label = file_label(kind, path)
+        values = _read(lambda: source_cls(Settings, toml_file=path), label)
+        sensitive = sorted(key for key in values if key not in HARMLESS)
+        if kind == "user" or not sensitive:  # a repo with harmless knobs only: not even a look at trust
+            layers.append(Layer(label, values))
+            continue
+        if project_trust is None:
+            project_trust = _trust_of(path.parent)
+        if project_trust is Trust.TRUSTED:
+            layers.append(Layer(label, values))
+            continue
+        refused = tuple(Refused(key, label, path.parent, project_trust) for key in sensitive)
+        layers.append(Layer(label, {k: v for k, v in values.items() if k in HARMLESS}, refused))
+    return layers
 
 
-def load(flags: dict | None = None) -> tuple[Settings, dict[str, str]]:
-    """The effective settings and, per field, where its value came from: `flag`,
-    `env CODELOOP_X`, a config file's path, or `default`. Raises ConfigError (one line)."""
+def _trust_of(project: Path) -> Trust:
+    try:
+        return trust_store.status(project)
+    except BadInput as exc:  # an unreadable trust.json, or pyproject.toml: one line
+        raise ConfigError(str(exc)) from None
+
+
+def load_report(flags: dict | None = None) -> Loaded:
+    """The effective settings, where each value came from (`flag`, `env CODELOOP_X`, a config
+    file's label, or `default`) and the keys refused from an untrusted project. Raises
+    ConfigError (one line)."""
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
     unknown = sorted(set(flags) - set(Settings.model_fields))
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(unknown)} (known: {', '.join(Settings.model_fields)})")
-    layers: list[tuple[str, dict]] = [("flag", flags), ("env", _read(lambda: EnvSettingsSource(Settings)))]
-    for kind, path in config_files():
-        source_cls = PyprojectTomlConfigSettingsSource if kind == "pyproject" else TomlConfigSettingsSource
-        label = str(path) + (" [tool.codeloop]" if kind == "pyproject" else "")
-        layers.append((label, _read(lambda: source_cls(Settings, toml_file=path), label)))
+    files = file_layers()
+    layers = [Layer("flag", flags), Layer("env", _read(lambda: EnvSettingsSource(Settings))), *files]
     origin = {}
     for name in Settings.model_fields:
-        where = next((label for label, values in layers if name in values), "default")
+        where = next((layer.label for layer in layers if name in layer.values), "default")
         origin[name] = f"env {ENV_PREFIX}{name.upper()}" if where == "env" else where
+    refused = tuple(r for layer in files for r in layer.refused)
+    order = (*(layer.label for layer in layers), "default")
     try:
         with warnings.catch_warnings():  # without a pyproject.toml its table header has nothing to apply to
             warnings.filterwarnings("ignore", message="Config key `pyproject_toml_table_header`")
-            return Settings(**flags), origin
+            return Loaded(Settings(**flags), origin, refused, order)
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]) if err.get("loc") else "?"
         shown = f"{ENV_PREFIX}{name.upper()}" if origin.get(name, "").startswith("env") else name
         raise ConfigError(f"{shown}={err.get('input')!r} ({origin.get(name, '?')}): {err['msg']}") from None
+
+
+def load(flags: dict | None = None) -> tuple[Settings, dict[str, str]]:
+    """The effective settings and, per field, where its value came from (see `load_report`)."""
+    loaded = load_report(flags)
+    return loaded.settings, loaded.origin
 
 
 def _read(make_source, where: str = "environment") -> dict:
@@ -184,18 +295,19 @@ def _read(make_source, where: str = "environment") -> dict:
         raise ConfigError(f"cannot read configuration from {where}: {exc}".splitlines()[0]) from None
 
 
-def default_map(commands: dict[str, list[str]]) -> dict[str, dict]:
+def default_map(commands: dict[str, list[str]], loaded: Loaded | None = None) -> dict[str, dict]:
     """click's `default_map` for `commands` (name -> its parameter names): every setting
     that does not come from its default, for the commands that have a parameter of that name."""
-    current, origin = load()
+    current, origin = (loaded or load_report())[:2]
     chosen = {name: getattr(current, name) for name, where in origin.items() if where != "default"}
     return {cmd: {p: chosen[p] for p in params if p in chosen} for cmd, params in commands.items()}
 
 
-def file_values_as_env(flags: dict | None = None) -> dict[str, str]:
+def file_values_as_env(flags: dict | None = None, loaded: Loaded | None = None) -> dict[str, str]:
     """The settings that come from a config file, as the CODELOOP_* variables the code reads
-    (booleans: "1" or "0", read by `env_flag` and SolveConfig's parser alike)."""
-    current, origin = load(flags)
+    (booleans: "1" or "0", read by `env_flag` and SolveConfig's parser alike). A refused key
+    is not among them: `load_report` already left it out."""
+    current, origin = (loaded or load_report(flags))[:2]
     out = {}
     for name, where in origin.items():
         if where in ("default", "flag") or where.startswith("env "):
@@ -213,5 +325,6 @@ def env_var(name: str) -> str:
     return f"{ENV_PREFIX}{name.upper()}"
 
 
-__all__ = ["ConfigError", "LLMTable", "Settings", "config_files", "default_map", "env_var", "file_values_as_env", "load",
+__all__ = ["HARMLESS", "SENSITIVE", "ConfigError", "LLMTable", "Layer", "Loaded", "Refused", "Settings", "config_files",
+           "default_map", "env_var", "file_label", "file_layers", "file_values_as_env", "load", "load_report",
            "project_dir", "user_config_file"]

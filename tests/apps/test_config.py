@@ -1,6 +1,8 @@
 """One configuration (issue 17, item 2): flag > CODELOOP_* env > codeloop.toml (project) >
 [tool.codeloop] in pyproject.toml > codeloop.toml (user config dir) > default, shown by
-`codeloop config` and used by the commands."""
+`codeloop config` and used by the commands. (A project's files set only harmless knobs
+unless trusted: tests/security/test_config_trust.py; the sensitive ones here come from the
+user config.)"""
 
 import json
 import os
@@ -38,34 +40,40 @@ def shown(*args) -> dict:
     return json.loads(result.stdout)
 
 
-def test_each_source_wins_over_the_next(project, tmp_path, monkeypatch):
-    assert shown()["model"] == {"value": None, "source": "default"}
+def user_config(tmp_path: Path, text: str) -> Path:
+    """Write the user config file (under the fixture's XDG_CONFIG_HOME)."""
     user = tmp_path / "xdg" / "codeloop" / "codeloop.toml"
-    user.parent.mkdir(parents=True)
-    user.write_text('model = "from-user"\nport = 9001\n')
-    assert shown()["model"] == {"value": "from-user", "source": str(user)}
-    (project / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.codeloop]\nmodel = "from-pyproject"\n')
-    assert shown()["model"] == {"value": "from-pyproject", "source": f"{project / 'pyproject.toml'} [tool.codeloop]"}
-    (project / "codeloop.toml").write_text('model = "from-project"\n')
-    assert shown()["model"] == {"value": "from-project", "source": str(project / "codeloop.toml")}
-    monkeypatch.setenv("CODELOOP_MODEL", "from-env")
-    assert shown()["model"] == {"value": "from-env", "source": "env CODELOOP_MODEL"}
-    data = shown("--set", "model=from-flag")
-    assert data["model"] == {"value": "from-flag", "source": "flag"}
+    user.parent.mkdir(parents=True, exist_ok=True)
+    user.write_text(text)
+    return user
+
+
+def test_each_source_wins_over_the_next(project, tmp_path, monkeypatch):
+    assert shown()["max_calls"] == {"value": 12, "source": "default"}
+    user = user_config(tmp_path, 'max_calls = 21\nport = 9001\n')
+    assert shown()["max_calls"] == {"value": 21, "source": str(user)}
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.codeloop]\nmax_calls = 22\n')
+    assert shown()["max_calls"] == {"value": 22, "source": f"{project / 'pyproject.toml'} [tool.codeloop]"}
+    (project / "codeloop.toml").write_text('max_calls = 23\n')
+    assert shown()["max_calls"] == {"value": 23, "source": str(project / "codeloop.toml")}
+    monkeypatch.setenv("CODELOOP_MAX_CALLS", "24")
+    assert shown()["max_calls"] == {"value": 24, "source": "env CODELOOP_MAX_CALLS"}
+    data = shown("--set", "max_calls=25")
+    assert data["max_calls"] == {"value": 25, "source": "flag"}
     assert data["port"] == {"value": 9001, "source": str(user)}  # other keys keep their own source
     assert data["sandbox"] == {"value": "auto", "source": "default"}
 
 
 def test_plain_listing_names_the_files(project):
-    (project / "codeloop.toml").write_text('sandbox = "process"\n')
+    (project / "codeloop.toml").write_text('retrieval = "docs"\n')
     result = CliRunner().invoke(app, ["config"])
     assert result.exit_code == 0 and f"config files: {project / 'codeloop.toml'}" in result.stdout
-    assert any(line.split()[:2] == ["sandbox", "process"] and line.endswith("codeloop.toml")
+    assert any(line.split()[:2] == ["retrieval", "docs"] and line.endswith("codeloop.toml")
                for line in result.stdout.splitlines())
 
 
 @pytest.mark.parametrize("setup, message", [
-    (lambda p, m: (p / "codeloop.toml").write_text('sandbox = "chroot"\n'), "sandbox='chroot'"),
+    (lambda p, m: (p / "codeloop.toml").write_text('visible_tests = "some"\n'), "visible_tests='some'"),
     (lambda p, m: (p / "codeloop.toml").write_text("port = [\n"), "cannot read configuration"),
     (lambda p, m: m.setenv("CODELOOP_PORT", "eighty"), "CODELOOP_PORT='eighty'"),
 ])
@@ -83,8 +91,9 @@ def test_unknown_set_key_is_refused(project):
     assert result.exit_code == 2 and "unknown setting(s): colour" in result.stderr
 
 
-def test_solve_takes_the_file_then_env_then_flag(project, stub_server, monkeypatch):
-    (project / "codeloop.toml").write_text('sandbox = "process"\nmax_repairs = 0\n')
+def test_solve_takes_the_file_then_env_then_flag(project, stub_server, monkeypatch, tmp_path):
+    user_config(tmp_path, 'sandbox = "process"\n')  # the user's own file: a project's is refused unless trusted
+    (project / "codeloop.toml").write_text('max_repairs = 0\n')
 
     def sandbox_line(*extra):
         server = stub_server([GOOD] * 3)
@@ -93,7 +102,7 @@ def test_solve_takes_the_file_then_env_then_flag(project, stub_server, monkeypat
         assert result.exit_code == 0, result.output
         return next(line for line in result.stdout.splitlines() if line.startswith("sandbox: "))
 
-    assert sandbox_line() == "sandbox: process: requested"  # from the project file
+    assert sandbox_line() == "sandbox: process: requested"  # from the user's file
     monkeypatch.setenv("CODELOOP_SANDBOX", "auto")
     assert sandbox_line().startswith("sandbox: auto chose")  # env over file
     assert sandbox_line("--sandbox", "process") == "sandbox: process: requested"  # flag over env
@@ -133,7 +142,7 @@ def test_yes_no_variables_read_one_way(monkeypatch):
 
 def test_a_file_value_reaches_code_that_reads_its_variable_and_is_taken_back(project, monkeypatch, tmp_path):
     monkeypatch.delenv("CODELOOP_CACHE_DIR")
-    (project / "codeloop.toml").write_text(f'cache_dir = "{tmp_path / "from-file"}"\n')
+    user_config(tmp_path, f'cache_dir = "{tmp_path / "from-file"}"\n')
     result = CliRunner().invoke(app, ["cache", "--json"], catch_exceptions=False)
     assert json.loads(result.stdout)["root"] == str(tmp_path / "from-file")
     import os
@@ -144,9 +153,10 @@ def test_a_file_value_reaches_code_that_reads_its_variable_and_is_taken_back(pro
 
 
 def test_solve_takes_pipeline_knobs_from_the_file(project, stub_server):
-    (project / "codeloop.toml").write_text('sandbox = "process"\nconfirm_samples = 1\n')
+    (project / "codeloop.toml").write_text('confirm_samples = 1\n')
     server = stub_server([GOOD] * 3)
-    result = CliRunner().invoke(app, ["solve", TASK, "--base-url", server.base_url, "--json"], catch_exceptions=False)
+    result = CliRunner().invoke(app, ["solve", TASK, "--base-url", server.base_url, "--sandbox", "process", "--json"],
+                                catch_exceptions=False)
     assert result.exit_code == 0, result.output
     sampler = next(e for e in json.loads(result.stdout)["events"] if e["agent"] == "sampler")
     assert sampler["samples"] == 1  # greedy passed: one confirming sample, as the file says
@@ -165,11 +175,12 @@ def codeloop(project: Path, tmp_path: Path, *args, env: dict | None = None) -> s
 
 
 def test_a_pipeline_knob_from_file_env_and_flag_in_a_real_process(project, tmp_path, stub_server):
-    (project / "codeloop.toml").write_text('sandbox = "process"\nconfirm_samples = 1\n')
+    (project / "codeloop.toml").write_text('confirm_samples = 1\n')
 
     def confirm_samples(*flags, env=None):
         server = stub_server([GOOD] * 8)
-        proc = codeloop(project, tmp_path, "solve", TASK, "--base-url", server.base_url, "--json", *flags, env=env)
+        proc = codeloop(project, tmp_path, "solve", TASK, "--base-url", server.base_url, "--sandbox", "process",
+                        "--json", *flags, env=env)
         assert proc.returncode == 0, proc.stderr
         sampler = next(e for e in json.loads(proc.stdout)["events"] if e["agent"] == "sampler")
         return sampler["samples"]
@@ -208,9 +219,9 @@ def test_setup_sh_takes_the_cache_root_from_the_config_file(project, tmp_path):
                               capture_output=True, text=True, timeout=120)
         return proc.returncode, proc.stdout.strip(), proc.stderr.strip()
 
-    (project / "codeloop.toml").write_text(f'cache_dir = "{tmp_path / "from file"}"\n')
+    user = user_config(tmp_path, f'cache_dir = "{tmp_path / "from file"}"\n')
     assert cache_root() == (0, str(tmp_path / "from file"), "")
     assert cache_root({"CODELOOP_CACHE_DIR": str(tmp_path / "env")})[1] == str(tmp_path / "env")  # env still wins
-    (project / "codeloop.toml").write_text('cache_dir = [\n')
+    user.write_text('cache_dir = [\n')
     code, out, err = cache_root()
     assert code != 0 and out == "" and err.startswith("error: cannot read configuration")  # stops, in one line

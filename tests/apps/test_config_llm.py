@@ -1,6 +1,7 @@
 """The `[llm]` table of the config file (issue 18): a LangChain chat model with its factory's
 arguments, shown by `codeloop config` and used by `solve` without `--llm`; a flag or
-CODELOOP_LLM still wins, and another spec never gets the table's arguments."""
+CODELOOP_LLM still wins, and another spec never gets the table's arguments. The table is the
+user's (their config file): a project's own `llm` needs `codeloop trust` (tests/security)."""
 
 import json
 import sys
@@ -11,7 +12,7 @@ from typer.testing import CliRunner
 
 from apps.cli import app
 from serving.session import llm_args
-from tests.apps.test_config import codeloop, project, shown  # noqa: F401 (fixture)
+from tests.apps.test_config import codeloop, project, shown, user_config  # noqa: F401 (fixture)
 
 pytest.importorskip("langchain_core")
 
@@ -43,19 +44,19 @@ def factory(project, monkeypatch):  # noqa: F811 (fixture)
     sys.modules.pop("lc_cfg_models", None)
 
 
-def test_config_shows_the_table(factory):
-    (factory / "codeloop.toml").write_text(TABLE % json.dumps(GOOD))
+def test_config_shows_the_table(factory, tmp_path):
+    user = user_config(tmp_path, TABLE % json.dumps(GOOD))
     assert shown()["llm"] == {"value": {"spec": "langchain:lc_cfg_models:make",
                                         "args": {"answer": GOOD, "label": "from-the-table"}},
-                              "source": str(factory / "codeloop.toml")}
+                              "source": str(user)}
     listing = CliRunner().invoke(app, ["config"]).stdout
     line = next(line for line in listing.splitlines() if line.startswith("llm "))
     assert "langchain:lc_cfg_models:make (answer=" in line and "label='from-the-table')" in line
     assert shown("--set", "llm=langchain:other:make")["llm"]["value"] == {"spec": "langchain:other:make", "args": {}}
 
 
-def test_solve_uses_the_table_with_its_args(factory):
-    (factory / "codeloop.toml").write_text(TABLE % json.dumps(GOOD))
+def test_solve_uses_the_table_with_its_args(factory, tmp_path):
+    user_config(tmp_path, TABLE % json.dumps(GOOD))
     result = CliRunner().invoke(app, ["solve", TASK, "--sandbox", "process", "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -63,8 +64,8 @@ def test_solve_uses_the_table_with_its_args(factory):
     assert sys.modules["lc_cfg_models"].LABELS == ["from-the-table"]
 
 
-def test_a_plain_string_is_the_spec_and_env_beats_the_file(factory, monkeypatch):
-    (factory / "codeloop.toml").write_text('llm = "langchain:from_file:make"\n')
+def test_a_plain_string_is_the_spec_and_env_beats_the_file(factory, monkeypatch, tmp_path):
+    user_config(tmp_path, 'llm = "langchain:from_file:make"\n')
     assert shown()["llm"]["value"] == {"spec": "langchain:from_file:make", "args": {}}
     monkeypatch.setenv("CODELOOP_LLM", "langchain:from_env:make")
     assert shown()["llm"] == {"value": {"spec": "langchain:from_env:make", "args": {}}, "source": "env CODELOOP_LLM"}

@@ -249,12 +249,16 @@ def test_no_cluster_at_the_address_is_one_line(models_dir, tmp_path):
 
 
 def test_a_config_file_names_the_cluster(models_dir, tmp_path):
-    # `ray_address` in codeloop.toml is --ray's default, like every setting (settings/config.py)
-    (tmp_path / "codeloop.toml").write_text('ray_address = "127.0.0.1:6399"\n')
-    done = subprocess.run(batch_args(tmp_path / "run", "ray_fast"), env=cli_env(models_dir, tmp_path), cwd=tmp_path,
+    # `ray_address` in the user's codeloop.toml is --ray's default, like every setting
+    # (settings/config.py; a project's own file may name a cluster only once trusted)
+    user = tmp_path / "xdg" / "codeloop" / "codeloop.toml"
+    user.parent.mkdir(parents=True)
+    user.write_text('ray_address = "127.0.0.1:6399"\n')
+    env = cli_env(models_dir, tmp_path) | {"XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    done = subprocess.run(batch_args(tmp_path / "run", "ray_fast"), env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and "cannot join the Ray cluster at '127.0.0.1:6399'" in done.stderr, done.stderr
-    shown = subprocess.run([str(CODELOOP), "config"], env=cli_env(models_dir, tmp_path), cwd=tmp_path,
+    shown = subprocess.run([str(CODELOOP), "config"], env=env, cwd=tmp_path,
                            capture_output=True, text=True, timeout=120)
     assert "ray_address" in shown.stdout and "127.0.0.1:6399" in shown.stdout, shown.stdout
 
