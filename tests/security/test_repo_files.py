@@ -170,3 +170,14 @@ def test_init_vscode_does_not_write_through_a_planted_link(runner, tmp_path, out
                                catch_exceptions=False)
         one_line_error(result, "symlink")
         assert not created.exists()
+
+
+def test_the_prompt_history_file_is_refused_when_it_is_a_link(tmp_path, outside):
+    from apps.chat.repo import ChatRepo, RepoError
+
+    repo = make_repo(tmp_path / "repo")
+    (repo / ".codeloop").mkdir()
+    (repo / ".codeloop" / "input.history").symlink_to(outside / "bashrc")  # prompt_toolkit would append to it
+    with pytest.raises(RepoError, match="input.history is a link"):
+        ChatRepo.find(repo).state_file("input.history")
+    assert ChatRepo.find(repo).state_file("other.history") == repo.resolve() / ".codeloop" / "other.history"
