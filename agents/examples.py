@@ -15,57 +15,32 @@ from __future__ import annotations
 
 import ast
 import builtins
+import logging
 import re
 
+from agents.examples_cost import (MAX_VALUE_CHARS, OPEN, PARSE_CALL, PARSE_WEIGHT, Brackets, OutOfWork, charge,
+                                  charge_line_scans, input_output_pairs, match_bracket, scan, work_budget)
 from codetext.pyast import parse_python
 
-_OPEN, _CLOSE = "([{", ")]}"
+log = logging.getLogger(__name__)
+
 _BUILTINS = set(dir(builtins))
 _SEPARATOR = re.compile(r"[ \t]*(?:#[ \t]*)?(==>|=>|➞|→|->|==|=(?!=)|should\s+return|should\s+be|returns)[ \t]*")
 _FOR_OUTPUT = re.compile(r"\bfor\s+(\w+\s*=.*?),?\s+(?:the\s+)?(?:output|result|answer)\s+should\s+be\s+(.+)$",
                          re.IGNORECASE | re.MULTILINE)
-_INPUT_OUTPUT = re.compile(r"\bInput\s*:(.*?)\bOutput\s*:[ \t]*([^\n]+)", re.DOTALL)
 _NAMED = re.compile(r"^\s*([A-Za-z_]\w*)\s*[:=]\s*(.+?)\s*$", re.DOTALL)
+_FOR_START = re.compile(r"\bfor\s+\w+\s*=", re.IGNORECASE)  # where `_FOR_OUTPUT` can start
 _TAIL_OK = ("#", ".", ",", ";", "(")  # what may follow an expected value on its line (or nothing)
-
-
-def _scan(text: str, start: int = 0):
-    """Yield (index, char, bracket depth after it) for the characters outside string
-    literals; a string literal is yielded once, as its closing quote. Stops at a string
-    that is not closed on its line."""
-    depth, i = 0, start
-    while i < len(text):
-        ch = text[i]
-        if ch in "'\"":
-            j = i + 1
-            while j < len(text) and text[j] != ch:
-                if text[j] == "\n":
-                    return
-                j += 2 if text[j] == "\\" else 1
-            if j >= len(text):
-                return
-            i = j
-        elif ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth -= 1
-        yield i, text[i], depth
-        i += 1
-
-
-def match_bracket(text: str, start: int) -> int | None:
-    """Index just past the bracket closing `text[start]`; None when it is not closed."""
-    return next((i + 1 for i, _, depth in _scan(text, start) if depth == 0), None)
 
 
 def strip_comment(text: str) -> str:
     """`text` up to a `#` outside string literals."""
-    return next((text[:i] for i, ch, _ in _scan(text) if ch == "#"), text)
+    return next((text[:i] for i, ch, _ in scan(text) if ch == "#"), text)
 
 
 def split_top(text: str, seps: str = ",\n") -> list[str]:
     """`text` cut at separators outside brackets and strings (blank pieces dropped)."""
-    cuts = [i for i, ch, depth in _scan(text) if depth == 0 and ch in seps]
+    cuts = [i for i, ch, depth in scan(text) if depth == 0 and ch in seps]
     pieces = [text[a + 1:b] for a, b in zip([-1, *cuts], [*cuts, len(text)])]
     return [p for p in pieces if p.strip()]
 
@@ -73,16 +48,22 @@ def split_top(text: str, seps: str = ",\n") -> list[str]:
 def leading_expr(text: str) -> tuple[str, str]:
     """The longest prefix of `text` that is a Python expression, and what follows it
     (("", text) when no prefix is one)."""
-    for end in reversed([i + 1 for i, _, depth in _scan(text) if depth == 0]):
+    for end in reversed([i + 1 for i, _, depth in scan(text) if depth == 0]):
         candidate = text[:end].strip()
         if candidate and _parses(candidate):
             return candidate, text[end:].strip()
     return "", text
 
 
+def _parse(source: str, mode: str = "exec") -> ast.AST:
+    """`parse_python`, its length charged to the extraction budget."""
+    charge(PARSE_CALL + PARSE_WEIGHT * len(source))
+    return parse_python(source, mode=mode)
+
+
 def _parses(expr: str, mode: str = "eval") -> bool:
     try:
-        parse_python(expr, mode=mode)
+        _parse(expr, mode=mode)
     except SyntaxError:
         return False
     return True
@@ -91,7 +72,7 @@ def _parses(expr: str, mode: str = "eval") -> bool:
 def _literal(expr: str) -> bool:
     """True for values written out in full: constants, containers, arithmetic on them."""
     try:
-        tree = parse_python(expr, mode="eval")
+        tree = _parse(expr, mode="eval")
     except SyntaxError:
         return False
     return not any(isinstance(n, (ast.Name, ast.Attribute, ast.Call, ast.Lambda, ast.NamedExpr, ast.Subscript))
@@ -100,7 +81,12 @@ def _literal(expr: str) -> bool:
 
 def expected_value(text: str) -> str | None:
     """The value written after a separator: `14`, `"1".`, `[1, 5] # why`, `true`,
-    `19 - 5 - 6 = 8` (a worked sum: its last term); None when it is not a plain value."""
+    `19 - 5 - 6 = 8` (a worked sum: its last term); None when it is not a plain value (or
+    longer than `MAX_VALUE_CHARS`: on one line of thousands of examples, each one's text
+    runs to the line's end)."""
+    if len(text) > MAX_VALUE_CHARS:
+        return None
+    charge(len(text))
     text = re.sub(r"^(true|false|none)\b", lambda m: m.group(1).capitalize(), strip_comment(text).strip())
     text = text[:-1] if text.endswith(".") else text  # the sentence's full stop, not `1.`
     expr, tail = leading_expr(text)
@@ -127,7 +113,7 @@ def make_assert(call: str, expected: str) -> str | None:
     line = (f"assert abs({call} - {expected}) <= {tolerance:g}" if tolerance is not None
             else f"assert {call} == {expected}")
     try:
-        parse_python(line)
+        _parse(line)
     except SyntaxError:
         return None
     return line
@@ -135,12 +121,12 @@ def make_assert(call: str, expected: str) -> str | None:
 
 def parameters(text: str, entry_point: str) -> list[str]:
     """The entry point's parameter names from its `def` in the text ([] when absent)."""
-    match = re.search(rf"^\s*def\s+{re.escape(entry_point)}\s*\(", text, re.MULTILINE)
+    match = re.search(rf"^[^\S\n]*def\s+{re.escape(entry_point)}\s*\(", text, re.MULTILINE)
     if not match:
         return []
     end = match_bracket(text, match.end() - 1)
     try:
-        tree = parse_python(f"def f{text[match.end() - 1:end]}: pass") if end else None
+        tree = _parse(f"def f{text[match.end() - 1:end]}: pass") if end else None
     except SyntaxError:
         return []
     return [a.arg for a in tree.body[0].args.args] if tree else []
@@ -175,7 +161,7 @@ def quote_bare_words(call: str, params: list[str]) -> str:
     neither a parameter (`tri(n) = ...` is a definition) nor a builtin, the example wrote
     strings without quotes. Other calls are returned as they are."""
     try:
-        tree = parse_python(call, mode="eval").body
+        tree = _parse(call, mode="eval").body
     except SyntaxError:
         return call
     args = tree.args if isinstance(tree, ast.Call) and not tree.keywords else []
@@ -186,13 +172,23 @@ def quote_bare_words(call: str, params: list[str]) -> str:
 
 def _call_examples(text: str, entry_point: str, with_doctests: bool, params: list[str]) -> list[str]:
     """Examples written as `entry_point(args) <separator> expected` (and `>>>` ones when asked)."""
-    found = []
+    found, brackets = [], Brackets(text)
+    assert_lines: dict[int, bool] = {}  # line start -> the line is a whole assert (parsed once per line)
+
+    def _assert_line(start: int) -> bool:
+        if start not in assert_lines:
+            assert_lines[start] = _parses(_line_at(text, start).strip(), "exec")
+        return assert_lines[start]
+
     defines = re.search(rf"\b{re.escape(entry_point)}\(\s*[A-Za-z_]\w*\s*(?:[-+]\s*\d+\s*)?\)\s*=(?!=)", text)
+    line_start = searched = 0
     for match in re.finditer(rf"(?<![\w.]){re.escape(entry_point)}\s*\(", text):
-        line_start = text.rfind("\n", 0, match.start()) + 1
+        newline = text.rfind("\n", searched, match.start())  # only since the last call: linear
+        line_start, searched = (newline + 1 if newline >= 0 else line_start), match.start()
+        charge(match.start() - line_start)
         before = text[line_start:match.start()].strip()
-        end = match_bracket(text, match.end() - 1)
-        if end is None or re.search(r"\bdef$", before) or (before.startswith("assert") and _parses(_line_at(text, line_start).strip(), "exec")):
+        end = brackets.close(match.end() - 1)
+        if end is None or re.search(r"\bdef$", before) or (before.startswith("assert") and _assert_line(line_start)):
             continue
         call = quote_bare_words(text[match.start():end], params)
         if not literal_args(call):
@@ -201,14 +197,14 @@ def _call_examples(text: str, entry_point: str, with_doctests: bool, params: lis
         rest = _line_at(text, end)
         if before == ">>>":
             if with_doctests and not rest.strip():
-                want = text[line_end + 1:].split("\n", 1)[0].strip() if line_end >= 0 else ""
+                want = _line_at(text, line_end + 1).strip() if line_end >= 0 else ""
                 value = expected_value(want) if want and not want.startswith(">>>") else None
                 found.append(make_assert(call, value) if value else None)
             continue
         sep = _SEPARATOR.match(rest)
         if not sep or (sep.group(1) == "=" and defines):  # `tri(n) = ...` defines f: `=` lines are maths
             continue
-        value = expected_value(_continued(text, end + sep.end(), rest[sep.end():]))
+        value = expected_value(_continued(brackets, end + sep.end(), rest[sep.end():]))
         found.append(make_assert(call, value) if value else None)
     return [line for line in found if line]
 
@@ -216,24 +212,26 @@ def _call_examples(text: str, entry_point: str, with_doctests: bool, params: lis
 def _line_at(text: str, start: int) -> str:
     """From `start` to the end of its line."""
     end = text.find("\n", start)
+    charge((end if end >= 0 else len(text)) - start)
     return text[start:end if end >= 0 else None]
 
 
 def literal_args(call: str) -> bool:
     """True when the call's arguments are written-out values (no names, no calls)."""
     try:
-        tree = parse_python(call, mode="eval").body
+        tree = _parse(call, mode="eval").body
     except SyntaxError:
         return False
     return isinstance(tree, ast.Call) and all(_literal(ast.unparse(a)) for a in [*tree.args, *(k.value for k in tree.keywords)])
 
 
-def _continued(text: str, start: int, rest: str) -> str:
+def _continued(brackets: Brackets, start: int, rest: str) -> str:
     """The expected value's text: the rest of the line, or up to its closing bracket when
     a bracket opened on this line closes on a later one."""
     stripped = rest.lstrip()
-    if stripped[:1] in _OPEN:
-        end = match_bracket(text, start + len(rest) - len(stripped))
+    if stripped[:1] in OPEN:
+        text = brackets.text
+        end = brackets.close(start + len(rest) - len(stripped))
         if end is not None:
             line_end = text.find("\n", end)
             return text[start:line_end if line_end >= 0 else None]
@@ -243,6 +241,7 @@ def _continued(text: str, start: int, rest: str) -> str:
 def _for_output_examples(text: str, entry_point: str, params: list[str]) -> list[str]:
     """'For lst = [1,2,3] the output should be 14' / 'For s = "ab", c = "b", the result should be ...'."""
     found = []
+    charge_line_scans(text, _FOR_START)
     for match in _FOR_OUTPUT.finditer(text):
         pairs, value = assignments(match.group(1)), expected_value(match.group(2))
         call = named_call(entry_point, pairs, params) if pairs and value else None
@@ -253,9 +252,9 @@ def _for_output_examples(text: str, entry_point: str, params: list[str]) -> list
 def _input_output_examples(text: str, entry_point: str, params: list[str]) -> list[str]:
     """`Input: arr = [..], k = 3` / `Input: [4,2,3]` (maybe over several lines) then `Output: value`."""
     found = []
-    for match in _INPUT_OUTPUT.finditer(text):
-        section = match.group(1).rsplit("Input:", 1)[-1].strip()
-        value = expected_value(match.group(2))
+    for inputs, output in input_output_pairs(text):
+        section = inputs.rsplit("Input:", 1)[-1].strip()
+        value = expected_value(output)
         if not section or not value:
             continue
         pairs = assignments(section)
@@ -272,8 +271,9 @@ def example_alias(text: str, entry_point: str) -> str:
     """The one other name the examples call when they never call `entry_point`: a
     function written at a line's start (maybe after `assert`/`>>>`), not defined in the
     text and not a builtin ("" when there is none or several)."""
-    defined = set(re.findall(r"^\s*def\s+(\w+)", text, re.MULTILINE)) | _BUILTINS | {entry_point}
-    called = {m for m in re.findall(r"^\s*(?:assert\s+|>>>\s*|[*-]\s+)?([A-Za-z_]\w*)\(.*\)\s*(?:==>|=>|➞|->|==)",
+    # `^[^\S\n]*`, not `^\s*`: the same names, without rescanning a run of blank lines from each
+    defined = set(re.findall(r"^[^\S\n]*def\s+(\w+)", text, re.MULTILINE)) | _BUILTINS | {entry_point}
+    called = {m for m in re.findall(r"^[^\S\n]*(?:assert\s+|>>>\s*|[*-]\s+)?([A-Za-z_]\w*)\(.*\)\s*(?:==>|=>|➞|->|==)",
                                     text, re.MULTILINE) if m not in defined}
     return called.pop() if len(called) == 1 else ""
 
@@ -281,9 +281,30 @@ def example_alias(text: str, entry_point: str) -> str:
 def example_asserts(text: str, entry_point: str, *, with_doctests: bool = False) -> list[str]:
     """Assert lines from every example format in `text` that calls `entry_point`, in
     order, deduplicated. `with_doctests`: also turn `>>> f(x)` + result line into asserts
-    (for text whose doctests could not be parsed as such)."""
+    (for text whose doctests could not be parsed as such). The work is bounded by a budget
+    linear in the text (agents/examples_cost.py): a text that spends it yields none."""
     if not entry_point:
         return []
+    try:
+        with work_budget(text):
+            lines = _all_examples(text, entry_point, with_doctests)
+    except OutOfWork:
+        log.warning("task text too costly to mine for examples (%d characters): no visible tests from them", len(text))
+        return []
+    from agents.test_writer import calls_name  # test_writer imports task, which imports this module
+
+    seen: set[str] = set()
+    kept = []
+    for line in lines:  # the first of equal lines decides, as before; a set keeps this linear
+        if line not in seen:
+            seen.add(line)
+            if calls_name(line, entry_point):
+                kept.append(line)
+    return kept
+
+
+def _all_examples(text: str, entry_point: str, with_doctests: bool) -> list[str]:
+    """Every example format's assert lines, in order (the alias's when none calls `entry_point`)."""
     params = parameters(text, entry_point)
     lines = (_call_examples(text, entry_point, with_doctests, params) + _for_output_examples(text, entry_point, params)
              + _input_output_examples(text, entry_point, params))
@@ -291,6 +312,4 @@ def example_asserts(text: str, entry_point: str, *, with_doctests: bool = False)
     if alias:  # `sorted_list_sum`'s examples call `list_sort`: the same function, misnamed
         lines = [re.sub(rf"(?<![\w.]){alias}\(", f"{entry_point}(", line)
                  for line in _call_examples(text, alias, with_doctests, params)]
-    from agents.test_writer import calls_name  # test_writer imports task, which imports this module
-
-    return [line for i, line in enumerate(lines) if line not in lines[:i] and calls_name(line, entry_point)]
+    return lines

@@ -17,7 +17,9 @@ from agents.examples import example_asserts, expected_value, literal_args, make_
 from codetext.pyast import parse_python
 from settings.errors import BadInput
 
-_DEF_RE = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
+# `^[^\S\n]*`, not `^\s*`: the same names, without rescanning a run of blank lines from each one
+# (O(n²) on a task text of blank lines: issue 28)
+_DEF_RE = re.compile(r"^[^\S\n]*def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
 # how many of a task's visible tests the agents see (`with_visible_tests`, issue 13's step-1 ablation)
 VISIBLE_TEST_LEVELS = ("all", "doctest", "none")
 _ASSERT_CALL_RE = re.compile(r"^\s*assert\s+(?:not\s+)?\(?\s*(?:math\.isclose\()?\s*([A-Za-z_]\w*)\s*\(")

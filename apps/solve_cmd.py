@@ -23,12 +23,14 @@ from apps.options import (BaseUrlOption, CandidatesOption, ConfirmSamplesOption,
                           pipeline_overrides)
 from apps.workspace_cmd import emit, problem_location, solve_problems
 from eval.problems import Problem, get_problem
+from eval.taskfile import MAX_TASK_CHARS, check_task_size
 from sandbox.base import Sandbox
 from serving.session import llm_session
 
 
 def load_task(text: str | None, file: Path | None, problem_ref: str | None) -> tuple[Task, Problem | None]:
-    """Exactly one of TEXT, --file, --problem names the task."""
+    """Exactly one of TEXT, --file, --problem names the task (a text or file of at most
+    `MAX_TASK_CHARS`: a task is untrusted input, see eval/taskfile.py)."""
     given = [x for x in (text, file, problem_ref) if x is not None]
     if len(given) != 1:
         fail("give exactly one of TEXT, --file F or --problem BENCH:ID")
@@ -38,8 +40,11 @@ def load_task(text: str | None, file: Path | None, problem_ref: str | None) -> t
     if file is not None:
         if not file.is_file():
             fail(f"task file not found: {file}")
-        return task_from_text(file.read_text(encoding="utf-8"), source=str(file)), None
-    return task_from_text(text or ""), None
+        if file.stat().st_size > 4 * MAX_TASK_CHARS:  # UTF-8 has at most 4 bytes a character: not read whole
+            fail(f"{file} is {file.stat().st_size:,} bytes; a task may have at most {MAX_TASK_CHARS:,} characters")
+        text = check_task_size(file.read_text(encoding="utf-8"), str(file))
+        return task_from_text(text, source=str(file)), None
+    return task_from_text(check_task_size(text or "", "the task text")), None
 
 
 def benchmark_check(problem: Problem, code: str, sandbox: Sandbox) -> dict:

@@ -19,6 +19,12 @@ _PARSE_LOCK = threading.Lock()
 
 
 def parse_python(source: str | bytes, filename: str = "<unknown>", mode: str = "exec") -> ast.AST:
-    """`ast.parse(source, filename, mode)`, one thread at a time (see the module docstring)."""
+    """`ast.parse(source, filename, mode)`, one thread at a time (see the module docstring).
+    Source nested deeper than CPython's parser goes (`-` × 100000 `1`, `1+1+…` × 200000: it
+    raises MemoryError or RecursionError) is a SyntaxError here: text from a task, a task
+    file or a model is untrusted, and every caller already treats "does not parse" calmly."""
     with _PARSE_LOCK:
-        return ast.parse(source, filename, mode)
+        try:
+            return ast.parse(source, filename, mode)
+        except (RecursionError, MemoryError):
+            raise SyntaxError("nested too deeply to parse") from None

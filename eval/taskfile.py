@@ -10,7 +10,9 @@ on their own problems and we keep held-out sets the same way. The format is dete
 
 The problems' benchmark is the file's resolved path, which `load_benchmark` accepts back,
 so `codeloop eval RUN` finds the tasks again. A bad file raises `TaskFileError` with one
-line naming the file, the line and what is wrong.
+line naming the file, the line and what is wrong — also a row longer than `MAX_TASK_CHARS`
+or nested deeper than the JSON reader or Python's parser goes (a task file is untrusted
+input: it must cost a user neither minutes nor a traceback).
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ from eval.problems import Problem, _mbpp_entry_point, _mbpp_prompt
 from settings.errors import BadInput
 
 SUFFIX = ".jsonl"
+# The largest task, in characters: a task file's row (its text, tests and solution) or the
+# text `codeloop solve` is given. 100x the longest HumanEval/MBPP prompt (2 kB; a held-out
+# row is 2.2 kB) and 12x the default model's whole context (4k tokens, ~16 kB), so no task a
+# model here can read is refused; small enough that mining a crafted text for examples
+# (linear, agents/examples_cost.py) stays within seconds.
+MAX_TASK_CHARS = 200_000
 HUMANEVAL_KEYS = ("prompt", "entry_point", "test")
 
 
@@ -38,6 +46,13 @@ class TaskFileError(BadInput):
 def is_task_file(name: str | os.PathLike) -> bool:
     """Whether a benchmark name is a path to a task file (by its `.jsonl` suffix)."""
     return str(name).lower().endswith(SUFFIX)
+
+
+def check_task_size(text: str, what: str) -> str:
+    """`text`, or TaskFileError (one line naming `what`) when it is over `MAX_TASK_CHARS`."""
+    if len(text) > MAX_TASK_CHARS:
+        raise TaskFileError(f"{what} is {len(text):,} characters; a task may have at most {MAX_TASK_CHARS:,}")
+    return text
 
 
 def task_file_path(name: str | os.PathLike) -> Path:
@@ -61,8 +76,9 @@ def _parse(source: str, what: str) -> ast.Module:
             warnings.simplefilter("ignore", SyntaxWarning)
             warnings.simplefilter("ignore", DeprecationWarning)
             return parse_python(source)
-    except SyntaxError as exc:
-        raise ValueError(f"{what} is not valid Python ({exc.msg}, line {exc.lineno})") from None
+    except SyntaxError as exc:  # also source nested too deeply for the parser (codetext.pyast)
+        where = f", line {exc.lineno}" if exc.lineno else ""
+        raise ValueError(f"{what} is not valid Python ({exc.msg}{where})") from None
 
 
 def _text(row: dict, key: str, *, required: bool = True) -> str:
@@ -157,14 +173,19 @@ def load_task_file(path: str | os.PathLike) -> list[Problem]:
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        check_task_size(line, f"{label} line {number}")
         try:
             row = json.loads(line)
         except json.JSONDecodeError:
             raise TaskFileError(f"{label} line {number}: not JSON") from None
+        except (RecursionError, MemoryError):
+            raise TaskFileError(f"{label} line {number}: JSON nested too deeply to read") from None
         try:
             problem = _problem(row, bench)
         except ValueError as exc:
             raise TaskFileError(f"{label} line {number}: {exc}") from None
+        except (RecursionError, MemoryError):  # a deep value anywhere else in the row
+            raise TaskFileError(f"{label} line {number}: nested too deeply to read") from None
         if problem.task_id in first_line:
             raise TaskFileError(f"{label} line {number}: duplicate task_id {problem.task_id!r} "
                                 f"(first on line {first_line[problem.task_id]})")

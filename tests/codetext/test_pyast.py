@@ -62,3 +62,12 @@ def test_codeloop_parses_only_through_parse_python():
                  for path in (REPO / folder).rglob("*.py")
                  if str(path.relative_to(REPO)) not in allowed and re.search(r"\bast\.parse\(", path.read_text())]
     assert offenders == []
+
+
+@pytest.mark.parametrize("source", ["x = " + "-" * 100_000 + "1", "x = " + "+".join(["1"] * 200_000),
+                                    "x = a" + ".b" * 100_000])
+def test_source_nested_too_deeply_is_a_syntax_error(source):
+    """CPython raises MemoryError or RecursionError on these (issue 28: a task file's row made
+    `codeloop batch` end in a traceback); callers handle SyntaxError as "not Python"."""
+    with pytest.raises(SyntaxError, match="nested too deeply"):
+        parse_python(source)
