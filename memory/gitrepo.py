@@ -13,6 +13,8 @@ commands. `run_git` overrides those on the command line (`-c` beats every config
 - `filter.<name>.clean|smudge|process` set empty and `.required=false` for every filter
   the repository's own config (scope local/worktree) defines — `.gitattributes` can only
   name a driver, the command comes from config; the user's global drivers (git-lfs) stay;
+  likewise `hook.<name>.enabled=false` for its config-based hooks (git 2.54+); a name
+  that `-c` cannot address (one with "=") is refused (`GitRefused`);
 - diff drivers (`diff.external`, `diff.<name>.command|textconv`) are never run because
   every diff codeloop asks for passes `--no-ext-diff --no-textconv` (`DIFF_SAFE`);
 - `GIT_TERMINAL_PROMPT=0`, and no network command is ever run (no ssh, credential helpers).
@@ -65,30 +67,37 @@ def _env() -> dict[str, str]:
 def safety_args(cwd: Path) -> list[str]:
     """The `-c` options that switch off every program the repository at `cwd` could name."""
     config = {"core.hooksPath": _no_hooks_dir(), **_SAFE_CONFIG}
-    for name in repo_filter_drivers(cwd):
+    named = repo_named_programs(cwd)
+    for section, name in sorted(named):
         if "=" in name:  # `-c` splits at the first "=": this name cannot be overridden, so it is refused
-            raise GitRefused(f"the git config of {cwd} defines a filter named {name!r}, which codeloop cannot "
-                           "switch off; remove it from .git/config")
-        config |= {f"filter.{name}.{key}": "" for key in _FILTER_KEYS} | {f"filter.{name}.required": "false"}
+            raise GitRefused(f"the git config of {cwd} defines a {section} named {name!r}, which codeloop cannot "
+                             "switch off; remove it from .git/config")
+        if section == "filter":
+            config |= {f"filter.{name}.{key}": "" for key in _FILTER_KEYS} | {f"filter.{name}.required": "false"}
+        else:  # config-based hooks (git 2.54+): `core.hooksPath` does not reach them
+            config[f"hook.{name}.enabled"] = "false"
     return [arg for key, value in config.items() for arg in ("-c", f"{key}={value}")]
 
 
-def repo_filter_drivers(cwd: Path) -> set[str]:
-    """Names of the filter drivers the repository's own config defines (every defined one
-    when this git cannot tell config scopes apart). Keys never hold a newline."""
+def repo_named_programs(cwd: Path) -> set[tuple[str, str]]:
+    """`(section, name)` of each filter driver and config-based hook the repository's own
+    config defines (every defined one when this git cannot tell config scopes apart).
+    Config keys never hold a newline, so the listing is split by lines."""
     argv = ["git", "--no-pager", "config", "--name-only"]
     done = _spawn([*argv, "--show-scope", "--list"], cwd)
     scoped = done.returncode == 0
     if not scoped:
         done = _spawn([*argv, "--list"], cwd)
-    names = set()
+    found = set()
     for line in done.stdout.splitlines():
         scope, _, key = line.partition("\t") if scoped else ("local", "", line)
         section, _, rest = key.partition(".")
         name, _, leaf = rest.rpartition(".")
-        if section.lower() == "filter" and name and leaf.lower() in _FILTER_KEYS and scope in _REPO_SCOPES:
-            names.add(name)
-    return names
+        if scope not in _REPO_SCOPES or not name:
+            continue
+        if (section.lower() == "filter" and leaf.lower() in _FILTER_KEYS) or section.lower() == "hook":
+            found.add((section.lower(), name))
+    return found
 
 
 def run_git(cwd: Path, *args: str, check: bool = True, timeout: float = 60.0, config: tuple[str, ...] = ()) -> str:

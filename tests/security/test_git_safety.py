@@ -101,6 +101,15 @@ def test_a_long_running_filter_process_never_runs(repo, marker):
     assert not marker.exists()
 
 
+def test_config_based_hooks_are_switched_off_by_name(repo, marker):
+    # git 2.54+ runs `hook.<name>.command` for `hook.<name>.event`; core.hooksPath does not reach it
+    git(repo, "config", "hook.linter.event", "post-commit")
+    git(repo, "config", "hook.linter.command", f"touch {marker}")
+    assert run_git(repo, "config", "hook.linter.enabled").strip() == "false"
+    edit_and_commit(repo)
+    assert not marker.exists()
+
+
 def test_diff_drivers_and_textconv_never_run(repo, marker):
     evil = program(repo.parent / "differ", marker)
     (repo / ".gitattributes").write_text("*.py diff=evil\n")
