@@ -20,15 +20,14 @@ the same order (apps/cli.py).
 from __future__ import annotations
 
 import json
-import warnings
 import shlex
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple
 
 import platformdirs
 from pydantic import BaseModel, BeforeValidator, ValidationError
-from pydantic_settings import (BaseSettings, EnvSettingsSource, InitSettingsSource, NoDecode,
-                               PyprojectTomlConfigSettingsSource, SettingsConfigDict, TomlConfigSettingsSource)
+from pydantic_settings import (BaseSettings, EnvSettingsSource, InitSettingsSource, NoDecode, SettingsConfigDict,
+                               TomlConfigSettingsSource)
 from settings import trust as trust_store
 from settings.errors import BadInput
 from settings.trust import Trust
@@ -74,7 +73,7 @@ class Settings(BaseSettings):
 
     # env_ignore_empty: `CODELOOP_X=` means unset, as it always has for the code that reads it
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", validate_default=True,
-                                      env_ignore_empty=True, pyproject_toml_table_header=("tool", "codeloop"))
+                                      env_ignore_empty=True)
 
     model: str | None = None  # model name or .gguf path (None: the default model)
     base_url: str | None = None  # an OpenAI-compatible server to use instead of starting one
@@ -230,9 +229,11 @@ def file_layers() -> list[Layer]:
     left out (and listed as refused) unless the user trusted the project as it is now."""
     layers, project_trust = [], None
     for kind, path in config_files():
-        source_cls = PyprojectTomlConfigSettingsSource if kind == "pyproject" else TomlConfigSettingsSource
         label = file_label(kind, path)
-        values = _read(lambda: source_cls(Settings, toml_file=path), label)
+        if kind == "pyproject":  # its [tool.codeloop] table, read as trust.py hashes it
+            values = _read(lambda: InitSettingsSource(Settings, trust_store.pyproject_table(path.parent) or {}), label)
+        else:
+            values = _read(lambda: TomlConfigSettingsSource(Settings, toml_file=path), label)
         sensitive = sorted(key for key in values if key not in HARMLESS)
         if kind == "user" or not sensitive:  # a repo with harmless knobs only: not even a look at trust
             layers.append(Layer(label, values))
@@ -271,9 +272,7 @@ def load_report(flags: dict | None = None) -> Loaded:
     refused = tuple(r for layer in files for r in layer.refused)
     order = (*(layer.label for layer in layers), "default")
     try:
-        with warnings.catch_warnings():  # without a pyproject.toml its table header has nothing to apply to
-            warnings.filterwarnings("ignore", message="Config key `pyproject_toml_table_header`")
-            return Loaded(Settings(**flags), origin, refused, order)
+        return Loaded(Settings(**flags), origin, refused, order)
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]) if err.get("loc") else "?"
@@ -291,6 +290,8 @@ def _read(make_source, where: str = "environment") -> dict:
     """The values one source holds (only known fields); a malformed file in one line."""
     try:
         return {k: v for k, v in make_source()().items() if k in Settings.model_fields}
+    except BadInput as exc:  # already one line naming the file
+        raise ConfigError(str(exc)) from None
     except Exception as exc:  # TOML syntax, unreadable file, undecodable env value
         raise ConfigError(f"cannot read configuration from {where}: {exc}".splitlines()[0]) from None
 

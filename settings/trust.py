@@ -46,9 +46,10 @@ def pyproject_table(project: Path) -> dict | None:
     if not path.is_file():
         return None
     try:
-        table = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("codeloop")
+        tool = tomllib.loads(path.read_text(encoding="utf-8")).get("tool")
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise BadInput(f"cannot read configuration from {path}: {exc}".splitlines()[0]) from None
+    table = tool.get("codeloop") if isinstance(tool, dict) else None
     return table if isinstance(table, dict) else None
 
 

@@ -127,6 +127,7 @@ def test_a_repos_sandbox_downgrade_is_refused_until_trusted(repo, stub_server):
     assert data["sandbox"]["refused"]["from"] == f"{path} [tool.codeloop]"
     assert data["max_repairs"] == {"value": 0, "source": f"{path} [tool.codeloop]"}  # harmless: applied
     assert "CODELOOP_SANDBOX" not in invoke("config", "--env").stdout
+    assert Settings().sandbox == "auto"  # the pydantic-settings sources see the filtered file too
 
     assert "trusted: " in invoke("trust").stdout
     assert shown()["sandbox"] == {"value": "process", "source": f"{path} [tool.codeloop]"}
