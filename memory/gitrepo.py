@@ -27,7 +27,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-from functools import cache
 from pathlib import Path
 
 from memory import safefs
@@ -53,11 +52,16 @@ class GitRefused(GitError):
     """codeloop will not run git here (a filter it cannot switch off, a missing folder)."""
 
 
-@cache  # one per process: an empty folder only this user can write
+_hooks_dirs: list[str] = []  # made on first use, not at import
+
+
 def _no_hooks_dir() -> str:
-    path = tempfile.mkdtemp(prefix="codeloop-nohooks-")
-    atexit.register(shutil.rmtree, path, True)
-    return path
+    """An empty folder only this user can write (mkdtemp: 0700), made once per process and
+    again if something removed it (a forked child's exit, a tmp cleaner)."""
+    if not _hooks_dirs or not os.path.isdir(_hooks_dirs[-1]):
+        _hooks_dirs.append(tempfile.mkdtemp(prefix="codeloop-nohooks-"))
+        atexit.register(shutil.rmtree, _hooks_dirs[-1], True)
+    return _hooks_dirs[-1]
 
 
 def _env() -> dict[str, str]:
