@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 
-from eval.plainjson import DecodeError, Digest, decode, digest
+from eval.plainjson import DecodeError, Digest, decode
 
 MBPP_NOT_NONE = frozenset({"check_str", "text_match_three", "text_starta_endb"})
 MBPP_SET_EQ = frozenset({"similar_elements", "find_char_long", "common_in_nested_lists", "extract_singly",
@@ -103,19 +103,17 @@ def matches(spec: dict, out, exp, args: list) -> bool:
         return False
 
 
-def _digest_of(enc) -> str:
-    return enc["v"] if isinstance(enc, dict) and enc.get("$") == "sha256" else digest(enc)
-
-
 def output_matches(spec: dict, out_enc, exp_enc, args: list) -> bool:
-    """`matches` on encodings. A long output travels as its digest: then the encodings must
-    be equal (exact equality; no tolerance or oracle applies to megabyte outputs)."""
+    """`matches` on encodings. A long output travels as its fingerprint, and equal values of
+    equal types always travel the same way: two fingerprints must be the same string,
+    a fingerprint never equals a value (exact equality; no tolerance or oracle applies to
+    megabyte outputs)."""
     try:
         out, exp = decode(out_enc), decode(exp_enc)
     except DecodeError:
         return False
     if isinstance(out, Digest) or isinstance(exp, Digest):
-        return _digest_of(out_enc) == _digest_of(exp_enc)
+        return out == exp
     return matches(spec, out, exp, args)
 
 

@@ -7,7 +7,8 @@ Expected outputs are computed once per problem in the sandbox and cached on the 
 tagged JSON (`eval.plainjson`: plain data, decoded without eval or pickle). They never go
 into a check's sandbox. Per-input time limits are scaled from the reference time like
 EvalPlus v0.3.1: max(1 s, 4 x reference), and the whole check is capped at 60 s +
-start-up — a fixed per-test limit is flaky on slow CPUs.
+start-up + 4 x the reference's time to encode its outputs — a fixed per-test limit is
+flaky on slow CPUs.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ from sandbox.base import Limits, RunResult, Sandbox
 
 log = logging.getLogger(__name__)
 
-HARNESS_VERSION = "4"  # bump when plus_harness.py changes what it computes
+HARNESS_VERSION = "5"  # bump when plus_harness.py changes what it computes
 MIN_TIME_LIMIT_S = 1.0
 TIME_LIMIT_FACTOR = 4.0
 TASK_CAP_S = 60.0
 STARTUP_S = 5.0
-MAX_OUTPUT_BYTES = 32 * 1024 * 1024  # the outputs come back on stdout (long ones as digests)
+MAX_OUTPUT_BYTES = 64 * 1024 * 1024  # the outputs come back on stdout (long ones as digests)
 MODULES = ("plainjson.py", "mbpp_inputs.py")
 
 
@@ -44,10 +45,12 @@ class GroundTruthError(Exception):
 
 @dataclass(frozen=True)
 class GroundTruth:
-    """Reference outputs (`plainjson` encodings, one per input) and reference times."""
+    """Reference outputs (`plainjson` encodings, one per input), reference times, and the
+    seconds the reference spent encoding its outputs."""
 
     outputs: list
     times: list[float]
+    encode_s: float = 0.0
 
     def time_limits(self) -> list[float]:
         """Per-input limits, scaled from the reference solution's measured time."""
@@ -111,7 +114,7 @@ def ground_truth(problem: Problem, sandbox: Sandbox, cache_dir: Path | None = No
     if path.exists():
         data = json.loads(path.read_text(encoding="utf-8"))
         if _valid(data, n_inputs):
-            return GroundTruth(data["outputs"], data["times"])
+            return GroundTruth(data["outputs"], data["times"], float(data.get("encode_s", 0.0)))
     program = build_program(problem, "groundtruth", problem.reference_code())
     limits = Limits(timeout_s=timeout_s, memory_mb=4096, max_output_bytes=MAX_OUTPUT_BYTES)
     result, run = run_program(sandbox, program, limits)
@@ -122,10 +125,11 @@ def ground_truth(problem: Problem, sandbox: Sandbox, cache_dir: Path | None = No
     # Atomic write: parallel workers may compute the same problem; either copy is valid.
     fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".gt-")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"outputs": result["outputs"], "times": result["times"]}, fh)
+        json.dump({"outputs": result["outputs"], "times": result["times"],
+                   "encode_s": float(result.get("encode_s") or 0.0)}, fh)
     os.replace(tmp, path)
     log.debug("ground truth for %s:%s in %.1f s", problem.benchmark, problem.task_id, run.duration_s)
-    return GroundTruth(result["outputs"], result["times"])
+    return GroundTruth(result["outputs"], result["times"], float(result.get("encode_s") or 0.0))
 
 
 def check_plus(problem: Problem, code: str, truth: GroundTruth, sandbox: Sandbox) -> tuple[dict | None, RunResult]:
@@ -134,7 +138,8 @@ def check_plus(problem: Problem, code: str, truth: GroundTruth, sandbox: Sandbox
     verdict has `base` and `plus` (bools), `failed_input` and `reason`."""
     limits = truth.time_limits()
     program = build_program(problem, "check", problem.solution_code(code), limits=limits)
-    total = min(TASK_CAP_S, sum(limits)) + STARTUP_S
+    # the outputs are encoded outside the per-input limits; allow for that as for the calls
+    total = min(TASK_CAP_S, sum(limits)) + STARTUP_S + min(TASK_CAP_S, TIME_LIMIT_FACTOR * truth.encode_s)
     result, run = run_program(sandbox, program, Limits(timeout_s=total, memory_mb=4096,
                                                        max_output_bytes=MAX_OUTPUT_BYTES))
     if not isinstance(result, dict):

@@ -10,7 +10,9 @@ expected outputs (`eval.compare`) in its own interpreter, so a candidate that wa
 stack to `finish` or patches this program can only report outputs it could have returned.
 The expected outputs never enter the sandbox of a check. Two modes:
 
-- `groundtruth`: the canonical solution's outputs and each call's time.
+- `groundtruth`: the canonical solution's outputs, each call's time and the time spent
+  encoding outputs (a check's whole-run limit allows for it: Mbpp/255's answers are 1 GB
+  of text, fingerprinted in tens of seconds).
 - `check`: the candidate's outputs, up to the first input that raises or runs past its
   limit (then `error` names it).
 
@@ -71,14 +73,16 @@ def _load(p, code):
 
 def _groundtruth(p, inputs):
     fn = _load(p, p["code"])
-    outputs, times = [], []
+    outputs, times, encoding = [], [], 0.0
     for args in inputs:
         args = copy.deepcopy(args)
         start = time.perf_counter()
         out = fn(*args)
         times.append(time.perf_counter() - start)
+        start = time.perf_counter()
         outputs.append(encode(_reference(p, out)))  # noqa: F821 — from plainjson.py, placed before this file
-    return {"times": times, "outputs": outputs}
+        encoding += time.perf_counter() - start
+    return {"times": times, "outputs": outputs, "encode_s": encoding}
 
 
 def _check(p, inputs):
