@@ -129,7 +129,9 @@ def resolve(model: str | None, *, download: bool = True) -> Path:
     """Turn a model name or path into a verified local GGUF file, fetching it if needed."""
     model = model or DEFAULT_MODEL
     candidate = Path(model).expanduser()
-    if model.endswith(".gguf") or candidate.exists():
+    # A registered name always means the registered model: a file of that name in the
+    # working directory (a cloned repo can plant one) is never loaded in its place.
+    if model not in REGISTRY and (model.endswith(".gguf") or candidate.exists()):
         if not candidate.is_file():
             raise ModelError(f"model file not found: {candidate}")
         return candidate
