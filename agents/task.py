@@ -176,10 +176,25 @@ def visible_tests(text: str, entry_point: str) -> tuple[list[str], str]:
     asserts = assert_lines(text)
     doctests, converted = split_doctests(text, entry_point)
     shown = {line[4:].strip() for line in doctests.splitlines() if line.startswith(">>> ")}
+    kept = set(asserts)  # sets, not list scans: a text of thousands of examples stays linear (issue 28)
     for line in converted + example_asserts(text, entry_point, with_doctests=not (doctests or converted)):
-        if line not in asserts and not any(line.startswith(f"assert {call} ==") for call in shown):
+        if line not in kept and not _repeats_doctest(line, shown):
             asserts.append(line)
+            kept.add(line)
     return asserts, doctests
+
+
+def _repeats_doctest(line: str, shown: set[str]) -> bool:
+    """Whether `line` is `assert CALL == ...` for a CALL in `shown` (each ` ==` in the line
+    is a place CALL could end)."""
+    if not line.startswith("assert "):
+        return False
+    at = line.find(" ==", 7)
+    while at >= 0:
+        if line[7:at] in shown:
+            return True
+        at = line.find(" ==", at + 1)
+    return False
 
 
 def with_visible_tests(task: Task, level: str) -> Task:
