@@ -215,8 +215,12 @@ class ManagedServer:
         return self.base_url
 
     def _holder(self) -> str:
-        running = served_model(self.base_url, api_key=server_keys.read_key(server_keys.key_file(self.port)))
-        return f"a server for {running!r}" if running is not None else "another program"
+        """What holds the port, asked without any key (a key goes only to a server proven ours)."""
+        running = served_model(self.base_url)
+        if running is not None:
+            return f"a server for {running!r}"
+        return "a server that wants an API key" if _models_status(self.base_url, None) in (401, 403) else \
+            "another program"
 
     def _wait_healthy(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from serving.base import LLMError, ServerLost
-from serving.embedded import ManagedServer
+from serving.embedded import ManagedServer, port_in_use
 from serving.openai_client import GENERIC, OpenAICompatibleLLM, ServerUnreachable
 from serving.supervisor import SupervisedLLM
 from tests.conftest import free_port
@@ -141,10 +141,10 @@ def test_restarts_are_bounded(tmp_path):
                         max_restarts=2, backoff_s=0.05)
     stop = threading.Event()
 
-    def keep_killing():  # every server it starts dies mid-request
+    def keep_killing():  # every server it starts dies mid-request (once it listens: a slow start is no death)
         while not stop.is_set():
             process = server.process
-            if process is not None and process.poll() is None:
+            if process is not None and process.poll() is None and port_in_use(server.port):
                 time.sleep(0.5)
                 try:
                     os.killpg(process.pid, signal.SIGKILL)
