@@ -62,3 +62,22 @@ def test_previous_engine_still_works_with_topped_up_n():
     with llm_session("smollm2-135m", engine="llama-cpp-python", port=free_port()) as llm:
         completion = llm.complete([{"role": "user", "content": "Say hello."}], n=2, max_tokens=8, temperature=0.8)
     assert len(completion.texts) == 2 and completion.usage.calls == 2  # it returns one choice per request
+
+
+@needs_llama_server
+def test_llama_server_wants_its_key_which_stays_off_its_command_line():
+    """The real binary honours --api-key-file: every path but /health wants the key, and the
+    key itself is nowhere in /proc/PID/cmdline (which every local user can read)."""
+    import httpx
+
+    port = free_port()
+    with ManagedServer(make_engine("llama-server", "smollm2-135m", parallel=1), port=port) as server:
+        root = f"http://127.0.0.1:{port}"
+        assert httpx.get(root + "/health").status_code == 200
+        for path in ("/v1/models", "/props"):
+            assert httpx.get(root + path).status_code == 401
+            assert httpx.get(root + path, headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert httpx.post(root + "/tokenize", json={"content": "hi"}).status_code == 401
+        key = {"Authorization": f"Bearer {server.api_key}"}
+        assert httpx.get(root + "/v1/models", headers=key).json()["data"][0]["id"] == "smollm2-135m"
+        assert server.api_key not in open(f"/proc/{server.process.pid}/cmdline", "rb").read().decode(errors="replace")
