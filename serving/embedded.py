@@ -191,19 +191,17 @@ class ManagedServer:
         key = server_keys.read_key(path)
         not_ours = f"port {self.port} is taken by a server codeloop did not start"
         fix = "stop it, or choose another port with --port"
-        if key is None:
-            if _models_status(self.base_url, None) is None:
-                raise PortInUse(f"port {self.port} is already in use by another program; {fix}")
-            raise PortInUse(f"{not_ours} (there is no key file {path}); {fix}")
         for probe in (None, server_keys.new_key()):  # no key, then a wrong one: both must be refused
             status = _models_status(self.base_url, probe)
             if status is None:
                 raise PortInUse(f"port {self.port} is already in use by another program; {fix}")
             if status < 300:
                 raise PortInUse(f"{not_ours} (it answers requests that lack codeloop's key); {fix}")
-            if status not in (401, 403):
+            if status not in (401, 403):  # llama-server answers 503 to everything while it loads
                 raise PortInUse(f"port {self.port} is in use by a server that is not ready or not codeloop's "
-                                f"(HTTP {status}); wait for it, {fix}")
+                                f"(HTTP {status}): wait for it to load, {fix}")
+            if key is None:
+                raise PortInUse(f"{not_ours} (there is no key file {path}); {fix}")
         running = served_model(self.base_url, api_key=key)
         if running is None:
             raise PortInUse(f"{not_ours} (it refuses the key in {path}); {fix}")

@@ -47,6 +47,9 @@ class Impostor:
             def _allowed(self) -> bool:
                 auth = self.headers.get("Authorization") or ""
                 impostor.seen_keys.append(auth)
+                if policy == "loading":  # llama-server's answer to everything while it loads
+                    send_json(self, {"error": "Loading model"}, 503)
+                    return False
                 if policy == "any-bearer" and not auth.startswith("Bearer "):
                     send_json(self, {"error": "no key"}, 401)
                     return False
@@ -138,6 +141,18 @@ def test_an_impostor_that_took_the_port_of_a_dead_server_is_refused(tmp_path, en
     done = solve(tmp_path, env, fake.port)
     assert done.returncode == 2 and "it answers requests that lack codeloop's key" in done.stderr, done.stderr
     assert fake.requests == [] and not any("key-of-a-server-that-died" in k for k in fake.seen_keys)
+
+
+def test_a_server_still_loading_is_waited_for_not_adopted(tmp_path, env, impostor):
+    """Whatever answers 503 (a server loading its model) is neither adopted nor sent a key."""
+    from serving.embedded import ManagedServer, PortInUse
+    from serving.engines import make_engine
+
+    fake = impostor("loading")
+    server = ManagedServer(make_engine("llama-server", str(tmp_path / f"{MODEL}.gguf")), port=fake.port)
+    with pytest.raises(PortInUse, match=f"port {fake.port} is in use by a server that is not ready .*HTTP 503.*wait"):
+        server.start()
+    assert fake.requests == [] and server.process is None and server.api_key is None
 
 
 def test_a_server_codeloop_started_is_adopted_by_a_second_command_with_its_key(tmp_path, env):
