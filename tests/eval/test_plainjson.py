@@ -80,3 +80,12 @@ def test_long_values_travel_as_digests():
 def test_malformed_encodings_are_refused(text):
     with pytest.raises(DecodeError):
         decode(json.loads(text))
+
+
+def test_ints_beyond_the_str_digit_limit_are_carried():
+    # HumanEval/139 and /83 return ints of tens of thousands of digits: str() refuses them
+    huge = 7 ** 40_000
+    assert roundtrip(huge) == huge and roundtrip([huge, 1]) == [huge, 1]
+    larger = 7 ** 200_000  # its hex is over the inline limit: a fingerprint
+    assert isinstance(roundtrip(larger), Digest)
+    assert encode(larger) == encode(7 ** 200_000) and encode(larger) != encode(larger + 1)
