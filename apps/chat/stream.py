@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import httpx
 
 from serving.base import LLM, LLMError, Message
+from serving.server_keys import auth_headers
 from serving.sse import sse_payloads
 
 
@@ -49,7 +50,8 @@ class HTTPStreamer:
         body = {"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": 0.0,
                 "stream": True, "stream_options": {"include_usage": True}}
         try:
-            with httpx.stream("POST", self.url, json=body, timeout=self.timeout) as response:
+            with httpx.stream("POST", self.url, json=body, timeout=self.timeout,
+                              headers=auth_headers(self.url)) as response:
                 if response.status_code != 200:
                     response.read()
                     raise LLMError(f"the model server answered {response.status_code}: {response.text[:200]}")

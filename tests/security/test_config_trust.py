@@ -174,7 +174,7 @@ def test_a_repos_base_url_cannot_take_the_users_prompts(repo, tmp_path, stub_ser
 
 
 @pytest.mark.parametrize("key, value", [("cache_dir", "planted"), ("sandbox_rootfs", "rootfs"),
-                                        ("sandbox_image", "evil:latest"), ("ray_address", "10.0.0.1:6379"),
+                                        ("sandbox_image", "evil:latest"), ("ray_address", "127.0.0.9:6379"),
                                         ("engine", "vllm"), ("index_dir", "idx"), ("data_dir", "data"),
                                         ("port", 1), ("model", "evil.gguf")])
 def test_other_sensitive_keys_from_a_repo_reach_no_command(repo, key, value):

@@ -177,8 +177,6 @@ def test_a_server_we_do_not_own_is_not_restarted(tmp_path):
     assert adopted.process is None
 
 
-@pytest.mark.xfail(strict=True, reason="apps/chat/stream.py must send serving.server_keys.auth_headers(url) "
-                                       "(the embedded server wants its API key; issue 28)")
 def test_a_chat_turn_after_the_server_died_restarts_it(tmp_path):
     """chat streams straight from the server: the next turn revives a server that died."""
     from apps.chat.stream import HTTPStreamer
