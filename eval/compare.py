@@ -117,25 +117,49 @@ def output_matches(spec: dict, out_enc, exp_enc, args: list) -> bool:
     return matches(spec, out, exp, args)
 
 
+def collect(lines: list) -> dict | None:
+    """The check program's stamped lines as {"outputs", "error", "finished"}: outputs bound
+    to their input index (lines {"i": n, "out": ...} must come as 0, 1, 2, ...), then the
+    final {"done": true, "error": ...}. None when the lines break that shape."""
+    outputs, error, finished = [], None, False
+    for line in lines:
+        if finished or not isinstance(line, dict):
+            return None
+        if "i" in line and line.get("i") == len(outputs) and "out" in line and len(line) == 2:
+            outputs.append(line["out"])
+        elif line.get("done") is True:
+            error, finished = line.get("error"), True
+        else:
+            return None
+    return {"outputs": outputs, "error": error, "finished": finished}
+
+
 def judge(spec: dict, result: dict, expected: list, inputs: list, n_base: int) -> dict:
-    """The verdict of one check run. `result` is what the sandboxed program reported:
-    `outputs` (one encoding per input, in input order, up to the first input that raised
-    or timed out) and `error` (None, or {"input", "reason"}). Returns {"base", "plus",
-    "failed_input", "reason"}: the first input whose output is missing or wrong fails."""
+    """The verdict of one check run. `result` is `collect`'s: `outputs` (one encoding per
+    input, in input order), `error` (None, or {"input", "reason"}: the input that raised or
+    timed out) and `finished` (False when the run was cut short: a whole-run timeout, a
+    crash, an early exit). Returns {"base", "plus", "failed_input", "reason", "finished"}:
+    the first input whose output is wrong or missing fails; an unfinished run with no wrong
+    output so far has reason "" and keeps `base` when every base input was answered right."""
     outputs, error = result.get("outputs"), result.get("error")
+    finished = result.get("finished", True)
     if not isinstance(outputs, list) or len(outputs) > len(expected):
         return _verdict(None, n_base, "malformed result")
-    if error is None and len(outputs) != len(expected):
-        return _verdict(len(outputs), n_base, "malformed result: outputs missing")
     for i, out_enc in enumerate(outputs):
         if not output_matches(spec, out_enc, expected[i], inputs[i]):
             return _verdict(i, n_base, "wrong answer")
+    if not finished:
+        return {"base": len(outputs) >= n_base, "plus": False, "failed_input": None, "reason": "",
+                "finished": False}
+    if error is None and len(outputs) != len(expected):
+        return _verdict(len(outputs), n_base, "malformed result: outputs missing")
     if error is not None:
         where = error.get("input") if isinstance(error, dict) else None
         reason = str(error.get("reason", "error") if isinstance(error, dict) else "error")[:300]
         return _verdict(where if where == len(outputs) else None, n_base, reason)
-    return {"base": True, "plus": True, "failed_input": None, "reason": ""}
+    return {"base": True, "plus": True, "failed_input": None, "reason": "", "finished": True}
 
 
 def _verdict(index: int | None, n_base: int, reason: str) -> dict:
-    return {"base": index is not None and index >= n_base, "plus": False, "failed_input": index, "reason": reason}
+    return {"base": index is not None and index >= n_base, "plus": False, "failed_input": index, "reason": reason,
+            "finished": True}

@@ -88,9 +88,11 @@ class Evaluator:
                     "seconds": 0.0}
         result, run = check_plus(problem, completion, truth, self.sandbox)
         # plain HumanEval checked on its base inputs (no extra ones): the base verdict is the verdict
-        passed = bool(result and result.get("plus" if problem.has_plus else "base")) and run.ok
-        status = _status(passed, result, run)
-        result = result or {"reason": no_result_reason(run)}
+        finished = bool(result and result.get("finished", True))  # the token's proof that it ran to the end
+        passed = bool(result and result.get("plus" if problem.has_plus else "base")) and run.ok and finished
+        status = _status(passed, result if finished else None, run)
+        if not finished:  # cut short with every output so far right: say why it stopped
+            result = {**(result or {}), "reason": no_result_reason(run), "failed_input": None}
         reason = result.get("reason", "")
         if status == "fail" and reason.startswith("timeout"):
             status = "timeout"  # one input ran past its own limit

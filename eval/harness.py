@@ -10,6 +10,7 @@ has no result, even with exit code 0.
 
 from __future__ import annotations
 
+import json
 import secrets
 from functools import cache
 from pathlib import Path
@@ -38,6 +39,25 @@ def build_program(harness: str, payload: dict, modules: tuple[str, ...] = ()) ->
 def parse_result(run: RunResult, token: str) -> dict | None:
     """The result line stamped with `token`, or None when the run wrote none."""
     return run.marked_json(f"{RESULT_MARK}{token} ")
+
+
+def stamped_lines(run: RunResult, token: str) -> list:
+    """Every well-formed JSON value on a stdout line stamped with `token`, in order."""
+    mark, values = f"{RESULT_MARK}{token} ", []
+    for line in run.stdout.splitlines():
+        if line.startswith(mark):
+            try:
+                values.append(json.loads(line[len(mark):]))
+            except (ValueError, RecursionError):
+                values.append(None)  # a torn or hostile line: judged as malformed
+    return values
+
+
+def run_program_lines(sandbox: Sandbox, program: str, limits: Limits) -> tuple[list, RunResult]:
+    """Run a check program that streams results with a new token; (its stamped lines, the run)."""
+    token = secrets.token_hex(16)
+    run = sandbox.run({PROGRAM_FILE: program, TOKEN_FILE: token}, ["python", PROGRAM_FILE], limits)
+    return stamped_lines(run, token), run
 
 
 def run_program(sandbox: Sandbox, program: str, limits: Limits) -> tuple[dict | None, RunResult]:

@@ -21,9 +21,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval.compare import judge
+from eval.compare import collect, judge
 from eval.harness import build_program as harness_program
-from eval.harness import run_program
+from eval.harness import run_program, run_program_lines
 from eval.mbpp_inputs import all_inputs
 from eval.problems import Problem
 from sandbox.base import Limits, RunResult, Sandbox
@@ -134,15 +134,17 @@ def ground_truth(problem: Problem, sandbox: Sandbox, cache_dir: Path | None = No
 
 def check_plus(problem: Problem, code: str, truth: GroundTruth, sandbox: Sandbox) -> tuple[dict | None, RunResult]:
     """Run `code` on the problem's inputs in the sandbox and judge its outputs on the host.
-    Returns (verdict or None when the program wrote no token-stamped result, the run). The
-    verdict has `base` and `plus` (bools), `failed_input` and `reason`."""
+    Returns (verdict, the run); the verdict is None when the program wrote no well-formed
+    token-stamped lines. It has `base` and `plus` (bools), `failed_input`, `reason` and
+    `finished` (False: the run was cut short before any wrong output; see `compare.judge`)."""
     limits = truth.time_limits()
     program = build_program(problem, "check", problem.solution_code(code), limits=limits)
     # the outputs are encoded outside the per-input limits; allow for that as for the calls
     total = min(TASK_CAP_S, sum(limits)) + STARTUP_S + min(TASK_CAP_S, TIME_LIMIT_FACTOR * truth.encode_s)
-    result, run = run_program(sandbox, program, Limits(timeout_s=total, memory_mb=4096,
-                                                       max_output_bytes=MAX_OUTPUT_BYTES))
-    if not isinstance(result, dict):
+    lines, run = run_program_lines(sandbox, program, Limits(timeout_s=total, memory_mb=4096,
+                                                            max_output_bytes=MAX_OUTPUT_BYTES))
+    result = collect(lines)
+    if result is None or (not lines):
         return None, run
     spec = {"dataset": _dataset(problem), "entry_point": problem.entry_point, "atol": problem.atol}
     inputs, n_base = all_inputs(spec["dataset"], _task_num(problem), _inputs_json(problem))

@@ -13,14 +13,16 @@ The expected outputs never enter the sandbox of a check. Two modes:
 - `groundtruth`: the canonical solution's outputs, each call's time and the time spent
   encoding outputs (a check's whole-run limit allows for it: Mbpp/255's answers are 1 GB
   of text, fingerprinted in tens of seconds).
-- `check`: the candidate's outputs, up to the first input that raises or runs past its
-  limit (then `error` names it).
+- `check`: one stamped line `{"i", "out"}` per input as soon as it is answered (outputs
+  written before a whole-run timeout still count), up to the first input that raises or
+  runs past its limit; then `{"done": true, "error": None | {"input", "reason"}}`.
 
 Importing this module has no side effects.
 """
 
 import copy
 import io
+import json
 import sys
 import time
 
@@ -85,22 +87,29 @@ def _groundtruth(p, inputs):
     return {"times": times, "outputs": outputs, "encode_s": encoding}
 
 
-def _check(p, inputs):
-    outputs = []
+def _emit(channel, token, obj):
+    """One token-stamped line now: outputs already written survive a later timeout."""
+    channel.write(RESULT_MARK + token + " " + json.dumps(obj) + "\n")  # noqa: F821 — harness_io.py
+    channel.flush()
+
+
+def _check(p, inputs, channel, token):
+    """Write {"i", "out"} for each input in order, up to the first that raises or runs past
+    its limit; return the final {"error": None | {"input", "reason"}}."""
     try:
         fn = _load(p, p["code"])
     except BaseException as exc:
-        return {"outputs": outputs, "error": {"input": None, "reason": f"load: {type(exc).__name__}: {exc}"[:300]}}
+        return {"error": {"input": None, "reason": f"load: {type(exc).__name__}: {exc}"[:300]}}
     for i, args in enumerate(inputs):
         try:
             with time_limit(p["limits"][i]):  # noqa: F821 — from sandbox/time_limit.py, placed before this file
                 out = _shape(p, fn(*copy.deepcopy(args)))
         except TestTimeout:  # noqa: F821
-            return {"outputs": outputs, "error": {"input": i, "reason": f"timeout ({p['limits'][i]:.2f} s)"}}
+            return {"error": {"input": i, "reason": f"timeout ({p['limits'][i]:.2f} s)"}}
         except BaseException as exc:
-            return {"outputs": outputs, "error": {"input": i, "reason": f"{type(exc).__name__}: {exc}"[:300]}}
-        outputs.append(encode(out))  # noqa: F821
-    return {"outputs": outputs, "error": None}
+            return {"error": {"input": i, "reason": f"{type(exc).__name__}: {exc}"[:300]}}
+        _emit(channel, token, {"i": i, "out": encode(out)})  # noqa: F821 — from plainjson.py
+    return {"error": None}
 
 
 def main(p):
@@ -110,5 +119,6 @@ def main(p):
     sys.stdout = sys.stderr = _Sink()
     sys.stdin = io.StringIO("")
     inputs, _ = all_inputs(p["dataset"], p["task_num"], p["inputs_json"])  # noqa: F821 — mbpp_inputs.py
-    run = _groundtruth if p["mode"] == "groundtruth" else _check
-    finish(channel, token, run(p, inputs), 0)  # noqa: F821
+    if p["mode"] == "groundtruth":
+        finish(channel, token, _groundtruth(p, inputs), 0)  # noqa: F821
+    finish(channel, token, {"done": True, **_check(p, inputs, channel, token)}, 0)  # noqa: F821

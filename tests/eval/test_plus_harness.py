@@ -50,14 +50,29 @@ def test_judge_binds_each_output_to_its_input():
     inputs = [[0], [1], [2]]
     assert judge(spec, {"outputs": expected, "error": None}, expected, inputs, 2)["plus"] is True
     wrong_plus = judge(spec, {"outputs": [encode(1), encode(2), encode(4)], "error": None}, expected, inputs, 2)
-    assert wrong_plus == {"base": True, "plus": False, "failed_input": 2, "reason": "wrong answer"}
+    assert wrong_plus == {"base": True, "plus": False, "failed_input": 2, "reason": "wrong answer", "finished": True}
     # fewer outputs than inputs with no error, more than inputs, or not a list: no pass
     assert judge(spec, {"outputs": expected[:2], "error": None}, expected, inputs, 2)["failed_input"] == 2
     assert not judge(spec, {"outputs": expected * 2, "error": None}, expected, inputs, 2)["plus"]
     assert not judge(spec, {"passed": True, "plus": True}, expected, inputs, 2)["plus"]  # the old pass line
     raised = judge(spec, {"outputs": expected[:1], "error": {"input": 1, "reason": "ValueError: x"}},
                    expected, inputs, 2)
-    assert raised == {"base": False, "plus": False, "failed_input": 1, "reason": "ValueError: x"}
+    assert raised == {"base": False, "plus": False, "failed_input": 1, "reason": "ValueError: x", "finished": True}
+    # cut short (a whole-run timeout) after every base input was answered right: base holds
+    cut = judge(spec, {"outputs": expected[:2], "error": None, "finished": False}, expected, inputs, 2)
+    assert cut == {"base": True, "plus": False, "failed_input": None, "reason": "", "finished": False}
+
+
+def test_collect_binds_lines_to_input_indexes():
+    from eval.compare import collect
+
+    ok = collect([{"i": 0, "out": 1}, {"i": 1, "out": 2}, {"done": True, "error": None}])
+    assert ok == {"outputs": [1, 2], "error": None, "finished": True}
+    assert collect([{"i": 0, "out": 1}]) == {"outputs": [1], "error": None, "finished": False}
+    assert collect([{"i": 1, "out": 2}]) is None                        # out of order
+    assert collect([{"i": 0, "out": 1}, {"i": 0, "out": 1}]) is None    # twice
+    assert collect([{"done": True, "error": None}, {"i": 0, "out": 1}]) is None  # after the end
+    assert collect([None]) is None and collect([{"passed": True}]) is None
 
 
 def test_long_outputs_compare_by_digest():
