@@ -42,7 +42,9 @@ def test_solve_problem_reports_benchmark_check(runner, stub_server):
     server = stub_server([solution] * 3)
     result = invoke(runner, "solve", "--problem", "humaneval:HumanEval/0", "--base-url", server.base_url, "--sandbox", "process")
     assert result.exit_code == 1  # the benchmark's own check fails this answer
-    assert "benchmark check: failed (fail)" in result.stdout and "AssertionError" in result.stdout
+    # judged on the host from HumanEval+'s base inputs where its data file is present, else by check()
+    assert "benchmark check: failed (fail)" in result.stdout
+    assert "input 0: wrong answer" in result.stdout or "AssertionError" in result.stdout
     # a wrong answer (assertions fail, nothing crashes) is not repaired: samples were drawn instead
     assert "stop: wrong-answer" in result.stdout and "repair:" not in result.stdout
     assert "usage: 9 LLM calls" in result.stdout

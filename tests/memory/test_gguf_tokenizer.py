@@ -13,6 +13,7 @@ from agents.task import task_from_text
 from memory.context_budget import CharCounter, ServerCounter, count_tokens, token_counter
 from memory.gguf_tokenizer import GGUFTokenCounter, gguf_counter
 from serving.models import get_spec, cached_path
+from serving.server_keys import auth_headers
 
 PROMPTS = [
     "def add(a, b):\n    return a + b\n",
@@ -62,7 +63,9 @@ def test_counts_match_llama_servers_tokenize_and_serve_as_the_fallback():
     server, _ = start_server("smollm2-135m", port=free_port(), n_ctx=2048, parallel=1)
     try:
         root = server.base_url.removesuffix("/v1")
-        truth = [len(httpx.post(root + "/tokenize", json={"content": p}).json()["tokens"]) for p in prompts]
+        headers = auth_headers(server.base_url)  # the server wants its per-launch key
+        truth = [len(httpx.post(root + "/tokenize", json={"content": p}, headers=headers).json()["tokens"])
+                 for p in prompts]
     finally:
         server.stop()
     local = GGUFTokenCounter(smoke_gguf())
