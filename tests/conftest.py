@@ -1,12 +1,16 @@
-"""Shared fixtures: a stub OpenAI-compatible server and a free port."""
+"""Shared fixtures: a stub OpenAI-compatible server, a free port, the benchmark data directory."""
 
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from serving.embedded import free_port  # noqa: F401  (re-exported for tests)
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def send_json(handler: BaseHTTPRequestHandler, body, status: int = 200) -> None:
@@ -64,3 +68,16 @@ def stub_server():
     yield make
     for server in servers:
         server.close()
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The shared benchmark files (CI and tests use ../shared/data/benchmarks). Skips on a
+    checkout without ../shared; fails when $CODELOOP_DATA_DIR (set by CI) names a directory
+    without them — a misconfiguration must not pass as skipped tests."""
+    path = Path(os.environ.get("CODELOOP_DATA_DIR") or REPO.parent / "shared" / "data" / "benchmarks")
+    if not (path / "mbpp.jsonl").exists():
+        if os.environ.get("CODELOOP_DATA_DIR"):
+            pytest.fail(f"CODELOOP_DATA_DIR={path} holds no benchmark data (mbpp.jsonl)", pytrace=False)
+        pytest.skip(f"benchmark data not found in {path}")
+    return path

@@ -22,7 +22,6 @@ from eval.build_bench import SpecCase, acceptance_check
 from eval.evaluate import Evaluator
 from eval.problems import get_problem
 
-REPO = Path(__file__).resolve().parents[2]
 
 # Walks up from the candidate's frame to the check program's main(), takes its token and
 # result channel, and calls the program's own finisher with a pass for every harness shape.
@@ -114,16 +113,6 @@ def box():
 @pytest.fixture(scope="module")
 def judge(box, tmp_path_factory):
     return Evaluator(box, cache_dir=tmp_path_factory.mktemp("groundtruth"))
-
-
-@pytest.fixture(scope="module")
-def data_dir() -> Path:
-    path = Path(os.environ.get("CODELOOP_DATA_DIR") or REPO.parent / "shared" / "data" / "benchmarks")
-    if not (path / "HumanEvalPlus-v0.1.10.jsonl.gz").exists():
-        if os.environ.get("CODELOOP_DATA_DIR"):
-            pytest.fail(f"CODELOOP_DATA_DIR={path} holds no HumanEval+ data", pytrace=False)
-        pytest.skip(f"benchmark data not found in {path}")
-    return path
 
 
 @pytest.mark.parametrize("ref", PROBLEMS)
