@@ -207,8 +207,11 @@ def run_batch_locked(problems, solver, out_dir, evaluator, config, *, workers=1,
         try:
             for future in as_completed(futures):
                 record = future.result()
-                writer.append(record)
+                # counted before the write: a Ctrl-C landing right after the append returns must
+                # not make the stop path below write the same record again (a duplicate on disk);
+                # one landing before the line is down loses it here, and the resume solves it
                 recorded.add(future)
+                writer.append(record)
                 written += 1
                 errors += record["exit_status"] == "error"
                 if on_record:

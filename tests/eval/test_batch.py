@@ -140,3 +140,21 @@ def test_ctrl_c_writes_the_tasks_that_already_finished(problems, evaluator, tmp_
                   workers=2, on_record=on_record)
     records = read_records(tmp_path).records
     assert sorted(r["task_id"] for r in records) == sorted(p.task_id for p in problems[:2])
+
+
+def test_ctrl_c_right_after_a_record_is_written_does_not_write_it_twice(problems, evaluator, tmp_path, monkeypatch):
+    # The signal lands between the append and the batch's note that the record is written
+    # (seen under load in tests/eval/test_faults_cli.py: one record twice after the rerun).
+    from eval.runstore import RecordWriter
+
+    original = RecordWriter.append
+
+    def append_then_interrupted(self, record):
+        original(self, record)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(RecordWriter, "append", append_then_interrupted)
+    solver = lambda problem: {"completion": problem.canonical_solution, "raw": "", "usage": {"calls": 1}}  # noqa: E731
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(problems[:1], solver, tmp_path, evaluator, BatchConfig("humaneval", "baseline"))
+    assert [r["task_id"] for r in read_records(tmp_path).records] == [problems[0].task_id]
