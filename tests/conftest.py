@@ -81,3 +81,37 @@ def data_dir() -> Path:
             pytest.fail(f"CODELOOP_DATA_DIR={path} holds no benchmark data (mbpp.jsonl)", pytrace=False)
         pytest.skip(f"benchmark data not found in {path}")
     return path
+
+
+@pytest.fixture()
+def app():
+    """The `batch`/`eval`/`report` commands on their own typer app, errors as one line like
+    the console script (CliRunner tests of the batch door)."""
+    import typer
+
+    import apps.batch_cmd as batch_cmd
+    from apps.errors import OneLineErrors
+
+    root = typer.Typer(cls=OneLineErrors)
+    batch_cmd.register(root)
+    return root
+
+
+@pytest.fixture()
+def fake_session(monkeypatch):
+    """Replace the batch's model session with a FakeLLM answering `outputs` in order."""
+    import contextlib
+
+    import apps.batch_cmd as batch_cmd
+    from serving.fake import FakeLLM
+
+    def install(outputs):
+        llm = FakeLLM(outputs)
+
+        @contextlib.contextmanager
+        def open_llm(model, base_url, port):
+            yield llm
+
+        monkeypatch.setattr(batch_cmd, "open_llm", open_llm)
+        return llm
+    return install

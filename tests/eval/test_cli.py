@@ -1,39 +1,12 @@
 """`codeloop batch | eval | report` through CliRunner, with FakeLLM behind the session."""
 
-import contextlib
 import json
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-import apps.batch_cmd as batch_cmd
-from apps.errors import OneLineErrors
 from eval.problems import load_benchmark
 from eval.runstore import read_records
-from serving.fake import FakeLLM
-
-
-@pytest.fixture()
-def app():
-    root = typer.Typer(cls=OneLineErrors)  # parse errors as one line, like the console script
-    batch_cmd.register(root)
-    return root
-
-
-@pytest.fixture()
-def fake_session(monkeypatch):
-    """Replace the model session with a FakeLLM answering the first N humaneval problems."""
-    def install(outputs):
-        llm = FakeLLM(outputs)
-
-        @contextlib.contextmanager
-        def open_llm(model, base_url, port):
-            yield llm
-
-        monkeypatch.setattr(batch_cmd, "open_llm", open_llm)
-        return llm
-    return install
 
 
 def good_answers(n):

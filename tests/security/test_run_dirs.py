@@ -9,16 +9,13 @@ import json
 import sqlite3
 
 import pytest
-import typer
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from typer.testing import CliRunner
 
-import apps.batch_cmd as batch_cmd
 from agents.checkpoints import UnsafeCheckpoint, check_blob, verify_checkpoints
 from agents.solver import solve_task
 from agents.state import SolveConfig
 from agents.task import task_from_text
-from apps.errors import OneLineErrors
 from eval.runstore import CHECKPOINTS, RECORDS, read_records
 from serving.fake import FakeLLM
 
@@ -61,56 +58,34 @@ def sandbox():
     box.close()
 
 
-@pytest.fixture()
-def app():
-    root = typer.Typer(cls=OneLineErrors)
-    batch_cmd.register(root)
-    return root
-
-
-@pytest.fixture()
-def fake_model(monkeypatch):
-    """The model session replaced by a scripted FakeLLM (no server, no network)."""
-    def install(outputs):
-        llm = FakeLLM(outputs)
-
-        @contextlib.contextmanager
-        def open_llm(model, base_url, port):
-            yield llm
-
-        monkeypatch.setattr(batch_cmd, "open_llm", open_llm)
-        return llm
-    return install
-
-
 def batch(app, tasks, out, *more):
     return CliRunner().invoke(app, ["batch", str(tasks), "--mode", "pipeline", "--out", str(out),
                                     "--sandbox", "process", "--retrieval", "none", *more])
 
 
 @pytest.fixture()
-def half_done_run(app, fake_model, tmp_path):
+def half_done_run(app, fake_session, tmp_path):
     """A pipeline run of two tasks: `add` finished, `sub` cut off (the model gone) with its
     checkpoint thread left in the run directory, as a resume would find it."""
     tasks = tmp_path / "tasks.jsonl"
     tasks.write_text("".join(json.dumps({"task_id": f"T/{i}", "prompt": p, "entry_point": name, "test": t}) + "\n"
                              for i, (name, (p, t)) in enumerate([("add", ADD), ("sub", SUB)])))
     out = tmp_path / "run"
-    fake_model([ADD_CODE] * 20)  # more than add's pipeline asks for
+    fake_session([ADD_CODE] * 20)  # more than add's pipeline asks for
     assert batch(app, tasks, out, "--tasks", "T/0").exit_code == 0
-    fake_model([])  # sub's first model call finds no answer: the task errors mid-graph
+    fake_session([])  # sub's first model call finds no answer: the task errors mid-graph
     second = batch(app, tasks, out, "--tasks", "T/1")
     assert second.exit_code == 1, second.output
     assert [r["exit_status"] for r in read_records(out).effective()] == ["ok", "error"]
     return tasks, out
 
 
-def test_a_tampered_checkpoint_is_refused_not_run(app, fake_model, half_done_run, tmp_path):
+def test_a_tampered_checkpoint_is_refused_not_run(app, fake_session, half_done_run, tmp_path):
     tasks, out = half_done_run
     marker = tmp_path / "MARKER"
     assert tamper(out / CHECKPOINTS, marker) > 0
     records = (out / RECORDS).read_bytes()
-    llm = fake_model([SUB_CODE] * 20)
+    llm = fake_session([SUB_CODE] * 20)
     r = batch(app, tasks, out)
     assert not marker.exists()  # os.system never ran
     assert r.exit_code == 2, r.output
@@ -120,9 +95,9 @@ def test_a_tampered_checkpoint_is_refused_not_run(app, fake_model, half_done_run
     assert (out / RECORDS).read_bytes() == records and llm.remaining == 20  # records kept, nothing solved
 
 
-def test_an_untouched_checkpoint_still_resumes(app, fake_model, half_done_run):
+def test_an_untouched_checkpoint_still_resumes(app, fake_session, half_done_run):
     tasks, out = half_done_run
-    fake_model([SUB_CODE] * 20)
+    fake_session([SUB_CODE] * 20)
     r = batch(app, tasks, out)
     assert r.exit_code == 0, r.output
     assert [r["exit_status"] for r in read_records(out).effective()] == ["ok", "ok"]
