@@ -1,0 +1,2 @@
+"""The workspace toolkit: what every door that works in a user's repository shares — safe git,
+confined file reads and writes, whole-file edit parsing, pytest in the sandbox."""
