@@ -278,6 +278,16 @@ def example_alias(text: str, entry_point: str) -> str:
     return called.pop() if len(called) == 1 else ""
 
 
+def calls_name(line: str, name: str) -> bool:
+    """True when the assert line calls `name` (a test that never calls the function is useless).
+    Here, below task and test_writer, because both the example miner and the test writer filter by it."""
+    try:
+        tree = parse_python(line)
+    except SyntaxError:
+        return False
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name for n in ast.walk(tree))
+
+
 def example_asserts(text: str, entry_point: str, *, with_doctests: bool = False) -> list[str]:
     """Assert lines from every example format in `text` that calls `entry_point`, in
     order, deduplicated. `with_doctests`: also turn `>>> f(x)` + result line into asserts
@@ -291,8 +301,6 @@ def example_asserts(text: str, entry_point: str, *, with_doctests: bool = False)
     except OutOfWork:
         log.warning("task text too costly to mine for examples (%d characters): no visible tests from them", len(text))
         return []
-    from agents.test_writer import calls_name  # test_writer imports task, which imports this module
-
     seen: set[str] = set()
     kept = []
     for line in lines:  # the first of equal lines decides, as before; a set keeps this linear

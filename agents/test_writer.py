@@ -8,25 +8,15 @@ selector through agreement between candidates.
 
 from __future__ import annotations
 
-import ast
 from dataclasses import replace
 
 from codetext.extract import fenced_blocks
-from codetext.pyast import parse_python
+from agents.examples import calls_name
 from agents.llm_call import timed_complete
 from agents.prompts import entry_point_line, example_messages, layout, render
 from agents.state import SolveConfig, SolveState, merge_usage
 from agents.task import Task, assert_lines
 from serving.base import LLM
-
-
-def calls_name(line: str, name: str) -> bool:
-    """True when the assert line calls `name` (a test that never calls the function is useless)."""
-    try:
-        tree = parse_python(line)
-    except SyntaxError:
-        return False
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name for n in ast.walk(tree))
 
 
 def parse_tests(text: str, task: Task, cap: int) -> list[str]:
