@@ -40,7 +40,7 @@ def token_counter(llm):
 def build_errors() -> Iterator[None]:
     """The build's own domain errors as one-line errors (exit code 2), like apps.errors'."""
     from memory.context_budget import ContextOverflow
-    from memory.gitrepo import GitError
+    from workspace.git import GitError
 
     with cli_errors():
         try:
@@ -92,8 +92,8 @@ def build(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Build a small multi-file program from SPEC into DIR, one instruction at a time (resumable)."""
-    from agents.build_run import BuildOptions, run_build
-    from agents.build_state import BuildConfig
+    from agents.build.run import BuildOptions, run_build
+    from agents.build.state import BuildConfig
     from sandbox import make_sandbox
 
     err = Console(stderr=True)
@@ -117,7 +117,7 @@ def build(
 
 def bench_builder(llm, box, config):
     """`(spec, out) -> facts` for eval.build_bench: one `codeloop build`, errors recorded."""
-    from agents.build_run import BuildOptions, run_build
+    from agents.build.run import BuildOptions, run_build
 
     def build_one(spec: Path, out: Path) -> dict:
         try:
@@ -146,7 +146,7 @@ def build_bench(
     n_ctx: int = typer.Option(4096, "--n-ctx", min=1024, help="The model's context window in tokens."),
 ) -> None:
     """Build every spec and score it with its hidden acceptance tests (features %)."""
-    from agents.build_state import BuildConfig
+    from agents.build.state import BuildConfig
     from eval.build_bench import SPECS_DIR, bench, discover, markdown
     from sandbox import make_sandbox
 

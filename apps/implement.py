@@ -13,7 +13,7 @@ from pathlib import Path
 
 from agents.task import Task, doctest_examples
 from codetext.pyast import parse_python
-from memory import safefs
+from workspace import files as safefs
 from settings.errors import BadInput
 
 
@@ -107,7 +107,7 @@ def replace_body(source: str, func: Func, body: str) -> str:
 @dataclass
 class Place:
     """A file `implement` edits: its repository (None outside one) or folder, and its
-    path there (checked by memory/safefs.py: no link at the file or below the root)."""
+    path there (checked by workspace/files.py: no link at the file or below the root)."""
 
     root: Path
     rel: str

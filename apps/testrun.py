@@ -10,7 +10,7 @@ from importlib import resources
 
 from apps.chat.repo import MAX_FILE_BYTES, ChatRepo, RepoError
 from apps.problems_format import Problem, from_pytest
-from memory import safefs
+from workspace import files as safefs
 from sandbox.base import Limits, RunResult, Sandbox
 from sandbox.junit import is_pytest
 

@@ -14,7 +14,7 @@ import typer
 
 from apps.errors import cli_errors, fail
 from apps.problems_format import RUN_FINISHED, RUN_STARTED, VSCODE_REGEXP
-from memory import safefs
+from workspace import files as safefs
 
 init_app = typer.Typer(no_args_is_help=True, help="Set up editor integrations.")
 

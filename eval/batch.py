@@ -68,7 +68,7 @@ def code_version() -> str:
     uncommitted changes), or "" outside a git checkout. Recorded per record, so a run
     resumed across code versions shows it."""
     repo = Path(__file__).resolve().parents[1]
-    from memory.gitrepo import GitError, run_git  # the one safe way to run git (no hooks, fsmonitor, filters)
+    from workspace.git import GitError, run_git  # the one safe way to run git (no hooks, fsmonitor, filters)
 
     try:
         head = run_git(repo, "rev-parse", "--short=12", "HEAD", timeout=10).strip()

@@ -2,7 +2,7 @@
 
 Paths come from model output, so every one is checked before use: relative, no `..`, no
 NUL, nothing inside `.git` or `.codeloop`, no symlink anywhere on the way (a link could
-point outside the directory; memory/safefs.py walks each path without following one), and
+point outside the directory; workspace/files.py walks each path without following one), and
 size caps per file and in total. Writes are a temp file renamed into place. The file index gives
 each file a one-line summary (its module docstring) and its top-level symbols, read with
 `ast` — no model call, so it is free to rebuild after every write.
@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from codetext.pyast import parse_python
 from codetext.tree import walk_files
-from memory import safefs
+from workspace import files as safefs
 from settings.errors import BadInput
 
 MAX_FILE_BYTES = 256 * 1024
@@ -70,7 +70,7 @@ class FileStore:
 
     def _target(self, name: str) -> str:
         """The checked relative path for `name`, refusing symlinks on the way (they may leave
-        root); the I/O below walks it again without following links (memory/safefs.py)."""
+        root); the I/O below walks it again without following links (workspace/files.py)."""
         clean = check_path(name)
         try:
             return safefs.confine(self.root, clean, label="the build directory")

@@ -5,7 +5,7 @@
 - `chat.history.md`: the readable transcript (user turns as `#### ` headings, tool output
   quoted), appended as the chat goes.
 
-Both are opened without following links (memory/safefs.py), so a `.codeloop/` shipped
+Both are opened without following links (workspace/files.py), so a `.codeloop/` shipped
 with a repository cannot point the transcript at a file outside it. What `load` returns is
 still untrusted: the caller confines the file names (`ChatRepo.usable`).
 """
@@ -16,7 +16,7 @@ import json
 import time
 from pathlib import Path
 
-from memory import safefs
+from workspace import files as safefs
 from serving.base import Message
 
 MAX_LOG_BYTES = 64 * 1024 * 1024  # a log this size is not one codeloop wrote in a normal life

@@ -1,18 +1,18 @@
 """The user's repository as the chat sees it: paths that may be edited, and git.
 
 Everything that reads or writes the user's working tree goes through `ChatRepo`, so the
-refusals live in one place: paths outside the root, any symlink on the way (memory/safefs.py
+refusals live in one place: paths outside the root, any symlink on the way (workspace/files.py
 checks each component, and the I/O never follows a link), `.git` and `.codeloop`, files the
 user has not added, and files with uncommitted changes of the user's own. git itself runs
-through `memory.gitrepo.run_git`, with the repository's hooks, fsmonitor and filters off.
+through `workspace.git.run_git`, with the repository's hooks, fsmonitor and filters off.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from memory import safefs
-from memory.gitrepo import DIFF_SAFE, GitError, GitRefused, GitRepo, run_git
+from workspace import files as safefs
+from workspace.git import DIFF_SAFE, GitError, GitRefused, GitRepo, run_git
 from settings.errors import BadInput
 
 TRAILER = "Codeloop-Edit: yes"  # marks the commits /undo may revert

@@ -6,7 +6,7 @@ import pytest
 
 from memory import files
 from memory.files import FileStore, FileStoreError
-from memory.gitrepo import GitRepo
+from workspace.git import GitRepo
 
 
 @pytest.mark.parametrize("bad", ["../x.py", "/etc/passwd", "a/../../x", "", "a\x00b", ".git/config",

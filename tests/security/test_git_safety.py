@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from apps.chat.repo import ChatRepo, RepoError
 from apps.cli import app
-from memory.gitrepo import GitError, GitRepo, run_git
+from workspace.git import GitError, GitRepo, run_git
 from tests.apps.chat_fixtures import FIXED, edit_reply, git, make_repo
 
 HOOKS = ("pre-commit", "commit-msg", "post-commit", "post-index-change", "reference-transaction", "post-checkout",

@@ -29,7 +29,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from memory import safefs
+from workspace import files as safefs
 
 CODELOOP_IDENTITY = ("-c", "user.name=codeloop", "-c", "user.email=codeloop@localhost")
 DIFF_SAFE = ("--no-ext-diff", "--no-textconv")  # add to every diff, show or log -p

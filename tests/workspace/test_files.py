@@ -1,12 +1,12 @@
-"""memory/safefs.py: confined paths and link-free I/O under a root folder."""
+"""workspace/files.py: confined paths and link-free I/O under a root folder."""
 
 import os
 import stat
 
 import pytest
 
-from memory import safefs
-from memory.safefs import UnsafePath
+from workspace import files as safefs
+from workspace.files import UnsafePath
 
 
 @pytest.fixture
