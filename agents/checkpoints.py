@@ -1,7 +1,7 @@
 """The pipeline's LangGraph checkpoints: the one way to open them, and a serializer that
 revives only the types the graph state holds.
 
-A run directory is untrusted input (DESIGN.md §7): its `checkpoints.sqlite` may come from
+A run directory is untrusted input (docs/ARCHITECTURE.md, Threat model): its `checkpoints.sqlite` may come from
 someone else's run or have been edited. LangGraph's `JsonPlusSerializer` revives a msgpack
 "ext" value by importing whatever module and name the payload gives and calling it, so a
 crafted checkpoint runs `os.system(...)` when a batch resumes (issue 28). Here:

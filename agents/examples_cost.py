@@ -1,6 +1,6 @@
 """Keeping visible-test extraction (agents/examples.py) linear in the task text.
 
-A task text is untrusted input (DESIGN.md §7): a `solve` argument, a task file's row, a
+A task text is untrusted input (docs/ARCHITECTURE.md, Threat model): a `solve` argument, a task file's row, a
 benchmark a user downloaded. Mining it for examples must not cost more than a small multiple
 of its length (issue 28: `Input:` repeated N times took O(N²)). Two tools:
 

@@ -1,4 +1,4 @@
-"""The agent graph (DESIGN §2):
+"""The agent graph (docs/ARCHITECTURE.md, Solve):
 
 planner → retriever → test_writer → coder → tester → (sampler → tester)? → selector
         → (repair → tester → selector)* → done

@@ -10,7 +10,7 @@ them (MBPP's `Pair` and `Node` classes are defined by the answer, called by the 
 Small models append such "test code" to a function they were asked for; one wrong
 expectation there fails the import, and a `unittest.main()` or `sys.exit(0)` there must
 never decide a verdict. Baseline, pipeline and the evaluator all call `sanitize`, so the
-modes are judged alike (DESIGN §9).
+modes are judged alike (docs/ARCHITECTURE.md, Evaluation rules).
 """
 
 from __future__ import annotations

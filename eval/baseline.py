@@ -1,6 +1,6 @@
 """The baseline solver: one plain chat call to the model, code taken from its answer.
 
-This is the anchor every pipeline gain is compared against (DESIGN §2): same model, same
+This is the anchor every pipeline gain is compared against (docs/ARCHITECTURE.md, Evaluation rules): same model, same
 problems, no planning, tests or repair. The answer goes through the pipeline's own
 extraction and sanitiser (`codetext.sanitize.answer_code`), so the two modes differ only
 in what happens between prompt and answer.

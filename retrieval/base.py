@@ -1,6 +1,6 @@
 """Core retrieval types: a search hit, the Retriever protocol and the empty retriever.
 
-These are the only names the agent graph needs (DESIGN §4); everything else in
+These are the only names the agent graph needs (docs/ARCHITECTURE.md, Interfaces); everything else in
 `retrieval/` builds retrievers that satisfy this protocol.
 """
 

@@ -1,6 +1,6 @@
 """Render hits for a prompt as quoted, delimited *data* blocks.
 
-Retrieved text is untrusted (DESIGN §7): a document may contain "ignore previous
+Retrieved text is untrusted (docs/ARCHITECTURE.md, Threat model): a document may contain "ignore previous
 instructions…". We therefore never splice it raw into a prompt. Each hit becomes a
 numbered block with its source, every line prefixed with "| " so it cannot look like a
 prompt section or close the block early, and the whole section is preceded by a notice

@@ -1,4 +1,4 @@
-"""The LLM protocol and its value types (DESIGN §4).
+"""The LLM protocol and its value types (docs/ARCHITECTURE.md, Interfaces).
 
 Every agent talks to a model only through `LLM.complete`. Backends: the OpenAI-compatible
 HTTP client (llama-server, vLLM, Ollama, llama-cpp-python) and the scripted `FakeLLM` for tests.
