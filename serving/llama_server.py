@@ -5,7 +5,7 @@ evaluated once and its KV copied to the child slots), `cache_prompt`, a host-mem
 of many prompts (`--cache-ram`), `n_probs`, and cached-token counts in every response.
 The binary is built by scripts/setup.sh from the llama.cpp that the llama-cpp-python
 0.3.36 source package vendors (MIT), portably (-DGGML_NATIVE=OFF: a native build SIGILLs
-on VMs that advertise AMX), and cached in the user cache directory (DESIGN §6).
+on VMs that advertise AMX), and cached in the user cache directory (docs/ARCHITECTURE.md, Environment).
 """
 
 from __future__ import annotations

