@@ -1,5 +1,6 @@
-"""Prompt templates are package data files (agents/prompts/*.md); this module fills them
-and lays out every agent's messages in one cache-friendly order:
+"""Prompt templates are package data files (agents/prompts/*.md, read by
+`codetext.prompts.package_prompt`); this module fills them and lays out every agent's
+messages in one cache-friendly order:
 
 1. the shared system prompt (identical for every agent, so one cached prefix serves all),
 2. the role's fixed few-shot example (identical for every task),
@@ -9,21 +10,18 @@ and lays out every agent's messages in one cache-friendly order:
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
-
+from codetext.prompts import package_prompt, render_prompt
 from serving.base import Message
 
 
-@cache  # the files are read-only package data, so caching them is safe
 def load_prompt(name: str) -> str:
     """The text of `agents/prompts/<name>.md`."""
-    return resources.files("agents").joinpath("prompts", f"{name}.md").read_text(encoding="utf-8")
+    return package_prompt("agents", name)
 
 
 def render(name: str, **values: str) -> str:
     """`load_prompt(name)` with `{placeholders}` filled."""
-    return load_prompt(name).format(**values).strip() + "\n"
+    return render_prompt("agents", name, **values)
 
 
 def entry_point_line(entry_point: str) -> str:

@@ -11,7 +11,7 @@ from apps import build_cmd
 from apps.cli import app
 from eval.build_bench import SPECS_DIR, discover, lines_of_code
 from serving.fake import FakeLLM
-from tests.agents.build_fixtures import ADD, MUL, PLAN, SPEC
+from tests.agents.build.fixtures import ADD, MUL, PLAN, SPEC
 
 HIDDEN = """from calc.ops import add, mul
 

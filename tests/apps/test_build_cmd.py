@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from apps import build_cmd
 from apps.cli import app
 from serving.fake import FakeLLM
-from tests.agents.build_fixtures import ADD, BAD_ADD, BAD_MUL, MUL, PLAN, SPEC
+from tests.agents.build.fixtures import ADD, BAD_ADD, BAD_MUL, MUL, PLAN, SPEC
 
 
 @pytest.fixture

@@ -14,14 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agents.build_graph import build_build_graph, build_recursion_limit
-from agents.build_parse import parse_plan
-from agents.build_state import BuildConfig, BuildMemory
+from agents.build.graph import build_build_graph, build_recursion_limit
+from agents.build.parse import parse_plan
+from agents.build.state import BuildConfig, BuildMemory
 from agents.state import merge_usage
 from memory import registry as reg
 from memory.context_budget import TokenCounter
 from memory.files import FileStore
-from memory.gitrepo import GitRepo
+from workspace.git import GitRepo
 from sandbox.base import Sandbox
 from serving.base import LLM
 from settings.errors import BadInput

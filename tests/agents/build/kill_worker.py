@@ -1,6 +1,6 @@
 """Runs a scripted build and SIGKILLs itself on a given model call (for the kill -9 test).
 
-usage: python -m tests.agents.build_kill_worker SPEC OUT KILL_AT_CALL
+usage: python -m tests.agents.build.kill_worker SPEC OUT KILL_AT_CALL
 """
 
 import os
@@ -8,11 +8,11 @@ import signal
 import sys
 from pathlib import Path
 
-from agents.build_run import run_build
+from agents.build.run import run_build
 from memory.context_budget import CharCounter
 from sandbox.process import ProcessSandbox
 from serving.fake import FakeLLM
-from tests.agents.build_fixtures import ADD, BAD_MUL, PLAN
+from tests.agents.build.fixtures import ADD, BAD_MUL, PLAN
 
 
 class DyingLLM(FakeLLM):

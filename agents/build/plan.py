@@ -6,11 +6,10 @@ then gets a step of its own, so no requirement is silently dropped.
 
 from __future__ import annotations
 
-from agents.build_nodes import ask
-from agents.build_parse import parse_plan, with_tests
-from agents.build_state import BuildConfig, BuildMemory, BuildState
-from agents.build_context import system_message
-from agents.prompts import render
+from agents.build.nodes import ask
+from agents.build.parse import parse_plan, with_tests
+from agents.build.state import BuildConfig, BuildMemory, BuildState
+from agents.build.context import render, system_message
 from agents.state import merge_usage
 from serving.base import LLM
 
@@ -19,7 +18,7 @@ def planner_messages(memory: BuildMemory, config: BuildConfig, missing: list[str
     reqs = "\n".join(memory.registry.requirement_texts([r["id"] for r in memory.registry.requirements]))
     note = (f"\nYour previous plan left these requirements uncovered: {', '.join(missing)}. "
             "Write the whole list again so that every requirement id is covered.\n") if missing else ""
-    user = render("build_planner", spec=memory.spec.strip(), requirements=reqs, missing=note,
+    user = render("planner", spec=memory.spec.strip(), requirements=reqs, missing=note,
                   max_steps=str(config.max_steps))
     return [system_message(), {"role": "user", "content": user}]
 

@@ -3,11 +3,11 @@ possible spec with a one-step program and bounded repairs (a few minutes on a CP
 
 import pytest
 
-from agents.build_run import BuildOptions, run_build
-from agents.build_state import BuildConfig
+from agents.build.run import BuildOptions, run_build
+from agents.build.state import BuildConfig
 from memory import registry as reg
 from memory.context_budget import ServerCounter
-from memory.gitrepo import GitRepo
+from workspace.git import GitRepo
 from sandbox import make_sandbox
 from serving.embedded import free_port
 from serving.session import llm_session

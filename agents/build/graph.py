@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from langgraph.graph import END, START, StateGraph
 
-from agents.build_nodes import (make_coder, make_final_repair, make_final_test, make_finish_step, make_repair,
+from agents.build.nodes import (make_coder, make_final_repair, make_final_test, make_finish_step, make_repair,
                                 make_tester)
-from agents.build_plan import make_planner
-from agents.build_state import BuildConfig, BuildMemory, BuildState
+from agents.build.plan import make_planner
+from agents.build.state import BuildConfig, BuildMemory, BuildState
 from sandbox.base import Sandbox
 from serving.base import LLM
 

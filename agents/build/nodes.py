@@ -1,5 +1,5 @@
 """The build graph's nodes: coder, tester, repair (with overflow restarts), finish, and the
-final suite with its repair rounds. The planner is in agents/build_plan.py.
+final suite with its repair rounds. The planner is in agents/build/plan.py.
 
 Each node updates the registry and saves it before returning, so the registry on disk is
 never behind what the build has done.
@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import time
 
-from agents.build_checks import check_project
-from agents.build_context import final_messages, step_messages, system_message
-from agents.build_parse import parse_files, parse_summary
-from agents.build_state import BuildConfig, BuildMemory, BuildState
+from agents.build.checks import check_project
+from agents.build.context import final_messages, render, step_messages, system_message
+from agents.build.parse import parse_files, parse_summary
+from agents.build.state import BuildConfig, BuildMemory, BuildState
 from agents.llm_call import timed_complete
-from agents.prompts import render
 from agents.state import merge_usage
 from memory.context_budget import Budget, ContextOverflow, Section, compose, fit_exchanges, messages_tokens
 from memory.files import FileStoreError
@@ -102,10 +101,10 @@ def summarise_and_restart(llm: LLM, memory: BuildMemory, config: BuildConfig, st
     sections = [Section("Instruction", ins.text), Section("Your last answer", state.get("answer", ""), 2),
                 Section("Test report", state.get("report", ""), 1)]
     room = Budget(config.n_ctx, config.summary_tokens, config.reserve_frac).prompt_limit
-    empty = render("build_summary", context="")
+    empty = render("summary", context="")
     context, _ = compose(memory.counter, sections, room - messages_tokens(memory.counter, [system_message(), {
         "role": "user", "content": empty}]))
-    chat = [system_message(), {"role": "user", "content": render("build_summary", context=context)}]
+    chat = [system_message(), {"role": "user", "content": render("summary", context=context)}]
     summary, usage = ask(llm, config, "summary", chat, ins, config.summary_tokens)
     fresh, cut = step_messages(memory, config, ins, progress=summary.strip()[:800], report=state.get("report", ""))
     return fresh, usage, {"agent": "control", "step": ins.id, "overflow": True, "restart": ins.restarts, "cut": cut}
@@ -117,7 +116,7 @@ def make_repair(llm: LLM, memory: BuildMemory, config: BuildConfig):
     def repair(state: BuildState) -> dict:
         ins = memory.registry.get(state["step"])
         ins.attempts += 1
-        chat = state["chat"] + [{"role": "user", "content": render("build_repair", report=state["report"])}]
+        chat = state["chat"] + [{"role": "user", "content": render("repair", report=state["report"])}]
         events, usage = [], {}
         try:
             fits, dropped = fit_exchanges(memory.counter, config.budget, chat, state["head"])

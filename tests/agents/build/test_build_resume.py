@@ -8,13 +8,13 @@ import sys
 
 import pytest
 
-from agents.build_run import BuildError, BuildOptions, run_build
+from agents.build.run import BuildError, BuildOptions, run_build
 from memory import registry as reg
 from memory.context_budget import CharCounter
-from memory.gitrepo import GitRepo
+from workspace.git import GitRepo
 from memory.registry import RegistryError
 from serving.fake import FakeLLM
-from tests.agents.build_fixtures import ADD, MUL, PLAN, SPEC
+from tests.agents.build.fixtures import ADD, MUL, PLAN, SPEC
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def built(spec, tmp_path, sandbox):
 def test_kill_9_mid_step_resumes_without_redoing_finished_steps(spec, tmp_path, sandbox):
     out = tmp_path / "out"
     # calls: 1 plan, 2 step-1 coder, 3 step-2 coder (writes a wrong mul), 4 step-2 repair: killed
-    worker = subprocess.run([sys.executable, "-m", "tests.agents.build_kill_worker", str(spec), str(out), "4"],
+    worker = subprocess.run([sys.executable, "-m", "tests.agents.build.kill_worker", str(spec), str(out), "4"],
                             capture_output=True, text=True, timeout=120)
     assert worker.returncode == -signal.SIGKILL, worker.stderr
     saved = reg.load(out / ".codeloop" / "registry.json")

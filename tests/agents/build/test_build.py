@@ -4,13 +4,13 @@ context budget (never exceeded; overflow → summary → restart)."""
 
 import pytest
 
-from agents.build_run import run_build
-from agents.build_state import BuildConfig
+from agents.build.run import run_build
+from agents.build.state import BuildConfig
 from memory import registry as reg
 from memory.context_budget import CharCounter, messages_tokens
-from memory.gitrepo import GitRepo
+from workspace.git import GitRepo
 from serving.fake import FakeLLM
-from tests.agents.build_fixtures import (ADD, BAD_ADD, BAD_MUL, MUL, NO_FILES, PLAN, PLAN_MISSING_R2, SPEC,
+from tests.agents.build.fixtures import (ADD, BAD_ADD, BAD_MUL, MUL, NO_FILES, PLAN, PLAN_MISSING_R2, SPEC,
                                          SUMMARY)
 
 COUNTER = CharCounter()

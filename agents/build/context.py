@@ -7,9 +7,10 @@ the previous step's summary — cut to the token budget by `memory.context_budge
 
 from __future__ import annotations
 
-from agents.build_parse import paths_in
-from agents.build_state import BuildConfig, BuildMemory
-from agents.prompts import load_prompt, render
+from agents.build.parse import paths_in
+from agents.build.state import BuildConfig, BuildMemory
+from agents.prompts import load_prompt
+from codetext.prompts import render_prompt
 from memory.context_budget import Section, compose, messages_tokens
 from memory.registry import Instruction
 from serving.base import Message
@@ -20,7 +21,13 @@ CUT_FILES, CUT_INDEX, CUT_SPEC, CUT_SUMMARY = 4, 3, 2, 1
 EXCHANGE_REPORT_TOKENS = 800  # a repair request with its capped test report
 
 
+def render(name: str, **values: str) -> str:
+    """The build prompt `agents/build/prompts/<name>.md` with its placeholders filled."""
+    return render_prompt("agents.build", name, **values)
+
+
 def system_message() -> Message:
+    """The system prompt every agent shares (one cached prefix for the solve and the build)."""
     return {"role": "system", "content": load_prompt("system").strip()}
 
 
@@ -74,15 +81,15 @@ def step_messages(memory: BuildMemory, config: BuildConfig, ins: Instruction, *,
         Section("Progress so far on this step (before a context restart)", progress),
         Section("Open failures", report[-1500:]),
     ]
-    empty = render("build_coder", context="", step=str(ins.id), total=str(total), instruction=ins.text)
+    empty = render("coder", context="", step=str(ins.id), total=str(total), instruction=ins.text)
     context, cut = compose(memory.counter, sections, allowance(memory, config, empty, exchange_room=True))
-    user = render("build_coder", context=context, step=str(ins.id), total=str(total), instruction=ins.text)
+    user = render("coder", context=context, step=str(ins.id), total=str(total), instruction=ins.text)
     return [system_message(), {"role": "user", "content": user}], cut
 
 
 def final_messages(memory: BuildMemory, config: BuildConfig, report: str) -> tuple[list[Message], list[str]]:
     """A fresh context for a repair round on the full suite: the files the report names."""
     files = sorted(paths_in(report, memory.store.list()), key=lambda p: (p.startswith("tests/"), p))
-    empty = render("build_final", context="", report=report)
+    empty = render("final", context="", report=report)
     context, cut = compose(memory.counter, shared_sections(memory, files), allowance(memory, config, empty))
-    return [system_message(), {"role": "user", "content": render("build_final", context=context, report=report)}], cut
+    return [system_message(), {"role": "user", "content": render("final", context=context, report=report)}], cut

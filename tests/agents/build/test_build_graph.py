@@ -3,11 +3,11 @@ parsing of plans and file answers."""
 
 from pathlib import Path
 
-from agents.build_graph import build_build_graph, route_after_final, route_after_repair
-from agents.build_parse import parse_files, parse_plan, parse_summary, paths_in
-from agents.build_state import BuildConfig
+from agents.build.graph import build_build_graph, route_after_final, route_after_repair
+from agents.build.parse import parse_files, parse_plan, parse_summary, paths_in
+from agents.build.state import BuildConfig
 
-SNAPSHOT = Path(__file__).with_name("build_graph.mermaid.snapshot")
+SNAPSHOT = Path(__file__).with_name("graph.mermaid.snapshot")
 
 
 def test_graph_shape_matches_the_snapshot():

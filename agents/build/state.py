@@ -17,7 +17,7 @@ from agents.state import merge_usage
 from memory import registry as reg
 from memory.context_budget import Budget, TokenCounter
 from memory.files import FileStore
-from memory.gitrepo import GitRepo
+from workspace.git import GitRepo
 from serving.base import Message
 
 
