@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
@@ -21,7 +20,7 @@ from apps import workspace_cmd
 from apps.vscode import init_app
 from apps.solve_cmd import solve
 from apps.trust_cmd import trust
-from settings.config import ConfigError, Loaded, default_map, file_values_as_env, load_report
+from settings.config import ConfigError, Loaded, default_map, load_report
 
 
 def package_version() -> str:
@@ -70,7 +69,10 @@ def setup(ctx: typer.Context,
 def apply_configuration(ctx: typer.Context) -> None:
     """The one configuration (settings/config.py) as the commands' defaults: click then takes
     a flag first, then the option's CODELOOP_* variable, then these (env and config files).
-    Each key refused from an untrusted project is one warning line on stderr."""
+    The resolved `Loaded` is `ctx.obj` for the commands (apps/options.py `resolved`); library
+    code not handed a value asks the settings itself (settings.config.current), so nothing
+    is copied into os.environ. Each key refused from an untrusted project is one warning
+    line on stderr."""
     commands = {}
     for name in ctx.command.list_commands(ctx):
         command = ctx.command.get_command(ctx, name)
@@ -79,30 +81,16 @@ def apply_configuration(ctx: typer.Context) -> None:
     try:
         loaded = load_report()
         ctx.default_map = default_map(commands, loaded)
-        # `codeloop config` shows the sources as they are, so nothing is exported for it
-        exported = file_values_as_env(loaded=loaded) if ctx.invoked_subcommand != "config" else {}
     except ConfigError as exc:
         fail(str(exc))
         return
+    ctx.obj = loaded
     if ctx.invoked_subcommand != "trust":  # trust says what it does about them itself
         for refused in loaded.refused:
             print(refused.message(), file=sys.stderr)
     for name, params in commands.items():
         if {"base_url", "llm_spec"} <= set(params):
             strongest_server_choice(ctx.command.get_command(ctx, name), loaded)
-    # Knobs read from CODELOOP_* where they are used (engine, cache_dir, offline, budgets, …):
-    # a config file's value becomes that variable for this command, then is taken back.
-    saved = {var: os.environ.get(var) for var in exported}
-    os.environ.update(exported)
-
-    def restore() -> None:
-        for var, value in saved.items():
-            if value is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = value
-
-    ctx.call_on_close(restore)
 
 
 def strongest_server_choice(command, loaded: Loaded) -> None:

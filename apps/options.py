@@ -1,9 +1,13 @@
-"""The commands' shared options, declared once: choice types (`Literal`s: typer validates
-them with a one-line `error:` naming the choices, and the shell completes them; values stay
-plain strings), the model/server/sandbox options of solve, batch and chat, and the
-pipeline's knobs of solve and batch with `pipeline_overrides`. The choice lists mirror the
-libraries' own tables (tests/apps/test_usable_output.py keeps them equal) without
-importing the heavy modules."""
+"""The commands' shared options, generated from the one knob table (settings/knobs.py): each
+knob's `Annotated[..., typer.Option(...)]` (its flag spelling(s), CODELOOP_* variable, help
+and bounds) comes from its row, so a flag, its variable and its config key cannot drift
+apart. Choice types are `Literal`s (typer validates them with a one-line `error:` naming the
+choices, and the shell completes them); their lists are the table's, which mirror the
+libraries' own tables (tests/apps/test_usable_output.py keeps them equal).
+
+Values reach the options through click: a flag first, then the option's variable, then the
+configuration's `default_map` (apps/cli.py). The resolved settings are `ctx.obj`
+(`resolved`); `pipeline_overrides` adds only what was typed on the command line."""
 
 from __future__ import annotations
 
@@ -11,69 +15,80 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-SandboxName = Literal["auto", "docker", "bwrap", "process"]  # sandbox.BACKENDS
-EngineName = Literal["llama-server", "llama-cpp-python", "vllm", "openai"]  # serving.engines.ENGINES
-RetrievalChoice = Literal["none", "examples", "docs", "all"]  # retrieval.api.RETRIEVAL_CHOICES
+from settings import knobs
+
+SandboxName = Literal[knobs.SANDBOXES]  # sandbox.BACKENDS
+EngineName = Literal[knobs.ENGINES]  # serving.engines.ENGINES
+RetrievalChoice = Literal[knobs.RETRIEVALS]  # retrieval.api.RETRIEVAL_CHOICES
 BatchMode = Literal["pipeline", "baseline"]  # codeloop batch --mode
 OutputFormat = Literal["text", "vscode", "github"]  # apps.problems_format.FORMATS
 
+# the Python type of a knob's option where it is not the Settings type (a table, a validator)
+_OPTION_TYPE = {"llm": str, "gen_tests": bool, "offline": bool, "adaptive": bool, "select_by_outputs": bool,
+                "repair_runtime_only": bool}
+
+
+def knob_option(name: str, *, optional: bool = False, help: str | None = None):
+    """`Annotated[TYPE, typer.Option(...)]` for knob `name`, from its row: flag(s), CODELOOP_*
+    variable, help, bounds. `optional`: None means "not given" (the pipeline's knobs, whose
+    value then comes from the resolved settings)."""
+    knob = knobs.BY_NAME[name]
+    if not knob.flags:
+        raise ValueError(f"knob {name!r} has no CLI flag (settings/knobs.py)")
+    kind = _OPTION_TYPE.get(name, knob.type)
+    if optional:
+        kind = Optional[kind]
+    return Annotated[kind, typer.Option(*knob.flags, envvar=knob.env, help=help or knob.help, **knob.limits)]
+
+
 # --- options several commands share, declared once (typer reads `Annotated` metadata) -------
-# Their CODELOOP_* variables and config-file values reach them through click: a flag first,
-# then the variable, then the configuration's default_map (apps/cli.py).
-ModelOption = Annotated[Optional[str], typer.Option("--model", "-m", envvar="CODELOOP_MODEL",
-                                                    help="Model name or .gguf path.")]
-BaseUrlOption = Annotated[Optional[str], typer.Option("--base-url", envvar="CODELOOP_BASE_URL",
-                                                      help="Use this OpenAI-compatible server.")]
-LlmOption = Annotated[Optional[str], typer.Option(
-    "--llm", envvar="CODELOOP_LLM", help="A LangChain chat model instead of a server: langchain:MODULE:FACTORY "
-                                         "(FACTORY() returns a BaseChatModel; needs the langchain extra).")]
-PortOption = Annotated[int, typer.Option("--port", envvar="CODELOOP_PORT", help="Port for the embedded server.")]
-SandboxOption = Annotated[SandboxName, typer.Option("--sandbox", envvar="CODELOOP_SANDBOX",
-                                                    help="auto|docker|bwrap|process")]
-RetrievalOption = Annotated[RetrievalChoice, typer.Option(
-    "--retrieval", envvar="CODELOOP_RETRIEVAL",
-    help="Context for the coder: none | examples (solved pool) | docs (stdlib) | all.")]
+ModelOption = knob_option("model")
+BaseUrlOption = knob_option("base_url")
+LlmOption = knob_option("llm")
+PortOption = knob_option("port")
+SandboxOption = knob_option("sandbox")
+RetrievalOption = knob_option("retrieval")
+EngineOption = knob_option("engine")
+ParallelOption = knob_option("parallel")
+GpuLayersOption = knob_option("gpu_layers")
+RayAddressOption = knob_option("ray_address", help="Fan out on a Ray cluster: HOST:PORT, auto (the cluster "
+                               "`ray start` made here) or local (a private one); --workers per node. Needs the ray extra.")
 
 # The pipeline's knobs (agents/state.py SolveConfig), for solve and batch. None: not given
-# here, so `config_from_env` takes the CODELOOP_* variable or SolveConfig's default.
-CandidatesOption = Annotated[Optional[int], typer.Option(
-    "--candidates", min=1, max=16, envvar="CODELOOP_CANDIDATES",
-    help="A fixed number of candidates from one prompt instead of adaptive sampling "
-         "(1 = adaptive: greedy, then --confirm-samples or --explore-samples by its test result).")]
-GenTestsOption = Annotated[Optional[bool], typer.Option("--gen-tests/--no-gen-tests", envvar="CODELOOP_GEN_TESTS",
-                                                        help="Write tests from the specification before coding.")]
-MaxRepairsOption = Annotated[Optional[int], typer.Option("--max-repairs", min=0, max=10, envvar="CODELOOP_MAX_REPAIRS",
-                                                         help="Repair rounds after the first candidates [default: 2].")]
-MaxCallsOption = Annotated[Optional[int], typer.Option("--max-calls", min=1, envvar="CODELOOP_MAX_CALLS",
-                                                       help="LLM calls allowed per task [default: 12].")]
-ConfirmSamplesOption = Annotated[Optional[int], typer.Option(
-    "--confirm-samples", min=0, max=32, envvar="CODELOOP_CONFIRM_SAMPLES",
-    help="Samples drawn after a greedy answer that passed its visible tests [default: 2].")]
-ExploreSamplesOption = Annotated[Optional[int], typer.Option(
-    "--explore-samples", min=0, max=32, envvar="CODELOOP_EXPLORE_SAMPLES",
-    help="Samples drawn after one that failed or had nothing to test [default: 8].")]
-SampleTemperatureOption = Annotated[Optional[float], typer.Option(
-    "--sample-temperature", min=0.0, max=2.0, envvar="CODELOOP_SAMPLE_TEMPERATURE",
-    help="Temperature of those samples [default: 0.7].")]
-RepairSamplesOption = Annotated[Optional[int], typer.Option(
-    "--repair-samples", min=1, max=16, envvar="CODELOOP_REPAIR_SAMPLES",
-    help="Fixes drawn per repair round [default: 2].")]
+# on the command line, so the resolved settings' value is used (SolveConfig.from_settings).
+PIPELINE_OPTIONS = ("candidates", "gen_tests", "max_repairs", "max_calls", "confirm_samples", "explore_samples",
+                    "sample_temperature", "repair_samples")
+CandidatesOption = knob_option("candidates", optional=True)
+GenTestsOption = knob_option("gen_tests", optional=True)
+MaxRepairsOption = knob_option("max_repairs", optional=True)
+MaxCallsOption = knob_option("max_calls", optional=True)
+ConfirmSamplesOption = knob_option("confirm_samples", optional=True)
+ExploreSamplesOption = knob_option("explore_samples", optional=True)
+SampleTemperatureOption = knob_option("sample_temperature", optional=True)
+RepairSamplesOption = knob_option("repair_samples", optional=True)
 
-# flag name -> SolveConfig field, where they differ
-_FIELD = {"max_calls": "max_llm_calls"}
+
+def resolved(ctx: typer.Context | None = None):
+    """The resolved settings (flags aside) the CLI loaded for this command (`ctx.obj`, set by
+    apps/cli.py), else loaded now."""
+    from settings.config import Loaded, current
+
+    root = ctx.find_root() if ctx is not None else None
+    loaded = getattr(root, "obj", None)
+    return loaded.settings if isinstance(loaded, Loaded) else current()
 
 
 def pipeline_overrides(ctx: typer.Context, **given) -> dict:
-    """SolveConfig overrides from the pipeline flags given on the command line or by a config
-    file (its default_map). A value from a CODELOOP_* variable is left to `config_from_env`,
-    which reads the same variable (so a run directory's variant is the same either way)."""
+    """SolveConfig overrides from the pipeline flags typed on the command line (their
+    SolveConfig fields, settings/knobs.py). Values from CODELOOP_* or a config file are
+    already in the resolved settings that `SolveConfig.from_settings` starts from."""
     overrides: dict = {}
     for name, value in given.items():
         source = ctx.get_parameter_source(name)
-        if value is None or source is None or source.name not in ("COMMANDLINE", "DEFAULT_MAP"):
+        if value is None or source is None or source.name != "COMMANDLINE":
             continue
         if name == "candidates":  # more than one means a fixed count, not adaptive
             overrides |= {"candidates": value, "adaptive": value == 1}
         else:
-            overrides[_FIELD.get(name, name)] = value
+            overrides[knobs.PIPELINE[name]] = value
     return overrides

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from apps.errors import cli_errors, fail
-from apps.options import EngineName
+from apps.options import knob_option
 from serving.embedded import DEFAULT_PORT, ManagedServer
 from serving.models import DEFAULT_MODEL, cached_path, get_spec, list_models, pull, resolve
 
@@ -21,16 +21,12 @@ models_app = typer.Typer(no_args_is_help=True, help="List and download models.")
 
 
 def serve(
-    model: str = typer.Option(None, "--model", "-m", envvar="CODELOOP_MODEL",
-                              help="Model name or .gguf path (vllm: also a Hugging Face id or checkpoint dir)."),
-    engine: EngineName = typer.Option(None, "--engine", envvar="CODELOOP_ENGINE",
-                               help="llama-server (default) | llama-cpp-python | vllm."),
-    port: int = typer.Option(DEFAULT_PORT, "--port", envvar="CODELOOP_PORT", help="Port on 127.0.0.1."),
+    model: knob_option("model", help="Model name or .gguf path (vllm: also a Hugging Face id or checkpoint dir).") = None,
+    engine: knob_option("engine", help="llama-server (default) | llama-cpp-python | vllm.") = None,
+    port: knob_option("port", help="Port on 127.0.0.1.") = DEFAULT_PORT,
     n_ctx: int = typer.Option(4096, "--ctx", min=256, help="Context window per sequence, in tokens."),
-    parallel: int = typer.Option(None, "--parallel", min=1, max=64, envvar="CODELOOP_PARALLEL",
-                                 help="llama-server slots (default: from cores and memory)."),
-    gpu_layers: int = typer.Option(None, "--gpu-layers", min=0, envvar="CODELOOP_GPU_LAYERS",
-                                   help="llama-server: layers to offload to the GPU (a CUDA build)."),
+    parallel: knob_option("parallel", help="llama-server slots (default: from cores and memory).") = None,
+    gpu_layers: knob_option("gpu_layers", help="llama-server: layers to offload to the GPU (a CUDA build).") = None,
 ) -> None:
     """Run a model server on 127.0.0.1 until Ctrl-C (other codeloop commands on the same port reuse it:
     they prove it is this server with the API key it keeps, 0600, in the key file it names)."""

@@ -14,13 +14,13 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from agents.solver import SolveResult, solve_task
-from agents.state import config_from_env
+from agents.state import SolveConfig
 from agents.task import Task, task_from_problem, task_from_text
 from apps.errors import cli_errors, fail
 from apps.options import (BaseUrlOption, CandidatesOption, ConfirmSamplesOption, ExploreSamplesOption, GenTestsOption,
                           LlmOption, MaxCallsOption, MaxRepairsOption, ModelOption, OutputFormat, PortOption,
                           RepairSamplesOption, RetrievalOption, SampleTemperatureOption, SandboxOption,
-                          pipeline_overrides)
+                          pipeline_overrides, resolved)
 from apps.workspace_cmd import emit, problem_location, solve_problems
 from eval.problems import Problem, get_problem
 from eval.taskfile import MAX_TASK_CHARS, check_task_size
@@ -260,8 +260,8 @@ def solve(
             live.start()
             with llm_session(model, base_url, port=port, llm=llm_spec) as llm:
                 live.phase("the agents are working")
-                # each pipeline knob: its flag, else its CODELOOP_* variable (a config file's value comes as one)
-                config = config_from_env(**pipeline_overrides(
+                # each pipeline knob: its flag, else the resolved settings (CODELOOP_*, config files)
+                config = SolveConfig.from_settings(resolved(ctx), **pipeline_overrides(
                     ctx, max_repairs=max_repairs, candidates=candidates, gen_tests=gen_tests, max_calls=max_calls,
                     confirm_samples=confirm_samples, explore_samples=explore_samples,
                     sample_temperature=sample_temperature, repair_samples=repair_samples))

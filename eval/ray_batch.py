@@ -37,6 +37,7 @@ from eval.ray_nodes import NodePool, NodeSetup, one_line
 from eval.runstore import RecordWriter, lock_run_dir
 from eval.samples import write_samples
 from serving.base import ServerLost
+from settings.config import load_report, settings_env
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +84,12 @@ def start_ray(address: str):
 
 def connect(ray, address: str) -> None:
     """Join the cluster at `address` (HOST:PORT, `auto` for the one `ray start` made on this
-    machine, `local` for a private one). The driver's CODELOOP_* settings travel with the job,
-    so every node runs the pipeline the driver was configured for."""
-    env = {k: v for k, v in os.environ.items() if k.startswith("CODELOOP_")}
+    machine, `local` for a private one). The driver's resolved settings travel with the job
+    (the SolveConfig itself goes in each node's setup): every value that is not a default —
+    from its environment or its config files, trust boundary applied — as the CODELOOP_*
+    variables a node's own settings read first, so every node uses the driver's cache, engine,
+    sandbox image… and not whatever files lie in the worker's folder."""
+    env = settings_env(load_report())
     probe(address)
     try:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False,

@@ -16,6 +16,8 @@ from retrieval.dense import DenseUnavailable, Embedder, MiniLMEmbedder, require
 from retrieval.leakage import LeakageGuard, evaluation_ids
 from retrieval.local import LocalIndex
 from retrieval.store import BuildStats, build_index
+from settings.cache import cache_path
+from settings.config import current
 from settings.errors import BadInput
 
 log = logging.getLogger(__name__)
@@ -29,10 +31,9 @@ def index_root(root: str | os.PathLike | None = None) -> Path:
     the one cache root."""
     if root:
         return Path(root).expanduser()
-    if os.environ.get(ENV_INDEX_DIR):
-        return Path(os.environ[ENV_INDEX_DIR]).expanduser()
-    from settings.cache import cache_path
-
+    configured = current().index_dir  # the `index_dir` setting: CODELOOP_INDEX_DIR or a config file
+    if configured:
+        return Path(configured).expanduser()
     return cache_path("indexes")
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from sandbox._apt import mirror_for
 from sandbox.base import SandboxError, SandboxUnavailable
 from settings.cache import sandbox_fallbacks, sandbox_root
+from settings.config import current
 from settings.errors import BadInput
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def rootfs_home() -> Path:
     one cache root (settings.cache.sandbox_root: as root by default the site cache
     /var/cache/codeloop, because bwrap runs the sandbox as an unprivileged user, who cannot
     read anything under /root)."""
-    override = os.environ.get("CODELOOP_SANDBOX_ROOTFS")
+    override = current().sandbox_rootfs  # CODELOOP_SANDBOX_ROOTFS or the user's config
     return Path(override) if override else sandbox_root() / f"rootfs-{SUITE}"
 
 
@@ -51,7 +52,7 @@ def rootfs_dir() -> Path:
     """The root filesystem the sandboxes use: the one at `rootfs_home()`, else a finished one
     at a default place (a machine's one build serves every cache root), else `rootfs_home()`."""
     home = rootfs_home()
-    if rootfs_info(home) is not None or os.environ.get("CODELOOP_SANDBOX_ROOTFS"):
+    if rootfs_info(home) is not None or current().sandbox_rootfs:
         return home
     for place in sandbox_fallbacks():
         if rootfs_info(place / home.name) is not None:
@@ -60,8 +61,8 @@ def rootfs_dir() -> Path:
 
 
 def image_name() -> str:
-    """The Docker image tag (override with CODELOOP_SANDBOX_IMAGE)."""
-    return os.environ.get("CODELOOP_SANDBOX_IMAGE", IMAGE)
+    """The Docker image tag: the `sandbox_image` setting (CODELOOP_SANDBOX_IMAGE, the user's config), else IMAGE."""
+    return current().sandbox_image or IMAGE
 
 
 def rootfs_info(root: Path | None = None) -> dict | None:

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import os
 
 import httpx
 
@@ -18,6 +17,7 @@ from serving import server_keys
 from serving.embedded import Engine
 from serving.models import DEFAULT_MODEL, REGISTRY, cached_path, resolve
 from serving.openai_client import GENERIC, ServerTraits
+from settings.config import current
 from settings.errors import BadInput
 
 DEFAULT_ENGINE = "llama-server"
@@ -25,9 +25,10 @@ ENGINES = ("llama-server", "llama-cpp-python", "vllm", "openai")
 
 
 def engine_name(engine: str | None, base_url: str | None = None) -> str:
-    """The engine to use: explicit, else $CODELOOP_ENGINE, else `openai` with a base URL,
-    else the default; a `ValueError` (a one-line CLI error) for an unknown name."""
-    name = engine or os.environ.get("CODELOOP_ENGINE") or ("openai" if base_url else DEFAULT_ENGINE)
+    """The engine to use: explicit, else the `engine` setting ($CODELOOP_ENGINE or a config
+    file), else `openai` with a base URL, else the default; a `ValueError` (a one-line CLI
+    error) for an unknown name."""
+    name = engine or current().engine or ("openai" if base_url else DEFAULT_ENGINE)
     if name not in ENGINES:
         raise BadInput(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
     return name
@@ -63,8 +64,8 @@ def make_engine(name: str, model: str | None, *, n_ctx: int = 4096, parallel: in
     if name == "llama-cpp-python":
         return LlamaCppPythonEngine(path, alias, n_ctx=n_ctx)
 
-    if gpu_layers is None and os.environ.get("CODELOOP_GPU_LAYERS"):
-        gpu_layers = int(os.environ["CODELOOP_GPU_LAYERS"])
+    if gpu_layers is None:  # not given: the `gpu_layers` setting (CODELOOP_GPU_LAYERS, a config file)
+        gpu_layers = current().gpu_layers
     return LlamaServerEngine(path, alias, sizing.choose(n_ctx, parallel=parallel), gpu_layers=gpu_layers)
 
 

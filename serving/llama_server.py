@@ -17,6 +17,7 @@ from pathlib import Path
 from serving.embedded import ServerStartError
 from serving.openai_client import ServerTraits
 from serving.sizing import Sizing
+from settings.config import current
 from settings.cache import cache_path, default_root
 
 # The llama-cpp-python source release whose vendored llama.cpp we build (scripts/setup.sh).
@@ -30,9 +31,10 @@ def cached_binary() -> Path:
 
 
 def find_binary() -> Path | None:
-    """$CODELOOP_LLAMA_SERVER, else the cached portable build (under $CODELOOP_CACHE_DIR, then
-    the user cache: a machine's one build serves every cache directory), else PATH."""
-    explicit = os.environ.get("CODELOOP_LLAMA_SERVER")
+    """The `llama_server` setting ($CODELOOP_LLAMA_SERVER or the user's config), else the cached
+    portable build (under the cache root, then the user cache: a machine's one build serves
+    every cache directory), else PATH."""
+    explicit = current().llama_server
     if explicit:
         return Path(explicit)
     user_cache = default_root() / "bin" / BINARY_NAME

@@ -16,6 +16,7 @@ from serving.openai_client import OpenAICompatibleLLM, ServerTraits, check_serve
 from serving.server_keys import remember, user_key
 from serving.supervisor import SupervisedLLM
 from settings.cache import cache_path
+from settings.config import current
 from settings.errors import BadInput
 
 
@@ -97,9 +98,13 @@ def llm_from_spec(spec: str) -> LLM:
 
 
 def llm_args(spec: str) -> dict:
-    """FACTORY's keyword arguments from the `[llm]` table, which the CLI exports as
-    CODELOOP_LLM_ARGS (JSON) next to its spec in CODELOOP_LLM: only when that spec is the one
-    in use (a different --llm on the command line does not get another model's args)."""
+    """FACTORY's keyword arguments: the `[llm]` table's `args` of the resolved settings (a
+    config file), else CODELOOP_LLM_ARGS (JSON, what `codeloop config --env` prints) next to
+    its spec in CODELOOP_LLM — only when that spec is the one in use (a different --llm on
+    the command line does not get another model's args)."""
+    table = current().llm
+    if table is not None and table.spec == spec and table.args:
+        return dict(table.args)
     raw = os.environ.get("CODELOOP_LLM_ARGS")
     if not raw or os.environ.get("CODELOOP_LLM") != spec:
         return {}

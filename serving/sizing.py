@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from settings.config import current
+
 # KV cache bytes per token, an upper bound for the models we register and up to 7B Qwen2.5
 # (28 layers x 2 x 512 x f16 = 56 KiB); used only to keep slots x context inside memory.
 KV_BYTES_PER_TOKEN = 64 * 1024
@@ -62,17 +64,16 @@ def choose(ctx_per_slot: int = 4096, *, parallel: int | None = None, cache_ram_m
     """The sizing for this machine (or the given `cores`/`memory` (total, available) MiB)."""
     cores = cores or os.cpu_count() or 1
     total_mib, available_mib = memory or memory_mib()
-    env_parallel = os.environ.get("CODELOOP_PARALLEL")
-    if parallel is None and env_parallel:
-        parallel = int(env_parallel)
+    configured = current() if parallel is None or cache_ram_mib is None else None
+    if parallel is None:  # not given: the `parallel` setting (CODELOOP_PARALLEL, a config file)
+        parallel = configured.parallel
     if parallel is None:
         fits = int(available_mib * KV_MEMORY_SHARE * 1024 * 1024 // (KV_BYTES_PER_TOKEN * ctx_per_slot))
         parallel = max(1, min(preferred_parallel(cores), fits))
     if parallel < 1:
         raise ValueError(f"parallel slots must be at least 1, got {parallel}")
-    env_cache = os.environ.get("CODELOOP_CACHE_RAM_MIB")
-    if cache_ram_mib is None and env_cache:
-        cache_ram_mib = int(env_cache)
+    if cache_ram_mib is None:  # the `cache_ram_mib` setting (CODELOOP_CACHE_RAM_MIB, a config file)
+        cache_ram_mib = configured.cache_ram_mib
     if cache_ram_mib is None:
         cache_ram_mib = min(CACHE_RAM_MAX_MIB, total_mib // 8)
     return Sizing(parallel, ctx_per_slot, cache_ram_mib, max(1, min(cores, 8)))

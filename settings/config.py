@@ -19,20 +19,22 @@ the same order (apps/cli.py).
 
 from __future__ import annotations
 
-import json
 import shlex
 from pathlib import Path
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import NamedTuple
 
 import platformdirs
-from pydantic import BaseModel, BeforeValidator, ValidationError
-from pydantic_settings import (BaseSettings, EnvSettingsSource, InitSettingsSource, NoDecode, SettingsConfigDict,
+from pydantic import ValidationError, create_model
+from pydantic_settings import (BaseSettings, EnvSettingsSource, InitSettingsSource, SettingsConfigDict,
                                TomlConfigSettingsSource)
+from settings import knobs
 from settings import trust as trust_store
 from settings.errors import BadInput
+from settings.llm_table import LLMTable
 from settings.trust import Trust
 
-ENV_PREFIX = "CODELOOP_"
+ENV_PREFIX = knobs.ENV_PREFIX
+HARMLESS, SENSITIVE = knobs.HARMLESS, knobs.SENSITIVE  # the trust boundary, from the table
 FILE_NAME = "codeloop.toml"
 
 
@@ -40,78 +42,12 @@ class ConfigError(BadInput):
     """A configuration value or file is invalid (a one-line CLI error)."""
 
 
-class LLMTable(BaseModel):
-    """The `[llm]` table: a LangChain chat model instead of a server (`--llm`).
+class _SettingsBase(BaseSettings):
+    """What every generated `Settings` shares: the CODELOOP_ prefix and the sources' order."""
 
-        [llm]
-        spec = "langchain:langchain_openai:ChatOpenAI"   # langchain:MODULE:FACTORY
-        args = { model = "gpt-4o-mini", base_url = "https://gateway.example/v1" }
-
-    `args` are FACTORY's keyword arguments. `llm = "langchain:..."` (a plain string, also
-    `CODELOOP_LLM` and `--set llm=...`) is the table without args."""
-
-    spec: str | None = None
-    args: dict[str, Any] = {}
-
-    def as_env(self) -> dict[str, str]:
-        """The variables the commands read: CODELOOP_LLM (the spec) and CODELOOP_LLM_ARGS
-        (the args as JSON; serving/session.py applies them only to this same spec)."""
-        return {"CODELOOP_LLM": self.spec or ""} | ({"CODELOOP_LLM_ARGS": json.dumps(self.args)} if self.args else {})
-
-    def __str__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.args.items())
-        return f"{self.spec or '(none)'}{f' ({args})' if args else ''}"
-
-
-def _llm_table(value: Any) -> Any:
-    """A plain string is the table's spec."""
-    return {"spec": value} if isinstance(value, str) else value
-
-
-class Settings(BaseSettings):
-    """Every knob the commands share (the `codeloop config` listing)."""
-
-    # env_ignore_empty: `CODELOOP_X=` means unset, as it always has for the code that reads it
+    # env_ignore_empty: `CODELOOP_X=` means unset, as it always has
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", validate_default=True,
                                       env_ignore_empty=True)
-
-    model: str | None = None  # model name or .gguf path (None: the default model)
-    base_url: str | None = None  # an OpenAI-compatible server to use instead of starting one
-    engine: Literal["llama-server", "llama-cpp-python", "vllm", "openai"] | None = None
-    port: int = 8765  # the embedded server's port on 127.0.0.1
-    sandbox: Literal["auto", "docker", "bwrap", "process"] = "auto"
-    retrieval: Literal["none", "examples", "docs", "all"] = "none"
-    candidates: int = 1  # 1 = adaptive sampling
-    gen_tests: bool = False
-    max_repairs: int = 2
-    max_calls: int = 12
-    data_dir: str | None = None  # benchmark files (else the cache)
-    ray_address: str | None = None  # batch --ray: a Ray cluster (HOST:PORT, auto, local)
-    # read where they are used, from their CODELOOP_* variables (a config file's value is
-    # exported to the command as that variable: apps/cli.py)
-    cache_dir: str | None = None  # the one cache root (settings/cache.py)
-    index_dir: str | None = None  # retrieval indexes (else the cache)
-    offline: bool = False  # never try a download hub
-    parallel: int | None = None  # llama-server slots (else from cores and memory)
-    cache_ram_mib: int | None = None  # llama-server's host-memory prompt cache
-    gpu_layers: int | None = None  # layers offloaded to a GPU (a CUDA build)
-    llama_server: str | None = None  # a llama-server binary to use
-    sandbox_image: str | None = None  # the docker backend's image (else codeloop-sandbox:bookworm)
-    sandbox_rootfs: str | None = None  # bwrap's root filesystem (else sandbox/ under the cache root)
-    # the pipeline (agents/state.py SolveConfig; config_from_env reads their variables)
-    confirm_samples: int = 2  # samples after a greedy answer that passed
-    explore_samples: int = 8  # samples after one that failed or had nothing to test
-    sample_temperature: float = 0.7
-    repair_samples: int = 2  # fixes drawn per repair round
-    repair_temperature: float = 0.7  # < 0: the greedy temperature
-    adaptive: bool = True  # off: a fixed `candidates` count (ablations)
-    select_by_outputs: bool = True  # off: CodeT-style ranking instead of output clusters
-    repair_runtime_only: bool = True  # off: wrong answers are repaired too
-    visible_tests: Literal["all", "doctest", "none"] = "all"  # tests taken from the task (ablations)
-    max_total_tokens: int = 40_000  # per task
-    max_wall_s: float = 600.0  # per task
-    # a LangChain chat model instead of a server: the [llm] table (or llm = "langchain:M:F")
-    llm: Annotated[LLMTable | None, NoDecode, BeforeValidator(_llm_table)] = None
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -122,35 +58,10 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, *files)
 
 
-# The trust boundary: the keys a repository's own config may set (everything else is
-# SENSITIVE). An allow-list, so a new field is refused from a project until classified here;
-# tests/security/test_config_trust.py checks that the two sets cover every field.
-HARMLESS = frozenset({
-    # output and search breadth: they change what the pipeline tries, never where it runs
-    "retrieval",  # the built-in corpora only (an index path is the separate --index/index_dir)
-    "candidates", "gen_tests", "max_repairs", "max_calls",
-    "confirm_samples", "explore_samples", "sample_temperature", "repair_samples", "repair_temperature",
-    "adaptive", "select_by_outputs", "repair_runtime_only", "visible_tests",
-    # budgets per task: the worst a repo can do is spend the user's time, which Ctrl-C ends
-    "max_total_tokens", "max_wall_s",
-})
-SENSITIVE = frozenset({
-    "llm",  # imports MODULE and calls FACTORY(**args) on the host: arbitrary code
-    "llama_server",  # the binary codeloop executes
-    "engine",  # which program is started (vllm, llama-cpp-python…) or that no local one is
-    "model",  # a model file to load; even a built-in name is read as a path when such a file exists
-    "base_url",  # where every prompt (the user's code) is sent
-    "port",  # a port a planted process may already answer on, which is then adopted
-    "ray_address",  # a cluster that receives the tasks and runs code
-    "cache_dir",  # holds the binaries and models codeloop runs; a repo's copy could be planted
-    "index_dir",  # indexes are loaded from and written there
-    "data_dir",  # benchmark files are read from and downloaded there
-    "offline",  # whether codeloop reaches the network at all: the user's call
-    "sandbox",  # "process" would run the repo's own tests unconfined
-    "sandbox_image", "sandbox_rootfs",  # what the sandbox runs in: the sandbox's own walls
-    # they size the model server, a host process outside the sandbox (memory, GPU)
-    "parallel", "cache_ram_mib", "gpu_layers",
-})
+# Every knob the commands share (the `codeloop config` listing): one field per row of
+# settings/knobs.py KNOBS, in its order. The trust boundary is the table's too.
+Settings = create_model("Settings", __base__=_SettingsBase, __doc__="Every knob the commands share (settings/knobs.py).",
+                        __module__=__name__, **knobs.fields())
 
 
 class Refused(NamedTuple):
@@ -280,6 +191,15 @@ def load_report(flags: dict | None = None) -> Loaded:
         raise ConfigError(f"{shown}={err.get('input')!r} ({origin.get(name, '?')}): {err['msg']}") from None
 
 
+def current() -> Settings:
+    """The settings every codeloop process sees without flags: CODELOOP_* env, then the config
+    files (the trust boundary applied), then defaults. Library code that was not handed a
+    value (the cache root, the engine, offline, …) asks this, so nothing is copied into
+    os.environ and no global state is kept: read afresh each call (a few ms), a test's
+    monkeypatched variable or an edited file is seen at once. Raises ConfigError (one line)."""
+    return load_report().settings
+
+
 def load(flags: dict | None = None) -> tuple[Settings, dict[str, str]]:
     """The effective settings and, per field, where its value came from (see `load_report`)."""
     loaded = load_report(flags)
@@ -298,22 +218,28 @@ def _read(make_source, where: str = "environment") -> dict:
 
 def default_map(commands: dict[str, list[str]], loaded: Loaded | None = None) -> dict[str, dict]:
     """click's `default_map` for `commands` (name -> its parameter names): every setting
-    that does not come from its default, for the commands that have a parameter of that name."""
-    current, origin = (loaded or load_report())[:2]
-    chosen = {name: getattr(current, name) for name, where in origin.items() if where != "default"}
+    that does not come from its default, for the commands with the parameter that takes it
+    (settings/knobs.py: `llm` goes to `llm_spec`, as its spec)."""
+    current_, origin = (loaded or load_report())[:2]
+    chosen = {}
+    for name, where in origin.items():
+        if where != "default":
+            value = getattr(current_, name)
+            chosen[knobs.BY_NAME[name].parameter] = value.spec if isinstance(value, LLMTable) else value
     return {cmd: {p: chosen[p] for p in params if p in chosen} for cmd, params in commands.items()}
 
 
-def file_values_as_env(flags: dict | None = None, loaded: Loaded | None = None) -> dict[str, str]:
-    """The settings that come from a config file, as the CODELOOP_* variables the code reads
-    (booleans: "1" or "0", read by `env_flag` and SolveConfig's parser alike). A refused key
-    is not among them: `load_report` already left it out."""
-    current, origin = (loaded or load_report(flags))[:2]
+def settings_env(loaded: Loaded, files_only: bool = False) -> dict[str, str]:
+    """The settings that do not come from their default (with `files_only`, only a config
+    file's), as CODELOOP_* variables: for `codeloop config --env` and for shipping the
+    resolved settings to another process (Ray nodes). Booleans are "1"/"0", which
+    settings/env.py `yes_no` reads back. A refused key is not among them: `load_report`
+    already left it out. Flags are not settings here (load_report() without flags)."""
     out = {}
-    for name, where in origin.items():
-        if where in ("default", "flag") or where.startswith("env "):
+    for name, where in loaded.origin.items():
+        if where == "default" or (files_only and (where == "flag" or where.startswith("env "))):
             continue
-        value = getattr(current, name)
+        value = getattr(loaded.settings, name)
         if isinstance(value, LLMTable):
             out |= value.as_env()
             continue
@@ -321,11 +247,16 @@ def file_values_as_env(flags: dict | None = None, loaded: Loaded | None = None) 
     return out
 
 
+def file_values_as_env(flags: dict | None = None, loaded: Loaded | None = None) -> dict[str, str]:
+    """The settings that come from a config file, as CODELOOP_* variables (`settings_env`)."""
+    return settings_env(loaded or load_report(flags), files_only=True)
+
+
 def env_var(name: str) -> str:
-    """The environment variable of a setting."""
-    return f"{ENV_PREFIX}{name.upper()}"
+    """The environment variable of a setting (settings/knobs.py `env_name`)."""
+    return knobs.env_name(name)
 
 
 __all__ = ["HARMLESS", "SENSITIVE", "ConfigError", "LLMTable", "Layer", "Loaded", "Refused", "Settings", "config_files",
-           "default_map", "env_var", "file_label", "file_layers", "file_values_as_env", "load", "load_report",
-           "project_dir", "user_config_file"]
+           "current", "default_map", "env_var", "file_label", "file_layers", "file_values_as_env", "load", "load_report",
+           "project_dir", "settings_env", "user_config_file"]

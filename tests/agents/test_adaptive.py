@@ -120,13 +120,24 @@ def test_result_summarises_every_candidate_for_offline_analysis(sandbox):
     assert result.pool[0]["outputs"] != result.pool[1]["outputs"] and "a + b" in result.pool[1]["code"]
 
 
-def test_candidates_from_the_environment_mean_a_fixed_count_like_the_flag():
-    from agents.state import config_from_env
+def pipeline_from_env(monkeypatch, env: dict) -> SolveConfig:
+    """The SolveConfig the resolved settings give with only `env` among the CODELOOP_* variables."""
+    import os
 
-    assert config_from_env({"CODELOOP_CANDIDATES": "3"}).adaptive is False
-    assert config_from_env({"CODELOOP_CANDIDATES": "1"}).adaptive is True
-    assert config_from_env({"CODELOOP_CANDIDATES": "3", "CODELOOP_ADAPTIVE": "1"}).adaptive is True
-    assert config_from_env({}).adaptive is True
+    from settings.config import current
+
+    for var in [v for v in os.environ if v.startswith("CODELOOP_")]:
+        monkeypatch.delenv(var)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    return SolveConfig.from_settings(current())
+
+
+def test_candidates_from_the_environment_mean_a_fixed_count_like_the_flag(monkeypatch):
+    assert pipeline_from_env(monkeypatch, {"CODELOOP_CANDIDATES": "3"}).adaptive is False
+    assert pipeline_from_env(monkeypatch, {"CODELOOP_CANDIDATES": "1"}).adaptive is True
+    assert pipeline_from_env(monkeypatch, {"CODELOOP_CANDIDATES": "3", "CODELOOP_ADAPTIVE": "1"}).adaptive is True
+    assert pipeline_from_env(monkeypatch, {}).adaptive is True
 
 
 def test_visible_tests_off_sends_a_testable_task_down_the_explore_branch(sandbox):
@@ -138,13 +149,14 @@ def test_visible_tests_off_sends_a_testable_task_down_the_explore_branch(sandbox
     assert "examples" not in agents_of(result)  # nor does the model rewrite examples for it
 
 
-def test_visible_tests_level_comes_from_the_environment_and_is_checked():
+def test_visible_tests_level_comes_from_the_environment_and_is_checked(monkeypatch):
     import pytest
 
-    from agents.state import config_from_env
     from settings.errors import BadInput
 
-    assert config_from_env({"CODELOOP_VISIBLE_TESTS": "doctest"}).visible_tests == "doctest"
-    assert config_from_env({}).visible_tests == "all"
-    with pytest.raises(BadInput, match="choose one of all, doctest, none"):
-        config_from_env({"CODELOOP_VISIBLE_TESTS": "some"})
+    assert pipeline_from_env(monkeypatch, {"CODELOOP_VISIBLE_TESTS": "doctest"}).visible_tests == "doctest"
+    assert pipeline_from_env(monkeypatch, {}).visible_tests == "all"
+    with pytest.raises(BadInput, match="CODELOOP_VISIBLE_TESTS='some'"):  # one line naming the variable
+        pipeline_from_env(monkeypatch, {"CODELOOP_VISIBLE_TESTS": "some"})
+    with pytest.raises(BadInput, match="choose one of all, doctest, none"):  # the pipeline's own check
+        SolveConfig(visible_tests="some")

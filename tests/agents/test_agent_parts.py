@@ -5,7 +5,8 @@ import pytest
 from agents.budgets import budget_exhausted
 from agents.planner import parse_plan
 from agents.selector import scores, select, stop_reason
-from agents.state import SolveConfig, config_from_env
+from agents.state import SolveConfig
+from settings.config import Settings, current
 from agents.task import task_from_text
 from agents.test_writer import parse_tests
 
@@ -71,16 +72,30 @@ def test_parse_tests_without_a_fence_and_without_a_function_name():
     assert parse_tests("assert max_of([1, 3]) == 3\nassert 1 == 1 + \n", task, 8) == ["assert max_of([1, 3]) == 3"]
 
 
-def test_config_from_env():
-    env = {"CODELOOP_CANDIDATES": "3", "CODELOOP_GEN_TESTS": "yes", "CODELOOP_MAX_WALL_S": "90"}
-    config = config_from_env(env, temperature=0.8)
+def config_from_env(monkeypatch, env: dict, **overrides) -> SolveConfig:
+    """The SolveConfig the resolved settings give with only `env` among the CODELOOP_* variables."""
+    import os
+
+    for var in [v for v in os.environ if v.startswith("CODELOOP_")]:
+        monkeypatch.delenv(var)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    return SolveConfig.from_settings(current(), **overrides)
+
+
+def test_solve_config_from_the_resolved_settings(monkeypatch):
+    env = {"CODELOOP_CANDIDATES": "3", "CODELOOP_GEN_TESTS": "yes", "CODELOOP_MAX_WALL_S": "90",
+           "CODELOOP_MAX_CALLS": "7"}
+    config = config_from_env(monkeypatch, env, temperature=0.8)
     assert (config.candidates, config.gen_tests, config.max_wall_s, config.temperature) == (3, True, 90.0, 0.8)
-    assert config_from_env({}) == SolveConfig()
+    assert config.max_llm_calls == 7  # max_calls feeds max_llm_calls (settings/knobs.py)
+    assert config_from_env(monkeypatch, {}) == SolveConfig()
+    assert SolveConfig.from_settings(Settings(max_repairs=5)).max_repairs == 5  # settings passed down, no environment
     with pytest.raises(ValueError, match="CODELOOP_CANDIDATES"):
-        config_from_env({"CODELOOP_CANDIDATES": "many"})
+        config_from_env(monkeypatch, {"CODELOOP_CANDIDATES": "many"})
 
 
-def test_repair_samples_at_its_own_temperature_when_set():
+def test_repair_samples_at_its_own_temperature_when_set(monkeypatch):
     from agents.repair import make_repair
     from serving.fake import FakeLLM
 
@@ -96,5 +111,5 @@ def test_repair_samples_at_its_own_temperature_when_set():
     for env, expected, drawn in (({}, 0.7, 2), ({"CODELOOP_REPAIR_TEMPERATURE": "0.9"}, 0.9, 2),
                                  ({"CODELOOP_REPAIR_TEMPERATURE": "-1"}, 0.0, 1)):
         llm = Recording(fixes)
-        update = make_repair(llm, config_from_env(env))(state)
+        update = make_repair(llm, config_from_env(monkeypatch, env))(state)
         assert llm.temperatures == [expected] and update["attempts"] == 1 and len(update["pending"]) == drawn

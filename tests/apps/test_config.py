@@ -108,36 +108,48 @@ def test_solve_takes_the_file_then_env_then_flag(project, stub_server, monkeypat
     assert sandbox_line("--sandbox", "process") == "sandbox: process: requested"  # flag over env
 
 
-def test_every_pipeline_variable_is_a_setting_with_the_pipelines_default(project):
-    from agents.state import ENV_FIELDS, SolveConfig
+def test_every_pipeline_knob_is_a_setting_with_the_pipelines_default(project):
+    from agents.state import SolveConfig
     from settings.config import load
+    from settings.knobs import PIPELINE
 
     s, pipeline = load()[0], SolveConfig()
-    for var, field in ENV_FIELDS.items():  # no knob is environment-only: `codeloop config` lists each
-        name = var.removeprefix("CODELOOP_").lower()
-        assert name in Settings.model_fields, var
-        assert getattr(s, name) == getattr(pipeline, field), var
+    assert len(PIPELINE) == 15 and PIPELINE["max_calls"] == "max_llm_calls"
+    for name, field in PIPELINE.items():  # no knob is environment-only: `codeloop config` lists each
+        assert name in Settings.model_fields, name
+        assert getattr(s, name) == getattr(pipeline, field), name
+    assert SolveConfig.from_settings(s) == pipeline
 
 
 def test_a_files_false_reaches_the_pipeline_and_an_empty_variable_is_unset(project, monkeypatch):
-    from agents.state import config_from_env
-    from settings.config import file_values_as_env
+    from agents.state import SolveConfig
+    from settings.config import current, file_values_as_env
 
     (project / "codeloop.toml").write_text("select_by_outputs = false\nrepair_runtime_only = false\n")
-    exported = file_values_as_env()
-    assert exported["CODELOOP_SELECT_BY_OUTPUTS"] == "0"
-    config = config_from_env(exported)
+    config = SolveConfig.from_settings(current())  # the resolved settings passed down, not the environment
     assert (config.select_by_outputs, config.repair_runtime_only, config.adaptive) == (False, False, True)
+    assert not any(var.startswith("CODELOOP_SELECT") for var in os.environ)
+    assert file_values_as_env()["CODELOOP_SELECT_BY_OUTPUTS"] == "0"  # `codeloop config --env`'s reading
     monkeypatch.setenv("CODELOOP_ADAPTIVE", "")  # as before: empty means unset, for every command
     assert shown()["adaptive"] == {"value": True, "source": "default"}
 
 
-def test_yes_no_variables_read_one_way(monkeypatch):
+def test_yes_no_variables_read_one_way(project, monkeypatch):
+    from settings.config import ConfigError, current
     from settings.env import env_flag
+    from settings.errors import BadInput
 
-    for value, meant in [("1", True), ("true", True), ("yes", True), ("0", False), ("false", False), ("", False)]:
+    for value, meant in [("1", True), ("true", True), ("YES", True), ("on", True), ("0", False), ("false", False),
+                         ("no", False), ("Off", False)]:
         monkeypatch.setenv("CODELOOP_OFFLINE", value)
-        assert env_flag("CODELOOP_OFFLINE") is meant, value
+        monkeypatch.setenv("CODELOOP_ADAPTIVE", value)
+        # the settings (every boolean knob) and the helper for other variables agree
+        assert env_flag("CODELOOP_OFFLINE") is meant is current().offline is current().adaptive, value
+    monkeypatch.setenv("CODELOOP_OFFLINE", "maybe")  # neither: one line naming the variable, not a silent no
+    with pytest.raises(BadInput, match="CODELOOP_OFFLINE='maybe'"):
+        env_flag("CODELOOP_OFFLINE")
+    with pytest.raises(ConfigError, match="CODELOOP_OFFLINE='maybe'"):
+        current()
 
 
 def test_a_file_value_reaches_code_that_reads_its_variable_and_is_taken_back(project, monkeypatch, tmp_path):
