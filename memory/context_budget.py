@@ -4,10 +4,9 @@ it would not fit.
 A step's prompt is built from sections in priority order (the instruction and its
 requirements always whole; the files it names, the file index, the spec overview and the
 previous summary excerpted as needed) so that prompt + answer + a reserve (~15 % of the
-context) never exceed the server's context. Tokens are counted with the server's own
-tokenizer when it has one (`/extras/tokenize/count` on llama-cpp-python's server,
-`/tokenize` on upstream llama-server), else with the tokenizer inside the model's GGUF
-file (memory/gguf_tokenizer.py), and estimated from characters only without either.
+context) never exceed the server's context. Tokens are counted by the one token counter
+(serving/tokens.py: the server's tokenizer, else the model's GGUF tokenizer, else an estimate
+from characters); its names are imported here too, where the budget's callers found them.
 
 Within a step, each repair adds an exchange (answer, test report). When the conversation
 no longer fits, `fit_exchanges` drops the oldest exchanges; the build graph then asks for a
@@ -17,19 +16,14 @@ does.
 
 from __future__ import annotations
 
-import functools
-import logging
-import math
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Protocol
-
-import httpx
 
 from serving.base import Message
-from serving.server_keys import auth_headers
+from serving.tokens import CharCounter, ServerCounter, TokenCounter, count_tokens, token_counter
 
-log = logging.getLogger(__name__)
+# the counter's names, still importable from here (the build and chat import them with the budget)
+__all__ = ["Budget", "CharCounter", "ContextOverflow", "Section", "ServerCounter", "TokenCounter", "compose",
+           "count_tokens", "excerpt", "fit_exchanges", "messages_tokens", "token_counter"]
 
 MESSAGE_OVERHEAD = 8  # chat-template tokens around each message (role markers, newlines)
 OMITTED = "… ({n} lines omitted to fit the context) …"
@@ -38,90 +32,6 @@ MARKER_CHARS = len(OMITTED) + 8
 
 class ContextOverflow(Exception):
     """Even with every flexible section cut, the required parts do not fit the budget."""
-
-
-class TokenCounter(Protocol):
-    """Counts the tokens of a text as the serving model would."""
-
-    def count(self, text: str) -> int: ...
-
-
-class CharCounter:
-    """An estimate from characters (code averages ~3.5 characters per token on Qwen's
-    tokenizer); used with FakeLLM and when the server cannot tokenize."""
-
-    def __init__(self, chars_per_token: float = 3.5) -> None:
-        self.chars_per_token = chars_per_token
-
-    def count(self, text: str) -> int:
-        return math.ceil(len(text) / self.chars_per_token)
-
-
-class ServerCounter:
-    """The server's tokenizer over HTTP, with a character estimate as the fallback.
-
-    Nothing touches the network until the first `count`. A server without a tokenize
-    endpoint is asked once; afterwards the fallback answers. Counts are cached by text."""
-
-    def __init__(self, base_url: str, fallback: TokenCounter | None = None, timeout_s: float = 30.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
-        root = base_url.rstrip("/")
-        self.root = root[: -len("/v1")] if root.endswith("/v1") else root
-        self.fallback = fallback or CharCounter()
-        self._timeout_s = timeout_s
-        self._transport = transport
-        self._route: str | None = None  # "" once known to be missing
-        self._cache: OrderedDict[str, int] = OrderedDict()
-
-    def count(self, text: str) -> int:
-        if text in self._cache:
-            self._cache.move_to_end(text)
-            return self._cache[text]
-        n = self._ask(text)
-        self._cache[text] = n
-        if len(self._cache) > 512:
-            self._cache.popitem(last=False)
-        return n
-
-    def _ask(self, text: str) -> int:
-        routes = [self._route] if self._route else ["/extras/tokenize/count", "/tokenize"]
-        if self._route == "":
-            return self.fallback.count(text)
-        for route in routes:
-            try:
-                # the embedded server wants its API key on /tokenize too (serving/server_keys.py)
-                with httpx.Client(timeout=self._timeout_s, transport=self._transport,
-                                  headers=auth_headers(self.root)) as http:
-                    body = {"input": text} if route.startswith("/extras") else {"content": text}
-                    reply = http.post(self.root + route, json=body)
-                if reply.status_code == 200:
-                    data = reply.json()
-                    self._route = route
-                    return int(data["count"]) if "count" in data else len(data["tokens"])
-            except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-                log.debug("tokenize via %s failed: %s", route, exc)
-        log.info("the server at %s cannot tokenize; estimating tokens from characters", self.root)
-        self._route = ""
-        return self.fallback.count(text)
-
-
-@functools.cache
-def token_counter(base_url: str | None = None, model: str | None = None) -> TokenCounter:
-    """One shared counter per server: its tokenizer (counts cached, asked over HTTP). When it
-    cannot tokenize, or without a server: the tokenizer inside `model`'s GGUF file, if that
-    file is local and the `tokenizer` extra installed (memory/gguf_tokenizer.py); else the
-    character estimate."""
-    from memory.gguf_tokenizer import gguf_counter
-
-    local = gguf_counter(model) or CharCounter()
-    return ServerCounter(base_url, fallback=local) if base_url else local
-
-
-def count_tokens(text: str, base_url: str | None = None, model: str | None = None) -> int:
-    """Tokens of `text` as the model served at `base_url` (or `model`) counts them (see `token_counter`).
-    On the 200 agent prompts of benchmarks/token_estimate.py the character estimates were
-    off by 8-25 % on average and up to 40 % on one prompt (token-estimate-2026-11-27.md)."""
-    return token_counter(base_url, model).count(text)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 
+from eval.data import resolve_data_dir  # where the benchmark files live, as for the corpora
 from retrieval.base import Hit, Retriever
 from settings.errors import BadInput
 
@@ -30,8 +31,6 @@ ALL_MBPP = frozenset(range(1, 975))
 
 
 def _mbpp_plus_ids(data_dir: str | os.PathLike | None) -> frozenset[int]:
-    from retrieval.corpora import resolve_data_dir
-
     path = resolve_data_dir(data_dir) / "MbppPlus-v0.2.0.jsonl.gz"
     if not path.exists():
         # Without the task list we cannot tell which pool entries MBPP+ evaluates: ban all.
@@ -42,8 +41,6 @@ def _mbpp_plus_ids(data_dir: str | os.PathLike | None) -> frozenset[int]:
 
 
 def _sanitized_ids(data_dir: str | os.PathLike | None) -> frozenset[int]:
-    from retrieval.corpora import resolve_data_dir
-
     path = resolve_data_dir(data_dir) / "sanitized-mbpp.json"
     if not path.exists():
         log.warning("%s not found: excluding every MBPP task from the example pool", path)

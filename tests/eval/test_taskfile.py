@@ -13,7 +13,8 @@ import typer
 from typer.testing import CliRunner
 
 import apps.batch_cmd as batch_cmd
-from eval.problems import _mbpp_prompt, get_problem, load_benchmark
+from eval.problem import mbpp_prompt
+from eval.problems import get_problem, load_benchmark
 from eval.taskfile import TaskFileError, is_task_file, load_task_file, task_file_sha256
 from serving.fake import FakeLLM
 
@@ -59,7 +60,7 @@ def test_mbpp_rows_check_for_real(tmp_path, evaluator):
     assert [p.task_id for p in (rev, uniq, sq)] == ["1", "uniq", "sq"]  # integer ids become text
     assert [p.entry_point for p in (rev, uniq, sq)] == ["rev", "uniq_items", "square"]  # `sorted` is skipped
     assert {p.test_style for p in (rev, uniq, sq)} == {"mbpp"}
-    assert rev.prompt == _mbpp_prompt(MBPP_CODE_ROW["text"], MBPP_CODE_ROW["test_list"][0])
+    assert rev.prompt == mbpp_prompt(MBPP_CODE_ROW["text"], MBPP_CODE_ROW["test_list"][0])
     assert uniq.prompt.startswith('"""\nWrite a function returning the distinct items.\nassert sorted(')
     assert "\r" not in rev.canonical_solution and sq.test.startswith("import math\n")
     assert evaluator.check(rev, rev.canonical_solution)["passed"]

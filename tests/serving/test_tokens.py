@@ -1,4 +1,4 @@
-"""The tokenizer inside the model's GGUF file (memory/gguf_tokenizer.py): the counter when the
+"""The tokenizer inside the model's GGUF file (serving/tokens.py): the counter when the
 server cannot tokenize. Its counts equal llama-server's /tokenize on a fixed set of prompts
 with the smoke model; without the `tokenizer` extra the character estimate counts."""
 
@@ -10,8 +10,7 @@ import pytest
 
 from agents.coder import coder_messages
 from agents.task import task_from_text
-from memory.context_budget import CharCounter, ServerCounter, count_tokens, token_counter
-from memory.gguf_tokenizer import GGUFTokenCounter, gguf_counter
+from serving.tokens import CharCounter, GGUFTokenCounter, ServerCounter, count_tokens, gguf_counter, token_counter
 from serving.models import get_spec, cached_path
 from serving.server_keys import auth_headers
 
@@ -43,7 +42,7 @@ def fresh_counters():
 def test_without_the_extra_the_estimate_counts_and_the_log_names_it(monkeypatch, caplog):
     monkeypatch.setitem(sys.modules, "gguf", None)  # import gguf now fails
     counter = GGUFTokenCounter(smoke_gguf())
-    with caplog.at_level(logging.INFO, logger="memory.gguf_tokenizer"):
+    with caplog.at_level(logging.INFO, logger="serving.tokens"):
         assert counter.count("x" * 35) == CharCounter().count("x" * 35) == 10
     assert "pip install -e '.[tokenizer]'" in caplog.text
 

@@ -8,8 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from apps.chat.prompting import files_section
-from memory.context_budget import CharCounter, ServerCounter, count_tokens, token_counter
+from agents.edit.prompting import files_section
+from serving.tokens import CharCounter, ServerCounter, count_tokens, token_counter
 from tests.apps.chat_fixtures import make_chat, make_repo
 from tests.conftest import send_json
 
