@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 import operator
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Annotated, TypedDict
 
+from agents.sampling import GREEDY_TEMPERATURE, SAMPLE_REPEAT_PENALTY, SAMPLE_TEMPERATURE, SAMPLE_TOP_K, SAMPLE_TOP_P
 from agents.task import VISIBLE_TEST_LEVELS
+from agents.usage import add_counts, merge_usage  # the reducers of SolveState
 from settings.errors import BadInput
-
-
-def merge_usage(left: dict | None, right: dict | None) -> dict:
-    """Add per-agent counters: {agent: {calls, prompt_tokens, ..., seconds}}."""
-    merged = {agent: dict(stats) for agent, stats in (left or {}).items()}
-    for agent, stats in (right or {}).items():
-        slot = merged.setdefault(agent, {})
-        for key, value in stats.items():
-            slot[key] = round(slot.get(key, 0) + value, 4)
-    return merged
-
-
-def add_counts(left: dict | None, right: dict | None) -> dict:
-    """Add per-key counts: {key: n}."""
-    merged = dict(left or {})
-    for key, value in (right or {}).items():
-        merged[key] = merged.get(key, 0) + value
-    return merged
+from settings.knobs import PIPELINE
 
 
 class SolveState(TypedDict, total=False):
@@ -69,7 +52,7 @@ class SolveConfig:
 
     max_repairs: int = 2  # repair rounds
     max_tokens: int = 768  # per completion
-    temperature: float = 0.0  # the first (greedy) candidate
+    temperature: float = GREEDY_TEMPERATURE  # the first (greedy) candidate
     test_timeout_s: float = 10.0  # per test; all tests of one candidate get twice this
     test_memory_mb: int = 1024
     test_workers: int = 2  # candidates tested side by side
@@ -77,12 +60,11 @@ class SolveConfig:
     confirm_samples: int = 2
     explore_samples: int = 8
     candidates: int = 1  # with adaptive off: coder samples from one prompt
-    # Qwen2.5-Coder's own generation defaults (top_p 0.8, top_k 20, repetition 1.05) as the
-    # starting point; sample_temperature is the knob to tune on mbpp-dev.
-    sample_temperature: float = 0.7
-    sample_top_p: float = 0.8
-    sample_top_k: int = 20
-    sample_repeat_penalty: float = 1.05
+    # drawn samples and sampled repairs: the defaults of agents/sampling.py (Qwen2.5-Coder's own)
+    sample_temperature: float = SAMPLE_TEMPERATURE
+    sample_top_p: float = SAMPLE_TOP_P
+    sample_top_k: int = SAMPLE_TOP_K
+    sample_repeat_penalty: float = SAMPLE_REPEAT_PENALTY
     select_by_outputs: bool = True  # cluster by probe outputs; off: CodeT-style ranking
     repair_runtime_only: bool = True  # wrong answers (assertions) are not repaired
     repair_samples: int = 2  # fixes drawn per repair round, one request
@@ -104,52 +86,21 @@ class SolveConfig:
             raise BadInput(f"visible tests {self.visible_tests!r}: choose one of {', '.join(VISIBLE_TEST_LEVELS)}")
 
     @classmethod
+    def from_settings(cls, settings, **overrides) -> "SolveConfig":
+        """The pipeline the resolved `settings` (settings.config.Settings: flags > CODELOOP_*
+        > config files > defaults) ask for, then `overrides` (a command's own flags, the
+        batch's temperature). Which setting feeds which field is the knob table's
+        (settings/knobs.py PIPELINE: max_calls -> max_llm_calls). A `candidates` that was
+        set without `adaptive` means what its flag means: more than one is a fixed count."""
+        values = {field: getattr(settings, knob) for knob, field in PIPELINE.items()}
+        chosen = getattr(settings, "model_fields_set", set())
+        if "candidates" in chosen and "adaptive" not in chosen:
+            values["adaptive"] = settings.candidates == 1
+        return cls(**(values | overrides))
+
+    @classmethod
     def v1(cls, **overrides) -> "SolveConfig":
         """The first pipeline's flow, kept for ablations: a fixed number of candidates,
         CodeT-style ranking, a greedy repair of every failure."""
         return cls(**({"adaptive": False, "select_by_outputs": False, "repair_runtime_only": False,
                        "repair_temperature": -1.0} | overrides))
-
-
-# environment variable → SolveConfig field; lets batch runs and ablations change the
-# pipeline without new flags on every command
-ENV_FIELDS = {
-    "CODELOOP_CANDIDATES": "candidates",
-    "CODELOOP_ADAPTIVE": "adaptive",
-    "CODELOOP_CONFIRM_SAMPLES": "confirm_samples",
-    "CODELOOP_EXPLORE_SAMPLES": "explore_samples",
-    "CODELOOP_SAMPLE_TEMPERATURE": "sample_temperature",
-    "CODELOOP_SELECT_BY_OUTPUTS": "select_by_outputs",
-    "CODELOOP_REPAIR_RUNTIME_ONLY": "repair_runtime_only",
-    "CODELOOP_REPAIR_SAMPLES": "repair_samples",
-    "CODELOOP_GEN_TESTS": "gen_tests",
-    "CODELOOP_VISIBLE_TESTS": "visible_tests",
-    "CODELOOP_MAX_REPAIRS": "max_repairs",
-    "CODELOOP_REPAIR_TEMPERATURE": "repair_temperature",
-    "CODELOOP_MAX_CALLS": "max_llm_calls",
-    "CODELOOP_MAX_TOTAL_TOKENS": "max_total_tokens",
-    "CODELOOP_MAX_WALL_S": "max_wall_s",
-}
-
-
-def _parse(kind: type, text: str):
-    if kind is bool:
-        return text.strip().lower() in {"1", "true", "yes", "on"}
-    return kind(text)
-
-
-def config_from_env(environ: Mapping[str, str] | None = None, **overrides) -> SolveConfig:
-    """A `SolveConfig` from `CODELOOP_*` variables (see ENV_FIELDS), then `overrides`.
-    A malformed value raises ValueError naming the variable."""
-    environ = os.environ if environ is None else environ
-    kinds = {f.name: type(getattr(SolveConfig(), f.name)) for f in fields(SolveConfig)}
-    values = {}
-    for var, name in ENV_FIELDS.items():
-        if environ.get(var, "").strip():
-            try:
-                values[name] = _parse(kinds[name], environ[var])
-            except ValueError as exc:
-                raise BadInput(f"{var}={environ[var]!r} is not a valid {kinds[name].__name__}") from exc
-    if "candidates" in values and "adaptive" not in values:  # as the flag: more than one = a fixed count
-        values["adaptive"] = values["candidates"] == 1
-    return replace(SolveConfig(), **(values | overrides))

@@ -17,11 +17,12 @@ import typer
 from rich.console import Console
 
 from apps.batch_progress import ProgressFeed
+from apps.batch_setup import make_solver, open_llm  # module names here: tests replace open_llm
 from apps.errors import cli_errors, fail
 from apps.options import (BaseUrlOption, BatchMode, CandidatesOption, ConfirmSamplesOption, ExploreSamplesOption,
                           GenTestsOption, LlmOption, MaxCallsOption, MaxRepairsOption, ModelOption, PortOption,
-                          RepairSamplesOption, RetrievalOption, SampleTemperatureOption, SandboxOption,
-                          pipeline_overrides)
+                          RayAddressOption, RepairSamplesOption, RetrievalOption, SampleTemperatureOption,
+                          SandboxOption, pipeline_overrides, resolved)
 from eval.data import BenchmarkDataError
 from eval.plus import GroundTruthError
 from eval.problems import LOADERS, load_benchmark, only_tasks
@@ -44,31 +45,15 @@ def eval_errors() -> Iterator[None]:
             fail(str(exc))
 
 
-def open_llm(model: str | None, base_url: str | None, port: int, llm_spec: str | None = None):
-    """The LLM context manager (tests replace this with one yielding a FakeLLM)."""
-    from serving.session import llm_session
+def pipeline_config(samples: int, overrides: dict | None = None, settings=None):
+    """The pipeline's SolveConfig from the resolved `settings` (default: settings.config.current():
+    CODELOOP_CANDIDATES, a config file's max_repairs, … select the variant, for ablations,
+    without a flag per knob), the batch's temperature, then `overrides` (the typed flags)."""
+    from agents.state import SolveConfig
+    from settings.config import current
 
-    return llm_session(model, base_url, port=port, llm=llm_spec)
-
-
-def pipeline_config(samples: int, overrides: dict | None = None):
-    """The pipeline's SolveConfig: CODELOOP_CANDIDATES, CODELOOP_GEN_TESTS, CODELOOP_MAX_REPAIRS, ...
-    select the variant (ablations) without a flag per knob; `overrides` are solve's flags."""
-    from agents.state import config_from_env
-
-    return config_from_env(temperature=0.0 if samples == 1 else 0.8, **(overrides or {}))
-
-
-def make_solver(mode: str, llm, box, samples: int, solve_config=None, retriever=None, checkpoint=None):
-    """The solver for `mode`: the agent pipeline (with `solve_config`; with `checkpoint`, an
-    SQLite file, a killed batch resumes inside a task) or the single-call baseline."""
-    if mode == "baseline":
-        from eval.baseline import make_baseline_solver
-
-        return make_baseline_solver(llm, temperature=0.0 if samples == 1 else 0.8)
-    from agents.solver import make_pipeline_solver
-
-    return make_pipeline_solver(llm, box, solve_config, retriever, checkpoint=checkpoint)
+    return SolveConfig.from_settings(current() if settings is None else settings,
+                                     temperature=0.0 if samples == 1 else 0.8, **(overrides or {}))
 
 
 def _summary_lines(summary: dict) -> list[str]:
@@ -116,9 +101,7 @@ def batch(
     sample_temperature: SampleTemperatureOption = None,
     repair_samples: RepairSamplesOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary at the end."),
-    ray_address: str = typer.Option(None, "--ray", envvar="CODELOOP_RAY_ADDRESS", metavar="ADDRESS",
-                                    help="Fan out on a Ray cluster: HOST:PORT, auto (the cluster `ray start` made "
-                                         "here) or local (a private one); --workers per node. Needs the ray extra."),
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Run a benchmark: resumable, one fsync'd record per task and sample, checked in the sandbox."""
     from eval.batch import BatchConfig, check_identity, run_batch_locked
@@ -145,7 +128,7 @@ def batch(
                                    max_calls=max_calls, confirm_samples=confirm_samples,
                                    explore_samples=explore_samples, sample_temperature=sample_temperature,
                                    repair_samples=repair_samples)
-        solve_config = pipeline_config(samples, flags) if mode == "pipeline" else None
+        solve_config = pipeline_config(samples, flags, resolved(ctx)) if mode == "pipeline" else None
         variant = asdict(solve_config) | {"retrieval": retrieval} if solve_config else {}
         config = BatchConfig(bench, mode, samples, model=llm_spec or model or "", variant=variant,
                              bench_sha256=bench_sha256)

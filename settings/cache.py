@@ -1,21 +1,30 @@
 """The one cache root: models, server binaries, wheels, benchmark data, ground truth, indexes,
 logs and the sandbox root filesystem all live under it, one sub-folder each.
 
-The root is $CODELOOP_CACHE_DIR, else the user cache dir (~/.cache/codeloop on Linux, which
-honours $XDG_CACHE_HOME). One exception by default: as root, the sandbox root filesystem
+The root is the `cache_dir` setting ($CODELOOP_CACHE_DIR or a config file's `cache_dir`),
+else the user cache dir (~/.cache/codeloop on Linux, which honours $XDG_CACHE_HOME). One
+exception by default: as root, the sandbox root filesystem
 lives in the site cache (/var/cache/codeloop), because bwrap runs the sandbox as nobody, who
 cannot enter /root; an explicit $CODELOOP_CACHE_DIR moves it too (it must then be a path
 nobody can traverse). `codeloop cache` lists sizes, `codeloop cache clean` removes them.
+
+How the root reaches code everywhere (no global state, nothing copied into os.environ):
+each function takes an optional `root`; when it is not given, the resolved settings are
+asked (settings.config.current(): environment, then config files, then the default), so a
+caller holding a resolved `Settings` passes `settings.cache_dir` and every other caller
+still gets the one configured root.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
+from settings.config import current
 from settings.errors import BadInput
 
 CACHE_ENV = "CODELOOP_CACHE_DIR"
@@ -39,26 +48,32 @@ def default_root() -> Path:
     return Path(platformdirs.user_cache_dir(APP))
 
 
-def cache_root() -> Path:
-    """$CODELOOP_CACHE_DIR, else the user cache dir."""
-    explicit = os.environ.get(CACHE_ENV)
+def configured_root(root: str | os.PathLike | None = None) -> str | None:
+    """The explicit cache root: `root`, else the `cache_dir` setting; None when neither is set."""
+    return str(root) if root else current().cache_dir
+
+
+def cache_root(root: str | os.PathLike | None = None) -> Path:
+    """`root`, else the `cache_dir` setting, else the user cache dir."""
+    explicit = configured_root(root)
     return Path(explicit).expanduser() if explicit else default_root()
 
 
-def cache_path(kind: str) -> Path:
-    """The folder of one kind of cached thing (see KINDS) under the cache root."""
+def cache_path(kind: str, root: str | os.PathLike | None = None) -> Path:
+    """The folder of one kind of cached thing (see KINDS) under the cache root (`root` or the setting)."""
     if kind not in KINDS:
         raise BadInput(f"unknown cache kind {kind!r} (one of {', '.join(KINDS)})")
     if kind == "sandbox":
-        return sandbox_root()
-    return cache_root() / kind
+        return sandbox_root(root)
+    return cache_root(root) / kind
 
 
-def sandbox_root() -> Path:
-    """Where the sandbox root filesystem is built: under $CODELOOP_CACHE_DIR when set; else, as
-    root, the site cache (readable by the unprivileged sandbox user); else the user cache."""
-    if os.environ.get(CACHE_ENV):
-        return cache_root() / "sandbox"
+def sandbox_root(root: str | os.PathLike | None = None) -> Path:
+    """Where the sandbox root filesystem is built: under an explicit cache root when set; else,
+    as root, the site cache (readable by the unprivileged sandbox user); else the user cache."""
+    explicit = configured_root(root)
+    if explicit:
+        return Path(explicit).expanduser() / "sandbox"
     if os.geteuid() == 0:
         return Path(platformdirs.site_cache_dir(APP)) / "sandbox"
     return default_root() / "sandbox"
@@ -81,6 +96,16 @@ class Entry:
     bytes: int
     files: int
     what: str
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file's bytes, read in 8 MiB blocks: how cached downloads (models,
+    benchmark files) are checked against their pinned digests."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(8 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def tree_size(path: Path) -> tuple[int, int]:
