@@ -27,16 +27,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from agents.task import VISIBLE_TEST_LEVELS, task_from_problem, with_visible_tests  # noqa: E402
-from benchmarks.pipeline_paths import agent_events  # noqa: E402
-from eval.problems import load_benchmark  # noqa: E402
-from eval.recheck import load_run  # noqa: E402
-from eval.runstore import RecordWriter, has_records  # noqa: E402
+from agents.task import VISIBLE_TEST_LEVELS, task_from_problem, with_visible_tests
+from benchmarks.pipeline_paths import agent_events
+from eval.problems import load_benchmark
+from eval.recheck import load_run
+from eval.runstore import RecordWriter, has_records
 
 # setting -> its environment variable (agents/state.py ENV_FIELDS) and allowed values
 SETTINGS = {"visible_tests": ("CODELOOP_VISIBLE_TESTS", VISIBLE_TEST_LEVELS[1:]),

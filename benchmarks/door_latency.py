@@ -71,7 +71,7 @@ def main() -> None:
             for door, args in doors.items():
                 for tree in trees:
                     times[(door, tree)].append(timed(tree, repo, args, env))
-    print(f"| door | tree | runs | median s | p90 s | vs first tree |\n|---|---|---|---|---|---|")
+    print("| door | tree | runs | median s | p90 s | vs first tree |\n|---|---|---|---|---|---|")
     for door in doors:
         first = statistics.median(times[(door, trees[0])])
         for tree in trees:

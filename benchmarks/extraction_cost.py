@@ -16,16 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import sys
 import time
 
-# Run as a file, this folder would shadow the `sandbox` package with benchmarks/sandbox.py.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-
-from agents.examples import example_asserts  # noqa: E402
-from agents.task import task_from_problem, task_from_text  # noqa: E402
+from agents.examples import example_asserts
+from agents.task import task_from_problem, task_from_text
 
 DOC = 'def f(x):\n    """'
 SHAPES = {

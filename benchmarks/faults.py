@@ -4,7 +4,7 @@ records lost and duplicated (goal 0 each), and the time to recover. Prints markd
     .venv/bin/python benchmarks/faults.py [--data-dir DIR] [--skip-smoke]
 
 Batches run as a person runs them (`codeloop batch` subprocesses, baseline mode, the
-process sandbox) against a stand-in model server (tests/serving/stub_model_server.py) on a
+process sandbox) against a stand-in model server (benchmarks/support/stub_model_server.py) on a
 free port; the embedded-server row kills a real llama-server serving the smoke model.
 """
 
@@ -14,19 +14,17 @@ import argparse
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from benchmarks.support.batch_cli import batch_args, cli, cli_env, tally, wait_records
+from benchmarks.support.faults_sandbox import bwrap_gone, docker_killed, sandbox_error_batch
+from benchmarks.support.stub_model_server import launch as stub
+from serving.embedded import free_port
 
-from benchmarks.faults_sandbox import bwrap_gone, docker_killed, sandbox_error_batch  # noqa: E402
-from serving.embedded import free_port  # noqa: E402
-from tests.eval.batch_cli import batch_args, cli, cli_env, tally, wait_records  # noqa: E402
-from tests.serving.stub_model_server import launch as stub  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 ROWS: list[tuple[str, str, str, str, str]] = []  # one per fault: the table's columns
 

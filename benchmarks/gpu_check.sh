@@ -85,12 +85,12 @@ config = Qwen2Config(vocab_size=len(fast), hidden_size=64, intermediate_size=128
 Qwen2ForCausalLM(config).save_pretrained(out)
 print(f"tiny Qwen2: vocab {len(fast)}, {sum(p.numel() for p in Qwen2ForCausalLM(config).parameters())} parameters")
 EOF
-"$PY" - "$SRC" "$WORK/hf" --outfile "$WORK/tiny-qwen2.gguf" --outtype f16 >"$WORK/convert.log" 2>&1 <<'EOF' || { tail -20 "$WORK/convert.log"; row convert $((SECONDS - t)) FAILED; exit 1; }
+# llama.cpp's conversion modules are imported from the source tree (PYTHONPATH, not installed)
+PYTHONPATH="$SRC:$SRC/gguf-py${PYTHONPATH:+:$PYTHONPATH}" "$PY" - "$SRC" "$WORK/hf" --outfile "$WORK/tiny-qwen2.gguf" --outtype f16 >"$WORK/convert.log" 2>&1 <<'EOF' || { tail -20 "$WORK/convert.log"; row convert $((SECONDS - t)) FAILED; exit 1; }
 import runpy
 import sys
 
 src = sys.argv.pop(1)
-sys.path[:0] = [src, src + "/gguf-py"]
 import conversion.base as base
 import conversion.qwen as qwen
 

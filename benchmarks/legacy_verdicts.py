@@ -19,18 +19,15 @@ on that benchmark with today's Evaluator).
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from codetext.extract import extract_code  # noqa: E402
-from eval.evaluate import Evaluator  # noqa: E402
-from eval.plus import check_plus  # noqa: E402
-from eval.problems import load_benchmark  # noqa: E402
-from eval.recheck import load_run  # noqa: E402
-from sandbox import make_sandbox  # noqa: E402
-from sandbox.base import Limits  # noqa: E402
+from codetext.extract import extract_code
+from eval.evaluate import Evaluator
+from eval.plus import check_plus
+from eval.problems import load_benchmark
+from eval.recheck import load_run
+from sandbox import make_sandbox
+from sandbox.base import Limits
 
 
 def legacy_pass(problem, raw: str, evaluator: Evaluator) -> bool:

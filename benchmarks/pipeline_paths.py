@@ -13,14 +13,11 @@ pipeline's tokens, calls and seconds per task. No model, no sandbox: records onl
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import defaultdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from eval.recheck import load_run  # noqa: E402
-from eval.runstore import check_of  # noqa: E402
+from eval.recheck import load_run
+from eval.runstore import check_of
 
 
 def agent_events(record: dict, agent: str) -> list[dict]:

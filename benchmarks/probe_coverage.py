@@ -13,21 +13,15 @@ spent for nothing), and the slowest runs. No model call.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 from collections import Counter
 
-# Run as a file, this folder would shadow the `sandbox` package with benchmarks/sandbox.py.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-
-from agents.probes import probe_inputs  # noqa: E402
-from agents.state import SolveConfig  # noqa: E402
-from agents.task import task_from_problem  # noqa: E402
-from agents.tester import run_candidate  # noqa: E402
-from eval.problems import load_benchmark  # noqa: E402
-from sandbox import make_sandbox  # noqa: E402
+from agents.probes import probe_inputs
+from agents.state import SolveConfig
+from agents.task import task_from_problem
+from agents.tester import run_candidate
+from eval.problems import load_benchmark
+from sandbox import make_sandbox
 
 
 def main() -> None:

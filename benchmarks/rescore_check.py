@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != str(REPO / "benchmarks")]
+from eval.evaluate import Evaluator
+from eval.recheck import load_run, rescore_run
+from eval.runstore import check_of
+from sandbox import make_sandbox
 
-from eval.evaluate import Evaluator  # noqa: E402
-from eval.recheck import load_run, rescore_run  # noqa: E402
-from eval.runstore import check_of  # noqa: E402
-from sandbox import make_sandbox  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 RUNS = ["humanevalplus-pipeline", "humanevalplus-baseline", "humaneval-pipeline", "humaneval-baseline",
         "mbppplus-pipeline", "mbppplus-baseline"]

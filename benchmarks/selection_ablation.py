@@ -27,14 +27,12 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from agents.selector import logprob_key, select_by_execution, survivors  # noqa: E402
-from eval.evaluate import Evaluator  # noqa: E402
-from eval.problems import load_benchmark  # noqa: E402
-from eval.recheck import load_run  # noqa: E402
-from eval.stats import mcnemar_exact, wilson_interval  # noqa: E402
-from sandbox import make_sandbox  # noqa: E402
+from agents.selector import logprob_key, select_by_execution, survivors
+from eval.evaluate import Evaluator
+from eval.problems import load_benchmark
+from eval.recheck import load_run
+from eval.stats import mcnemar_exact, wilson_interval
+from sandbox import make_sandbox
 
 
 def as_candidates(pool: list[dict]) -> list[dict]:

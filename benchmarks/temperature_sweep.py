@@ -30,17 +30,15 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from agents.candidates import code_hash  # noqa: E402
-from agents.coder import coder_messages, draw  # noqa: E402
-from agents.state import SolveConfig  # noqa: E402
-from agents.task import task_from_problem  # noqa: E402
-from benchmarks.pipeline_paths import agent_events, passed_by_task  # noqa: E402
-from codetext.sanitize import candidate_code  # noqa: E402
-from eval.passk import estimate_pass_at_k  # noqa: E402
-from eval.recheck import Run, load_run  # noqa: E402
-from eval.stats import bootstrap_mean_interval  # noqa: E402
+from agents.candidates import code_hash
+from agents.coder import coder_messages, draw
+from agents.state import SolveConfig
+from agents.task import task_from_problem
+from benchmarks.pipeline_paths import agent_events, passed_by_task
+from codetext.sanitize import candidate_code
+from eval.passk import estimate_pass_at_k
+from eval.recheck import Run, load_run
+from eval.stats import bootstrap_mean_interval
 
 KS = (1, 2, 4)
 

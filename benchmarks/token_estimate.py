@@ -18,22 +18,16 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import statistics
-import sys
 
 import httpx
 
-# Run as a file, this folder would shadow the `sandbox` package with benchmarks/sandbox.py.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-
-from agents.coder import coder_messages  # noqa: E402
-from agents.repair import repair_messages  # noqa: E402
-from agents.task import task_from_problem  # noqa: E402
-from eval.problems import load_benchmark  # noqa: E402
-from memory.context_budget import MESSAGE_OVERHEAD, CharCounter, messages_tokens  # noqa: E402
-from serving.embedded import port_in_use  # noqa: E402
+from agents.coder import coder_messages
+from agents.repair import repair_messages
+from agents.task import task_from_problem
+from eval.problems import load_benchmark
+from memory.context_budget import MESSAGE_OVERHEAD, CharCounter, messages_tokens
+from serving.embedded import port_in_use
 
 FEEDBACK = ("Traceback (most recent call last):\n  File \"check.py\", line 12, in <module>\n"
             "    assert candidate([1, 2, 3]) == [3, 2, 1]\nAssertionError\n")

@@ -15,22 +15,17 @@ unless `--base-url` is given.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from collections import defaultdict
 
-# Run as a file, this folder would shadow the `sandbox` package with benchmarks/sandbox.py.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-
-from agents.solver import solve_task  # noqa: E402
-from agents.state import SolveConfig  # noqa: E402
-from agents.task import task_from_problem  # noqa: E402
-from eval.problems import load_benchmark  # noqa: E402
-from sandbox.process import ProcessSandbox  # noqa: E402
-from serving.session import llm_session  # noqa: E402
+from agents.solver import solve_task
+from agents.state import SolveConfig
+from agents.task import task_from_problem
+from eval.problems import load_benchmark
+from sandbox.process import ProcessSandbox
+from serving.session import llm_session
 
 
 class Watch:

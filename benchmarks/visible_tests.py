@@ -13,18 +13,12 @@ from __future__ import annotations
 
 import argparse
 import doctest
-import os
-import sys
 
-# Run as a file, this folder would shadow the `sandbox` package with benchmarks/sandbox.py.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-
-from agents.state import SolveConfig  # noqa: E402
-from agents.task import assert_lines, doctest_examples, task_from_problem  # noqa: E402
-from agents.tester import parse_run, run_candidate, test_files  # noqa: E402
-from eval.problems import load_benchmark  # noqa: E402
-from sandbox import Limits, make_sandbox  # noqa: E402
+from agents.state import SolveConfig
+from agents.task import assert_lines, doctest_examples, task_from_problem
+from agents.tester import parse_run, run_candidate, test_files
+from eval.problems import load_benchmark
+from sandbox import Limits, make_sandbox
 
 
 def count_tests(task) -> tuple[int, int, int]:

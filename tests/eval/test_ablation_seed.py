@@ -1,4 +1,4 @@
-"""benchmarks/ablation_seed.py: an ablation run starts with the default run's records of the
+"""`python -m benchmarks.ablation_seed`: an ablation run starts with the default run's records of the
 tasks its setting cannot change, and the batch then runs only the others."""
 
 import json
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from eval.runstore import read_records, write_meta
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "ablation_seed.py"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def record(task_id: str, stop: str = "solved", agents=("coder", "tester"), status: str = "ok") -> dict:
@@ -25,7 +25,8 @@ def default_run(tmp_path: Path, records: list[dict]) -> Path:
 
 
 def seed(run: Path, setting: str, out: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), str(run), setting, str(out)], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "benchmarks.ablation_seed", str(run), setting, str(out)], cwd=REPO,
+                          capture_output=True, text=True)
 
 
 def test_visible_tests_ablation_reruns_tasks_whose_tests_change(tmp_path):

@@ -11,10 +11,10 @@ from collections import Counter
 
 import pytest
 
+from benchmarks.support.batch_cli import batch_args, cli, cli_env, tally, wait_records
+from benchmarks.support.stub_model_server import launch as start_stub
 from eval.runstore import lock_run_dir, read_records
 from tests.conftest import free_port
-from tests.eval.batch_cli import batch_args, cli, cli_env, tally, wait_records
-from tests.serving.stub_model_server import launch as start_stub
 
 
 @pytest.fixture

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.support.ray_cluster import start_cluster
+from benchmarks.support.stub_model_server import launch as launch_stub
 from eval.problems import load_benchmark
 from eval.runstore import read_records
-from tests.eval.ray_cluster import start_cluster
-from tests.serving.stub_model_server import launch as launch_stub
 
 pytestmark = pytest.mark.ray
 

@@ -18,7 +18,7 @@ from serving.openai_client import GENERIC, OpenAICompatibleLLM, ServerUnreachabl
 from serving.supervisor import SupervisedLLM
 from tests.conftest import free_port
 
-STUB = Path(__file__).with_name("stub_model_server.py")
+STUB = Path(__file__).resolve().parents[2] / "benchmarks" / "support" / "stub_model_server.py"
 ASK = [{"role": "user", "content": "hi"}]
 
 
@@ -29,7 +29,7 @@ def private_cache(tmp_path, monkeypatch):
 
 
 class StubEngine:
-    """An `Engine` whose server is tests/serving/stub_model_server.py."""
+    """An `Engine` whose server is benchmarks/support/stub_model_server.py."""
 
     name, alias, traits, startup_timeout_s = "stub", "stub", GENERIC, 20.0
 

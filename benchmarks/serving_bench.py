@@ -30,13 +30,12 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from serving.embedded import ManagedServer, free_port
+from serving.engines import make_engine
+from serving.models import DEFAULT_MODEL
+from serving.openai_client import OpenAICompatibleLLM
 
-from serving.embedded import ManagedServer, free_port  # noqa: E402
-from serving.engines import make_engine  # noqa: E402
-from serving.models import DEFAULT_MODEL  # noqa: E402
-from serving.openai_client import OpenAICompatibleLLM  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 # ~400 tokens of stable instructions, like a real agent's system prompt.
 SYSTEM = (

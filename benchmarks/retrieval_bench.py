@@ -13,28 +13,19 @@ justify the choice. Needs the `dense` extra.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# This script shares its name with the package it measures: drop its own folder from
-# sys.path so `import retrieval` finds the package, and make the repo root importable.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
-
 import argparse
 import os
 import shutil
-import statistics
 import sysconfig
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
 from retrieval.bm25 import BM25Index
 from retrieval.corpora import documents_from_paths, stdlib_documents
-from retrieval.dense import DenseIndex, MiniLMEmbedder
+from retrieval.dense import MiniLMEmbedder
 from retrieval.labelled import QUERIES, in_test_corpus, recall_at_k
 from retrieval.local import LocalIndex
 from retrieval.store import _chunks_for, _index_text, build_index

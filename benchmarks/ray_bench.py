@@ -9,7 +9,7 @@ model, so the table shows the batch machinery, not a model. Each answer is still
 the process sandbox, as in a real run. The Ray rows go through `eval.ray_batch.run_batch_ray`
 with `apps.batch_ray.NodeSetup`, exactly what `codeloop batch --ray` runs; the thread rows
 through `eval.batch.run_batch`. The Ray nodes are `ray start` processes on this machine
-(tests/eval/ray_cluster.py): a second node adds slots, not cores.
+(benchmarks/support/ray_cluster.py): a second node adds slots, not cores.
 
 Columns: `wall` = the call, start to end; `startup` = until every node's actor is open
 (Ray: connect + actors; threads: 0); `batch` = first pair handed out to last record;
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import os
 import shutil
 import sys
@@ -28,19 +29,16 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from apps.batch_ray import NodeSetup  # noqa: E402
-from eval.baseline import make_baseline_solver  # noqa: E402
-from eval.batch import BatchConfig, code_version, run_batch  # noqa: E402
-from eval.evaluate import Evaluator  # noqa: E402
-from eval.problems import load_benchmark  # noqa: E402
-from eval.ray_batch import run_batch_ray  # noqa: E402
-from eval.runstore import read_records  # noqa: E402
-from sandbox import make_sandbox  # noqa: E402
-from serving.session import llm_from_spec  # noqa: E402
-from tests.eval.ray_cluster import start_cluster  # noqa: E402
+from apps.batch_ray import NodeSetup
+from benchmarks.support.ray_cluster import start_cluster
+from eval.baseline import make_baseline_solver
+from eval.batch import BatchConfig, code_version, run_batch
+from eval.evaluate import Evaluator
+from eval.problems import load_benchmark
+from eval.ray_batch import run_batch_ray
+from eval.runstore import read_records
+from sandbox import make_sandbox
+from serving.session import llm_from_spec
 
 MODULE = "bench_ray_model"
 
@@ -53,6 +51,16 @@ def write_model(folder: Path, problems, delay_s: float) -> str:
         f"ANSWER = {answer!r}\n\n\ndef make():\n"
         f"    return FakeListChatModel(responses=[ANSWER], sleep={delay_s!r})\n")
     return f"langchain:{MODULE}:make"
+
+
+def import_model(folder: Path) -> None:
+    """Import the factory module written in `folder` under its name, so that this process's
+    thread pool finds it by name (`importlib.import_module` looks in sys.modules first);
+    the Ray nodes find it through their PYTHONPATH."""
+    spec = importlib.util.spec_from_file_location(MODULE, folder / f"{MODULE}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules[MODULE] = module
 
 
 class Clock:
@@ -146,7 +154,7 @@ def main() -> None:
     problems = load_benchmark("humaneval")[:args.tasks]
     work = Path(tempfile.mkdtemp(prefix="raybench"))
     spec = write_model(work, problems, args.delay)
-    sys.path.insert(0, str(work))  # the thread pool imports the factory here; Ray nodes via PYTHONPATH
+    import_model(work)
     w = args.workers
     llm_from_spec(spec)  # warm-up: the first row must not pay for importing LangChain
     code_version()  # ... nor for the git call every record carries (cached per process)

@@ -9,17 +9,10 @@ already exists). Throughput runs `python -c pass` from W threads sharing one ins
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import threading
 import time
 
-# This script shares its name with the package it measures: when run as a file, keep its
-# own folder off the import path so `import sandbox` finds the package.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-
-from sandbox import Limits, make_sandbox, probe  # noqa: E402
+from sandbox import Limits, make_sandbox, probe
 
 PYTEST_FILE = "\n".join(f"def test_{i}():\n    assert {i} + 1 == {i + 1}\n" for i in range(10))
 CASES = {
