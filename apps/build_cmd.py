@@ -29,11 +29,13 @@ def open_llm(model: str | None, base_url: str | None, port: int, n_ctx: int):
 
 
 def token_counter(llm):
-    """The server's tokenizer when the LLM talks to a server, else a character estimate."""
-    from memory.context_budget import CharCounter, ServerCounter
+    """The one token counter (serving/tokens.py) when the LLM talks to a server: its tokenizer,
+    else the served model's GGUF tokenizer, else a character estimate; without a server, the estimate."""
+    from serving.tokens import CharCounter
+    from serving.tokens import token_counter as server_counter
 
     base_url = getattr(llm, "base_url", None)
-    return ServerCounter(base_url) if isinstance(base_url, str) else CharCounter()
+    return server_counter(base_url, getattr(llm, "model", None)) if isinstance(base_url, str) else CharCounter()
 
 
 @contextlib.contextmanager
