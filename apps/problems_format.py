@@ -63,7 +63,7 @@ def render(problems: list[Problem], fmt: str) -> list[str]:
 
 
 def from_pytest(items: list[dict], known_files: set[str] | None = None) -> list[Problem]:
-    """Problems from the sandboxed pytest plugin's records (apps/pytest_problems.py): an
+    """Problems from the sandboxed pytest plugin's records (workspace/guest/pytest_problems.py): an
     error at the failing line of the test's own file, and an info note at the crash line
     when the exception was raised elsewhere (in the code under test)."""
     problems = []

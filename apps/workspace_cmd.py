@@ -3,7 +3,6 @@ Their `--format vscode|github` output is what the problem matcher in tasks.json 
 
 from __future__ import annotations
 
-import ast
 import sys
 from pathlib import Path
 
@@ -11,8 +10,7 @@ import typer
 
 from apps.errors import cli_errors, fail
 from apps.options import BaseUrlOption, ModelOption, OutputFormat, PortOption, SandboxOption
-from apps.problems_format import FORMATS, Problem, render
-from codetext.pyast import parse_python
+from apps.problems_format import FORMATS, Problem, from_pytest, render
 
 FORMAT_HELP = "text | vscode (file:line:col: severity: message) | github (::error workflow commands)"
 
@@ -34,12 +32,12 @@ def emit(problems: list[Problem], fmt: str) -> None:
 def _open_workspace(fmt: str, cmd: str | None, sandbox: str):
     """What `test` and `fix` start from: the repo around the working directory, the parsed
     test command and the sandbox (call inside `cli_errors`, after the format is checked)."""
-    from apps.chat.repo import ChatRepo
-    from apps.testrun import parse_command
     from sandbox import make_sandbox
+    from workspace.pytest_run import parse_command
+    from workspace.repo import UserRepo
 
     check_format(fmt)
-    return ChatRepo.find(Path.cwd()), parse_command(cmd), make_sandbox(sandbox)
+    return UserRepo.find(Path.cwd()), parse_command(cmd), make_sandbox(sandbox)
 
 
 def _say(text: str) -> None:
@@ -53,17 +51,18 @@ def test(
     sandbox: SandboxOption = "auto",
 ) -> None:
     """Run this repository's tests in the sandbox and report each failure's location."""
-    from apps.testrun import repo_files, run_tests
+    from workspace.pytest_run import run_pytest
 
     with cli_errors():
         repo, command, box = _open_workspace(fmt, cmd, sandbox)
         try:
-            tests = run_tests(box, repo_files(repo, [], {}), command)
+            tree = repo.text_files([], {})
+            tests = run_pytest(box, tree, command)
         finally:
             box.close()
     if fmt == "text":
         print(tests.report)
-    emit(tests.problems, fmt)
+    emit(from_pytest(tests.failures, set(tree)), fmt)
     _say(f"tests: {tests.status}")
     raise typer.Exit(0 if tests.ok else 1)
 
@@ -81,64 +80,32 @@ def fix(
 ) -> None:
     """Run the tests; when they fail, let the agents rewrite the code (whole files), test
     again in the sandbox, and commit the fix. Reports what still fails."""
-    from apps.chat.editloop import EditContext, run_change
+    from agents.edit.fix import fix_targets, run_fix
+    from agents.edit.loop import EditContext
     from apps.chat.stream import LLMStreamer
-    from apps.testrun import repo_files, run_tests
     from serving.session import llm_session
+    from workspace.pytest_run import run_pytest
 
     with cli_errors():
         repo, command, box = _open_workspace(fmt, cmd, sandbox)
         try:
-            tree = repo_files(repo, [], {})
-            tests = run_tests(box, tree, command)
+            tree = repo.text_files([], {})
+            tests = run_pytest(box, tree, command)
             if not tests.ok:
-                # suspects come from the sandbox's output (the repo's tests can forge it): confined too
-                targets = [repo.relpath(f) for f in files] if files else repo.usable(suspects(tests.problems, tree))[0]
-                if not targets:
-                    fail("no file to fix found (none raised the failures or is imported by the failing tests): "
-                         "name the files to fix")
-                if repo.dirty(targets) and not commit_first:
-                    fail(f"{', '.join(repo.dirty(targets))}: uncommitted changes of yours would be overwritten; "
-                         "commit them or pass --commit-first")
-                if commit_first and repo.dirty(targets):
-                    commit = repo.commit(repo.dirty(targets), "your changes, committed before codeloop fix", ours=False)
-                    _say(f"committed your changes to {', '.join(targets)} first ({commit})")
+                targets = fix_targets(repo, files or [], tests, tree, commit_first=commit_first, notify=_say)
                 with llm_session(model, base_url, port=port) as llm:
                     streamer = LLMStreamer(llm)
                     ctx = EditContext(repo, targets, lambda m: "".join(streamer.stream(m, max_tokens=1536)), box,
                                       command, _say, max_repairs=max_repairs)
-                    outcome = run_change(ctx, f"Make the failing tests pass. Test output:\n{tests.report[-1500:]}")
+                    outcome = run_fix(ctx, tests)
                 tests = outcome.tests or tests
                 if outcome.commit:
                     _say(f"fixed {', '.join(outcome.applied)}: commit {outcome.commit} (git revert or reset to undo)")
         finally:
             box.close()
-    emit(tests.problems, fmt)
+    emit(from_pytest(tests.failures, set(tree)), fmt)
     _say(f"tests: {tests.status}")
     raise typer.Exit(0 if tests.ok else 1)
-
-
-def _is_test(path: str) -> bool:
-    name = Path(path).name
-    return name.startswith("test_") or name.endswith("_test.py") or "/tests/" in f"/{path}"
-
-
-def suspects(problems: list[Problem], files: dict[str, str]) -> list[str]:
-    """What a fix should edit: files where failures were raised, and the repository modules
-    the failing test files import — test files excluded."""
-    found = {p.path for p in problems if p.severity == "info"}
-    by_module = {path[:-3].replace("/", "."): path for path in files if path.endswith(".py")}
-    by_module |= {m.removeprefix("src."): path for m, path in by_module.items() if m.startswith("src.")}
-    for test_file in {p.path for p in problems if p.severity == "error"}:
-        try:
-            tree = parse_python(files.get(test_file, ""))
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
-            found |= {by_module[n] for n in names if n in by_module}
-    return sorted(f for f in found if not _is_test(f))
 
 
 def implement(
@@ -154,25 +121,20 @@ def implement(
     """Write the body of the function at --line in place, tested against its docstring's
     examples; the rest of the file stays byte-for-byte. Leaves a git commit (clean file in
     a repository) or a FILE.bak backup."""
-    from agents.solver import solve_task
-    from agents.state import SolveConfig
-    from apps.implement import function_at, function_task, locate, new_body, replace_body, save_in_place
+    from agents.edit.implement import find_target, implement_target
     from sandbox import make_sandbox
     from serving.session import llm_session
 
     with cli_errors():
         check_format(fmt)
-        place = locate(file)
-        source = place.read()
-        func = function_at(source, line)
+        target = find_target(file, line)
         box = make_sandbox(sandbox)
         try:
             with llm_session(model, base_url, port=port) as llm:
-                result = solve_task(function_task(source, func), llm, box, SolveConfig(max_repairs=max_repairs))
+                result, kept = implement_target(target, llm, box, max_repairs)
         finally:
             box.close()
-        updated = replace_body(source, func, new_body(result.code, func, source))
-        kept = save_in_place(place, source, updated, f"codeloop: implement {func.name}")
+    func = target.func
     _say(f"implemented {func.name} in {file}: visible tests {result.verdict}; {kept}")
     where = _shown_path(file)
     problems = [] if result.verdict in ("passed", "untested") else [

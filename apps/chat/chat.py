@@ -1,5 +1,5 @@
 """The chat controller: one `handle(line)` per input line — a /command, or a change request
-for the agents. It owns the conversation state; files and git go through `ChatRepo`, model
+for the agents. It owns the conversation state; files and git go through `UserRepo`, model
 calls through a streamer, output through the UI."""
 
 from __future__ import annotations
@@ -7,16 +7,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from agents.edit.loop import EditContext, run_change
 from apps.chat import commands
-from apps.chat.editloop import EditContext, run_change
 from apps.chat.history import ChatHistory
-from apps.chat.repo import ChatRepo, RepoError
 from apps.chat.ui import ReplyCancelled
-from apps.testrun import TestRun
 from memory.context_budget import CharCounter, TokenCounter
 from retrieval.base import Retriever
 from sandbox.base import Sandbox, SandboxError
 from serving.base import LLMError, Message
+from workspace.pytest_run import TestRun
+from workspace.repo import RepoError, UserRepo
 
 
 @dataclass
@@ -34,7 +34,7 @@ class ChatConfig:
 class Chat:
     """State of one session: the files in the chat and the conversation."""
 
-    repo: ChatRepo
+    repo: UserRepo
     streamer: object  # HTTPStreamer | LLMStreamer: .stream(messages, max_tokens=) and .stats
     sandbox: Sandbox
     ui: object  # ConsoleUI or a test recorder
@@ -94,7 +94,7 @@ class Chat:
                            self.ui.info, list(self.messages), self.config.max_repairs)
 
     def change(self, request: str) -> None:
-        """A change request: edit, test, repair, commit (apps/chat/editloop.py)."""
+        """A change request: edit, test, repair, commit (agents/edit/loop.py)."""
         started = time.perf_counter()
         outcome = run_change(self.edit_context(), request)
         self.remember("user", request)

@@ -34,17 +34,17 @@ def chat(
     from apps.chat.commands import cmd_add
     from apps.chat.history import ChatHistory
     from apps.chat.repl import interactive_loop, plain_loop
-    from apps.chat.repo import ChatRepo
     from apps.chat.stream import HTTPStreamer, LLMStreamer
     from apps.chat.ui import ConsoleUI
-    from apps.testrun import parse_command
     from retrieval.api import retriever_for
     from sandbox import make_sandbox
     from memory.context_budget import token_counter
     from serving.session import llm_session
+    from workspace.pytest_run import parse_command
+    from workspace.repo import UserRepo
 
     with cli_errors():
-        repo = ChatRepo.find(Path.cwd())
+        repo = UserRepo.find(Path.cwd())
         config = ChatConfig(parse_command(test_cmd), n_ctx=n_ctx, max_repairs=max_repairs, assume_yes=yes)
         retriever = retriever_for("none", repo=index) if index else None
         history = ChatHistory(repo.state_dir())  # refuses a linked or tracked .codeloop/

@@ -6,11 +6,12 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 
-from apps.chat.prompting import ask_messages, files_section, layout
-from apps.chat.repo import RepoError
-from apps.testrun import parse_command, repo_files, run_tests
+from agents.edit.fix import fix_request
+from agents.edit.prompting import ask_messages, files_section, layout
 from retrieval.context import format_context
 from sandbox.base import Limits
+from workspace.pytest_run import parse_command, run_pytest
+from workspace.repo import RepoError
 
 _RUN_OUTPUT_CHARS = 3000  # of a /run's output kept in the conversation
 
@@ -76,7 +77,7 @@ def cmd_test(chat, args: str) -> None:
         chat.config.test_command = parse_command(args)
     command = chat.config.test_command
     chat.ui.info(f"running {shlex.join(command)} in the sandbox ({chat.sandbox.name})")
-    tests = run_tests(chat.sandbox, repo_files(chat.repo, chat.added, {}), command)
+    tests = run_pytest(chat.sandbox, chat.repo.text_files(chat.added, {}), command)
     chat.last_tests = tests
     chat.ui.show(tests.report)
     chat.history.note(f"/test: {tests.status}\n{tests.report[-1500:]}")
@@ -85,7 +86,7 @@ def cmd_test(chat, args: str) -> None:
     elif not chat.added:
         chat.ui.warn(f"tests: {tests.status}; /add the files to fix, then /test again")
     else:
-        chat.change(f"Make the failing tests pass. Test output:\n{tests.report[-1500:]}")
+        chat.change(fix_request(tests))
 
 
 def cmd_run(chat, args: str) -> None:
@@ -98,7 +99,7 @@ def cmd_run(chat, args: str) -> None:
         chat.ui.info("not run")
         return
     limits = Limits(timeout_s=60, max_output_bytes=128 * 1024)
-    result = chat.sandbox.run(repo_files(chat.repo, chat.added, {}), command, limits)
+    result = chat.sandbox.run(chat.repo.text_files(chat.added, {}), command, limits)
     output = (result.stdout + result.stderr).strip()
     chat.ui.show(output or "(no output)")
     chat.ui.info(f"exit code {result.exit_code}" + (" (timed out)" if result.timed_out else ""))

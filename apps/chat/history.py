@@ -7,7 +7,7 @@
 
 Both are opened without following links (workspace/files.py), so a `.codeloop/` shipped
 with a repository cannot point the transcript at a file outside it. What `load` returns is
-still untrusted: the caller confines the file names (`ChatRepo.usable`).
+still untrusted: the caller confines the file names (`UserRepo.usable`).
 """
 
 from __future__ import annotations

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from apps.chat.chat import Chat, ChatConfig
 from apps.chat.history import ChatHistory
-from apps.chat.repo import ChatRepo
 from apps.chat.stream import LLMStreamer
 from apps.chat.ui import ReplyCancelled
-from apps.testrun import DEFAULT_COMMAND
 from sandbox import make_sandbox
 from serving.fake import FakeLLM
+from workspace.pytest_run import DEFAULT_COMMAND
+from workspace.repo import UserRepo
 
 BUGGY = "def add(a, b):\n    return a - b\n"
 FIXED = "def add(a, b):\n    return a + b\n"
@@ -76,7 +76,7 @@ class RecordingUI:
 
 def make_chat(root: Path, outputs: list[str], *, ui: RecordingUI | None = None, **config) -> Chat:
     llm = FakeLLM(outputs)
-    repo = ChatRepo.find(root)
+    repo = UserRepo.find(root)
     chat = Chat(repo, LLMStreamer(llm), make_sandbox("process"), ui or RecordingUI(),
                 ChatHistory(root / ".codeloop"), ChatConfig(list(DEFAULT_COMMAND), **config))
     chat.llm = llm  # for assertions on calls

@@ -3,7 +3,6 @@
 
 import pytest
 
-from apps.chat.edits import parse_edits
 from apps.chat.history import ChatHistory
 from retrieval.base import Hit
 from tests.apps.chat_fixtures import BUGGY, FIXED, RecordingUI, edit_reply, git, make_chat, make_repo
@@ -134,16 +133,3 @@ def test_history_replays_the_last_conversation_and_writes_a_transcript(repo):
     assert "#### fix add" in transcript and "commit" in transcript
     ChatHistory(repo / ".codeloop").start(resumed=False)  # a new session starts afresh
     assert ChatHistory(repo / ".codeloop").load()[0] == []
-
-
-@pytest.mark.parametrize("reply, default, expected", [
-    ("calc.py\n```python\nx = 1\n```\n", "", [("calc.py", "x = 1\n")]),
-    ("**src/app.py**\n```\ny = 2\n```", "", [("src/app.py", "y = 2\n")]),
-    ("File: a.py\n```python\n1\n```\nand again\na.py\n```python\n2\n```", "", [("a.py", "2\n")]),
-    ("```python b.py\nz = 3\n```", "", [("b.py", "z = 3\n")]),
-    ("Here:\n```python\nw = 4\n```", "only.py", [("only.py", "w = 4\n")]),
-    ("Here:\n```python\nw = 4\n```", "", []),
-    ("calc.py\n```python\nx = 1\n", "", []),  # cut off: not a whole file
-])
-def test_parse_edits(reply, default, expected):
-    assert [(e.path, e.text) for e in parse_edits(reply, default)] == expected

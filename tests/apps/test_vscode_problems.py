@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from apps.cli import app
-from apps.implement import ImplementError, function_at, new_body, replace_body
+from agents.edit.implement import ImplementError, function_at, new_body, replace_body
 from apps.problems_format import Problem, github_line, parse_vscode, render, vscode_line
 from tests.apps.chat_fixtures import FIXED, edit_reply, make_repo
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from apps.chat.repo import ChatRepo, RepoError
 from apps.cli import app
-from workspace.git import GitError, GitRepo, run_git
 from tests.apps.chat_fixtures import FIXED, edit_reply, git, make_repo
+from workspace.git import GitError, GitRepo, run_git
+from workspace.repo import RepoError, UserRepo
 
 HOOKS = ("pre-commit", "commit-msg", "post-commit", "post-index-change", "reference-transaction", "post-checkout",
          "pre-auto-gc", "prepare-commit-msg")
@@ -42,7 +42,7 @@ def marker(tmp_path):
 
 def edit_and_commit(root: Path) -> None:
     """What a chat edit does: write an added file, commit it as codeloop's, show the diff."""
-    chat_repo = ChatRepo.find(root)
+    chat_repo = UserRepo.find(root)
     chat_repo.write("calc.py", FIXED)
     chat_repo.commit(["calc.py"], "codeloop: fix", ours=True)
     chat_repo.last_diff()
@@ -69,7 +69,7 @@ def test_a_hooks_path_into_the_repository_is_ignored(repo, marker):
 def test_fsmonitor_from_the_repository_never_runs(repo, marker):
     git(repo, "config", "core.fsmonitor", program(repo.parent / "fsmon", marker))
     edit_and_commit(repo)
-    ChatRepo.find(repo).undo()
+    UserRepo.find(repo).undo()
     assert not marker.exists()
 
 
@@ -81,7 +81,7 @@ def test_filters_named_by_gitattributes_never_run(repo, marker):
     git(repo, "config", "filter.evil.required", "true")
     (repo / "calc.py").touch()
     edit_and_commit(repo)
-    ChatRepo.find(repo).undo()  # reset --hard: a smudge
+    UserRepo.find(repo).undo()  # reset --hard: a smudge
     assert not marker.exists()
 
 
@@ -90,7 +90,7 @@ def test_a_filter_whose_name_defeats_command_line_overrides_is_refused(repo, mar
     git(repo, "config", "filter.a=b.clean", program(repo.parent / "filter", marker))
     (repo / "calc.py").write_text(FIXED)
     with pytest.raises(RepoError, match="cannot switch off"):
-        ChatRepo.find(repo).commit(["calc.py"], "codeloop: fix", ours=True)
+        UserRepo.find(repo).commit(["calc.py"], "codeloop: fix", ours=True)
     assert not marker.exists()
 
 
@@ -116,7 +116,7 @@ def test_diff_drivers_and_textconv_never_run(repo, marker):
     git(repo, "config", "diff.external", evil)
     git(repo, "config", "diff.evil.command", evil)
     git(repo, "config", "diff.evil.textconv", evil)
-    chat_repo = ChatRepo.find(repo)
+    chat_repo = UserRepo.find(repo)
     chat_repo.write("calc.py", FIXED)
     assert "a + b" in chat_repo.last_diff()  # HEAD is not ours: the working tree's diff
     chat_repo.commit(["calc.py"], "codeloop: fix", ours=True)
@@ -164,7 +164,7 @@ def test_a_work_tree_configured_elsewhere_is_refused(repo, tmp_path):
     elsewhere.mkdir()
     git(repo, "config", "core.worktree", str(elsewhere))
     with pytest.raises(RepoError, match="does not contain it"):
-        ChatRepo.find(repo)
+        UserRepo.find(repo)
 
 
 def test_a_linked_codeloop_folder_in_a_build_directory_is_refused(tmp_path):
@@ -183,7 +183,7 @@ def test_the_users_own_global_filters_still_apply(repo, tmp_path, monkeypatch):
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(user_config))
     (repo / ".gitattributes").write_text("notes.txt filter=upper\n")
     (repo / "notes.txt").write_text("hello\n")
-    chat_repo = ChatRepo.find(repo)
+    chat_repo = UserRepo.find(repo)
     chat_repo.commit(["notes.txt", ".gitattributes"], "notes", ours=False)
     assert run_git(repo, "show", "HEAD:notes.txt") == "HELLO\n"
 

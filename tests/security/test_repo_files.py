@@ -173,11 +173,11 @@ def test_init_vscode_does_not_write_through_a_planted_link(runner, tmp_path, out
 
 
 def test_the_prompt_history_file_is_refused_when_it_is_a_link(tmp_path, outside):
-    from apps.chat.repo import ChatRepo, RepoError
+    from workspace.repo import RepoError, UserRepo
 
     repo = make_repo(tmp_path / "repo")
     (repo / ".codeloop").mkdir()
     (repo / ".codeloop" / "input.history").symlink_to(outside / "bashrc")  # prompt_toolkit would append to it
     with pytest.raises(RepoError, match="input.history is a link"):
-        ChatRepo.find(repo).state_file("input.history")
-    assert ChatRepo.find(repo).state_file("other.history") == repo.resolve() / ".codeloop" / "other.history"
+        UserRepo.find(repo).state_file("input.history")
+    assert UserRepo.find(repo).state_file("other.history") == repo.resolve() / ".codeloop" / "other.history"

@@ -1,4 +1,5 @@
-"""The chat's prompts (data files in apps/chat/prompts/) and message layout.
+"""The prompts of the chat and its edit loop (data files in agents/edit/prompts/) and their
+message layout.
 
 Layout for the server's prefix cache: the fixed system prompt first, then earlier turns
 (with their file blocks shortened, since the files' current text is sent anyway), then the
@@ -7,19 +8,17 @@ current files and request — the only part that changes from call to call."""
 from __future__ import annotations
 
 import re
-from functools import cache
-from importlib import resources
 
+from codetext.prompts import package_prompt
 from serving.base import Message
 
 HISTORY_MESSAGES = 6  # earlier messages kept; a 4k context fills up fast with whole files
 _BLOCK = re.compile(r"^(```+|~~~+)[^\n]*\n.*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
-@cache  # read-only package data
 def load(name: str) -> str:
-    """The text of `apps/chat/prompts/<name>.md`."""
-    return resources.files("apps.chat").joinpath("prompts", f"{name}.md").read_text(encoding="utf-8")
+    """The text of `agents/edit/prompts/<name>.md`."""
+    return package_prompt("agents.edit", name)
 
 
 def files_section(files: dict[str, str]) -> str:

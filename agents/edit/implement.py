@@ -1,6 +1,7 @@
-"""Implementing one function in place: find the function at a line, make its task, and put
-a generated body into the file keeping every other byte as it was; then commit it, or keep
-a backup (`save_in_place`), never writing through a link the repository planted."""
+"""`codeloop implement`: one function implemented in place. Find the function at a line,
+solve its task with the solve pipeline (its docstring's examples as visible tests), and put
+the generated body into the file keeping every other byte as it was; then commit it, or
+keep a backup (`save_in_place`), never writing through a link the repository planted."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from agents.solver import SolveResult, solve_task
+from agents.state import SolveConfig
 from agents.task import Task, doctest_examples
 from codetext.pyast import parse_python
-from workspace import files as safefs
 from settings.errors import BadInput
+from workspace import files as safefs
+from workspace.repo import RepoError, UserRepo
 
 
 class ImplementError(BadInput):
@@ -111,7 +115,7 @@ class Place:
 
     root: Path
     rel: str
-    repo: object | None  # ChatRepo
+    repo: UserRepo | None
 
     def read(self) -> str:
         """The file's text (BadInput when missing, a link, not UTF-8)."""
@@ -124,14 +128,12 @@ class Place:
 def locate(file: Path) -> Place:
     """Where `file` lives. The folder the user named is taken as it resolves (links to it
     are theirs); below the repository root, and the file itself, no link is followed."""
-    from apps.chat.repo import ChatRepo, RepoError
-
     path = Path(os.path.abspath(file))
     folder = path.parent.resolve()
     if not folder.is_dir():
         raise ImplementError(f"file not found: {file}")
     try:
-        repo = ChatRepo.find(folder)
+        repo = UserRepo.find(folder)
     except RepoError:
         repo = None
     root = repo.root if repo is not None else folder
@@ -155,3 +157,29 @@ def save_in_place(place: Place, old: str, new: str, message: str) -> str:
         raise ImplementError(f"{place.rel}: could not create a backup next to it")
     safefs.write_text(place.root, place.rel, new)
     return f"backup {place.root / (place.rel + suffix)}"
+
+
+
+@dataclass
+class Target:
+    """The function `implement` will write: where its file is, the file's text, the node."""
+
+    place: Place
+    source: str
+    func: Func
+
+
+def find_target(file: Path, line: int) -> Target:
+    """The function at `line` of `file` (checked before any model or sandbox starts)."""
+    place = locate(file)
+    source = place.read()
+    return Target(place, source, function_at(source, line))
+
+
+def implement_target(target: Target, llm, sandbox, max_repairs: int) -> tuple[SolveResult, str]:
+    """Solve the function's task and write the body in place; returns the solve result
+    and where the old text is kept (`save_in_place`)."""
+    source, func = target.source, target.func
+    result = solve_task(function_task(source, func), llm, sandbox, SolveConfig(max_repairs=max_repairs))
+    updated = replace_body(source, func, new_body(result.code, func, source))
+    return result, save_in_place(target.place, source, updated, f"codeloop: implement {func.name}")

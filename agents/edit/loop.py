@@ -1,4 +1,4 @@
-"""A change request, start to end: whole-file edits from the model, the repository's tests
+"""The chat/fix edit loop. A change request, start to end: whole-file edits from the model, the repository's tests
 in the sandbox after each edit, up to `max_repairs` fix rounds from the real failures, then
 the files written into the working tree and committed as one git commit.
 
@@ -12,12 +12,12 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from apps.chat.edits import check_edits, parse_edits
-from apps.chat.prompting import change_messages, fix_messages
-from apps.chat.repo import ChatRepo, RepoError
-from apps.testrun import TestRun, repo_files, run_tests
+from agents.edit.prompting import change_messages, fix_messages
 from sandbox.base import Sandbox
 from serving.base import Message
+from workspace.edits import check_edits, parse_edits
+from workspace.pytest_run import TestRun, run_pytest
+from workspace.repo import RepoError, UserRepo
 
 Ask = Callable[[list[Message]], str]  # messages -> the reply text (streamed to the user)
 
@@ -26,7 +26,7 @@ Ask = Callable[[list[Message]], str]  # messages -> the reply text (streamed to 
 class EditContext:
     """What a change request needs; `ask` and `notify` are the UI's side."""
 
-    repo: ChatRepo
+    repo: UserRepo
     added: list[str]
     ask: Ask
     sandbox: Sandbox
@@ -48,7 +48,7 @@ class ChangeOutcome:
     replies: list[str] = field(default_factory=list)
 
 
-def refuse_dirty(repo: ChatRepo, paths: list[str]) -> None:
+def refuse_dirty(repo: UserRepo, paths: list[str]) -> None:
     """Refuse when a file codeloop may write has changes of the user's own."""
     dirty = repo.dirty(paths) if paths else []
     if dirty:
@@ -81,7 +81,7 @@ def run_change(ctx: EditContext, request: str) -> ChangeOutcome:
         current |= changes
         ctx.notify(f"testing {', '.join(sorted(changes))} in the sandbox: {shlex.join(ctx.test_command)}")
         overrides = {p: t for p, t in current.items() if t != originals[p]}
-        outcome.tests = run_tests(ctx.sandbox, repo_files(ctx.repo, ctx.added, overrides), ctx.test_command)
+        outcome.tests = run_pytest(ctx.sandbox, ctx.repo.text_files(ctx.added, overrides), ctx.test_command)
         ctx.notify(f"tests: {outcome.tests.status}")
         if outcome.tests.ok or outcome.repairs >= ctx.max_repairs:
             break
@@ -96,7 +96,7 @@ def run_change(ctx: EditContext, request: str) -> ChangeOutcome:
     return outcome
 
 
-def apply(repo: ChatRepo, files: dict[str, str], request: str, tests: TestRun | None) -> str:
+def apply(repo: UserRepo, files: dict[str, str], request: str, tests: TestRun | None) -> str:
     """Write `files` into the working tree and commit them as codeloop's; returns the id."""
     for rel, text in files.items():
         repo.write(rel, text)

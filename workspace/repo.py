@@ -1,10 +1,12 @@
-"""The user's repository as the chat sees it: paths that may be edited, and git.
+"""The user's repository as chat, fix, test and implement see it: paths that may be
+edited, the files a test run needs, and git.
 
-Everything that reads or writes the user's working tree goes through `ChatRepo`, so the
+Everything that reads or writes the user's working tree goes through `UserRepo`, so the
 refusals live in one place: paths outside the root, any symlink on the way (workspace/files.py
-checks each component, and the I/O never follows a link), `.git` and `.codeloop`, files the
-user has not added, and files with uncommitted changes of the user's own. git itself runs
-through `workspace.git.run_git`, with the repository's hooks, fsmonitor and filters off.
+checks each component, and the I/O never follows a link), `.git` and `.codeloop`, and files
+with uncommitted changes of the user's own (the doors add their own rules, e.g. the chat's
+added files). git itself runs through `workspace.git.run_git`, with the repository's hooks,
+fsmonitor and filters off.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from settings.errors import BadInput
 
 TRAILER = "Codeloop-Edit: yes"  # marks the commits /undo may revert
 MAX_FILE_BYTES = 256 * 1024  # a whole-file edit of anything larger would not fit a small context
+MAX_REPO_BYTES = 8 * 1024 * 1024  # what travels into the sandbox for a test run; a repo worked in is small
 STATE_DIR = ".codeloop"
 
 
@@ -24,8 +27,8 @@ class RepoError(BadInput):
     """A refusal: the path or the repository state does not allow the operation."""
 
 
-class ChatRepo(GitRepo):
-    """A git working tree rooted at `root` (the repository's top level)."""
+class UserRepo(GitRepo):
+    """The user's git working tree rooted at `root` (the repository's top level)."""
 
     failure = RepoError
 
@@ -33,7 +36,7 @@ class ChatRepo(GitRepo):
         super().__init__(Path(root).resolve(), own_identity=True)
 
     @classmethod
-    def find(cls, start: Path) -> "ChatRepo":
+    def find(cls, start: Path) -> "UserRepo":
         """The repository containing `start`; refuses outside a git repository, and a
         work tree that does not contain `start` (a `core.worktree` pointing elsewhere)."""
         try:
@@ -87,7 +90,7 @@ class ChatRepo(GitRepo):
             raise RepoError(str(exc)) from None
 
     def usable(self, names: list[str]) -> tuple[list[str], list[str]]:
-        """Of `names` (e.g. a resumed chat's files), those the chat may use as root-relative
+        """Of `names` (e.g. a resumed chat's files), those a door may use as root-relative
         paths, and one refusal line for each other."""
         kept, refused = [], []
         for name in names:
@@ -100,6 +103,27 @@ class ChatRepo(GitRepo):
             if rel not in kept:
                 kept.append(rel)
         return kept, refused
+
+    def text_files(self, extra: list[str], overrides: dict[str, str]) -> dict[str, str]:
+        """What a test run needs: the tracked text files plus `extra` (e.g. added, maybe
+        untracked), with `overrides` (proposed new texts) on top; binaries, links, special
+        and oversized files stay out."""
+        files: dict[str, str] = {}
+        total = 0
+        for rel in dict.fromkeys([*self.tracked(), *extra]):
+            if rel in overrides:
+                continue
+            try:  # never through a link
+                text = safefs.read_text(self.root, rel, max_bytes=MAX_FILE_BYTES)
+            except (safefs.UnsafePath, OSError):
+                continue
+            if text is None:
+                continue
+            total += len(text)
+            if total > MAX_REPO_BYTES:
+                raise RepoError(f"the repository's text files exceed {MAX_REPO_BYTES // 2**20} MiB; too big to test")
+            files[rel] = text
+        return files | overrides
 
     def exists(self, rel: str) -> bool:
         """Whether anything is at root-relative `rel` (links not followed)."""
