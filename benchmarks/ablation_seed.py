@@ -15,7 +15,7 @@ would be another draw of the same thing. This script copies the default run's re
 those tasks (marked `copied_from`) into the new run directory; `codeloop batch` then skips
 them (it resumes) and runs only the changed tasks, with the setting's variable set:
 
-    .venv/bin/python benchmarks/ablation_seed.py benchmarks/runs/humanevalplus-pipeline \\
+    .venv/bin/python -m benchmarks.ablation_seed benchmarks/runs/humanevalplus-pipeline \\
         visible_tests=doctest benchmarks/runs/humanevalplus-ablate-visible-doctest
     CODELOOP_VISIBLE_TESTS=doctest codeloop batch humaneval+ --out benchmarks/runs/humanevalplus-ablate-visible-doctest
 

@@ -1,6 +1,6 @@
 """What a user waits for at the repo doors, per source tree, side by side; prints a markdown table.
 
-    .venv/bin/python benchmarks/door_latency.py [--runs 10] [--sandbox bwrap] [--tree OLD_TREE] [--tree .]
+    .venv/bin/python -m benchmarks.door_latency [--runs 10] [--sandbox bwrap] [--tree OLD_TREE] [--tree .]
 
 Each tree is a codeloop source checkout (e.g. `git archive COMMIT | tar -x -C /tmp/old`)
 run with this venv's dependencies: the CLI is started as `python -c 'from apps.cli import main'`

@@ -1,7 +1,7 @@
 """Visible-test extraction time against the size of a crafted task text; prints a markdown table.
 
-    .venv/bin/python benchmarks/extraction_cost.py [--n 1000,2000,4000,8000] [--shapes input,...]
-    CODELOOP_DATA_DIR=... .venv/bin/python benchmarks/extraction_cost.py --dump OUT.json
+    .venv/bin/python -m benchmarks.extraction_cost [--n 1000,2000,4000,8000] [--shapes input,...]
+    CODELOOP_DATA_DIR=... .venv/bin/python -m benchmarks.extraction_cost --dump OUT.json
 
 Each shape repeats one piece N times inside a function's docstring (issue 28: `Input:` × N
 took O(N²)); the time is the process's CPU time for `task_from_text` (the entry point

@@ -1,7 +1,7 @@
 """The fault table (issue 16): each fault injected into a real run, what the user saw,
 records lost and duplicated (goal 0 each), and the time to recover. Prints markdown.
 
-    .venv/bin/python benchmarks/faults.py [--data-dir DIR] [--skip-smoke]
+    .venv/bin/python -m benchmarks.faults [--data-dir DIR] [--skip-smoke]
 
 Batches run as a person runs them (`codeloop batch` subprocesses, baseline mode, the
 process sandbox) against a stand-in model server (benchmarks/support/stub_model_server.py) on a

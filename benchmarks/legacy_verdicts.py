@@ -9,7 +9,7 @@ a token; here it is today's harness on the unsanitised code (no answer in a run 
 token, so this differs from the old one only if an answer printed a result line itself —
 the table counts those too).
 
-    .venv/bin/python benchmarks/legacy_verdicts.py RUN_DIR [--bench humaneval] [--sandbox docker]
+    .venv/bin/python -m benchmarks.legacy_verdicts RUN_DIR [--bench humaneval] [--sandbox docker]
 
 Prints a table (old passes, new passes, old pass → new fail, old fail → new pass) and the
 task ids that changed. The new verdicts are the run's own (or, with --bench, a fresh check

@@ -7,7 +7,7 @@ run's tasks by that path (from each record's trace) and, against a baseline run 
 benchmark, counts per path: tasks, passed by each, won / lost (paired on sample 0), the
 pipeline's tokens, calls and seconds per task. No model, no sandbox: records only.
 
-    .venv/bin/python benchmarks/pipeline_paths.py PIPELINE_RUN BASELINE_RUN
+    .venv/bin/python -m benchmarks.pipeline_paths PIPELINE_RUN BASELINE_RUN
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Probe inputs (selection by execution) on a benchmark: coverage, and the canonical solution on them.
 
-    CODELOOP_DATA_DIR=... nice -n 10 .venv/bin/python benchmarks/probe_coverage.py [--benchmark humaneval]
+    CODELOOP_DATA_DIR=... nice -n 10 .venv/bin/python -m benchmarks.probe_coverage [--benchmark humaneval]
         [--sandbox bwrap] [--no-run]
 
 Coverage: tasks for which `agents.probes.probe_inputs` finds at least 1 and at least 10

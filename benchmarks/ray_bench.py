@@ -1,7 +1,7 @@
 """The same FakeLLM batch on the thread pool and on Ray (1 node, 2 nodes on this machine):
 wall time, Ray's fixed start-up cost and its overhead per task.
 
-    .venv/bin/python benchmarks/ray_batch.py [--tasks 40] [--delay 1.0] [--workers 2]
+    .venv/bin/python -m benchmarks.ray_bench [--tasks 40] [--delay 1.0] [--workers 2]
 
 The model is langchain_core's FakeListChatModel behind `--llm langchain:MODULE:make` (what
 `codeloop batch --llm` takes) sleeping `--delay` seconds per call: it stands in for the

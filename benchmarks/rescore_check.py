@@ -1,6 +1,6 @@
 """Re-judges committed runs with the current checker and counts the verdicts that move.
 
-    .venv/bin/python benchmarks/rescore_check.py [--out /tmp/rescore] [RUN_NAME …]
+    .venv/bin/python -m benchmarks.rescore_check [--out /tmp/rescore] [RUN_NAME …]
 
 Each run under benchmarks/runs/ is rescored on its own benchmark into `--out/RUN_NAME`
 (never into the committed run directory); the table gives pass (and base) counts before

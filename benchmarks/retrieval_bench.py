@@ -1,6 +1,6 @@
 """Retrieval benchmark: build time/size, load time, query latency, recall@5. Prints tables.
 
-    .venv/bin/python benchmarks/retrieval.py [--chunks 50000] [--queries 100] [--out DIR]
+    .venv/bin/python -m benchmarks.retrieval_bench [--chunks 50000] [--queries 100] [--out DIR]
 
 Corpora: (1) the installed interpreter's stdlib docstrings (BM25 and dense builds, both
 measured in full); (2) a 50k-chunk code corpus = the first 50k chunks of the stdlib's

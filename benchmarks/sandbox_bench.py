@@ -1,6 +1,6 @@
 """Sandbox latency and throughput per backend; prints a markdown table.
 
-    .venv/bin/python benchmarks/sandbox.py [--runs 30] [--workers 2] [--backends docker,bwrap,process]
+    .venv/bin/python -m benchmarks.sandbox_bench [--runs 30] [--workers 2] [--backends docker,bwrap,process]
 
 Latency is host wall time per `Sandbox.run` on a warm instance (docker: the container
 already exists). Throughput runs `python -c pass` from W threads sharing one instance.

@@ -13,7 +13,7 @@ candidates — so the rules differ only in how they choose, not in what the mode
 - `random survivor`: the expected pass rate of a survivor drawn at random (by copies)
 - `oracle`: some candidate passes (the ceiling any selector can reach on this pool)
 
-    .venv/bin/python benchmarks/selection_ablation.py RUN_DIR [--bench humaneval] [--sandbox bwrap]
+    .venv/bin/python -m benchmarks.selection_ablation RUN_DIR [--bench humaneval] [--sandbox bwrap]
 
 Prints a table with 95% Wilson intervals and, per rule, the tasks it wins and loses
 against `greedy` with McNemar's exact p-value. `replay ≠ recorded` counts tasks where the

@@ -1,14 +1,14 @@
 """Serving benchmark: engines side by side, and batch runs against one server.
 
 Usage:
-  .venv/bin/python benchmarks/serving.py engines [--model M] [--engines llama-cpp-python,llama-server]
+  .venv/bin/python -m benchmarks.serving_bench engines [--model M] [--engines llama-cpp-python,llama-server]
          [--parallel 8] [--tokens 64]
       per engine: load time, aggregate generated tokens/s at 1/2/4/8 concurrent sequences,
       8 samples of one ~400-token prompt (n in one request vs 8 sequential requests: wall
       time and prompt tokens evaluated), server RSS after load and at the end.
-  .venv/bin/python benchmarks/serving.py rss [--bench mbpp] [--requests 200] [--tokens 8] [--cache-ram-mib N]
+  .venv/bin/python -m benchmarks.serving_bench rss [--bench mbpp] [--requests 200] [--tokens 8] [--cache-ram-mib N]
       server RSS while that many distinct baseline prompts pass through one server.
-  .venv/bin/python benchmarks/serving.py batch [--bench humaneval] [--limit 40] [--workers 1,4]
+  .venv/bin/python -m benchmarks.serving_bench batch [--bench humaneval] [--limit 40] [--workers 1,4]
          [--model M] [--engine llama-server] [--out-root DIR]
       per worker count: a fresh server, `codeloop batch BENCH --mode baseline` against it,
       wall time, pass@1, share of prompt tokens served from the cache (as the API reports

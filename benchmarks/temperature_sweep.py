@@ -11,15 +11,15 @@ intervals over tasks, the run's own pass rate on the same tasks (and the share o
 pass@1 → pass@n gap it closes: what its selector captures), distinct programs per task,
 completion tokens per task.
 
-    .venv/bin/python benchmarks/temperature_sweep.py benchmarks/runs/mbppdev-pipeline \\
+    .venv/bin/python -m benchmarks.temperature_sweep benchmarks/runs/mbppdev-pipeline \\
         --temperatures 0.4 0.7 1.0 --n 8 --out benchmarks/runs/mbppdev-temperature
-    .venv/bin/python benchmarks/temperature_sweep.py … --table-only     # the table from the records
+    .venv/bin/python -m benchmarks.temperature_sweep … --table-only     # the table from the records
 
 With `--all-tasks` every task of the run is sampled, not only the explore branch's: with
 `--n 10` that is the model's own pass@k curve (k = 1…10) at the sampler's settings, the
 ceiling any selector over that many samples can reach (issue 13's "Measure"):
 
-    .venv/bin/python benchmarks/temperature_sweep.py benchmarks/runs/humanevalplus-pipeline --all-tasks \
+    .venv/bin/python -m benchmarks.temperature_sweep benchmarks/runs/humanevalplus-pipeline --all-tasks \
         --temperatures 0.7 --n 10 --out benchmarks/runs/humanevalplus-passk
 """
 
@@ -38,6 +38,7 @@ from benchmarks.pipeline_paths import agent_events, passed_by_task
 from codetext.sanitize import candidate_code
 from eval.passk import estimate_pass_at_k
 from eval.recheck import Run, load_run
+from eval.runstore import read_records
 from eval.stats import bootstrap_mean_interval
 
 KS = (1, 2, 4)
@@ -69,17 +70,12 @@ def sample_task(llm, evaluator, problem, temperature: float, n: int) -> dict:
             "completion_tokens": completion.usage.completion_tokens}
 
 
-def read_done(path: Path) -> list[dict]:
-    """The records written so far, the first per (task, temperature); a torn last line from a
-    kill is dropped."""
-    if not path.exists():
-        return []
+def read_done(out: Path) -> list[dict]:
+    """The records written so far in `out` (`records.jsonl.gz` as committed, then the plain
+    `records.jsonl` a resumed sweep appends to), the first per (task, temperature); a torn
+    last line from a kill is dropped."""
     done: dict[tuple, dict] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
+    for record in read_records(out).records:
         done.setdefault((record["task_id"], record["temperature"]), record)
     return list(done.values())
 
@@ -124,7 +120,7 @@ def sweep(args, bench: str, task_ids: list[str], out: Path) -> None:
     from serving.session import llm_session
 
     problems = {p.task_id: p for p in load_benchmark(bench)}
-    done = {(r["task_id"], r["temperature"]) for r in read_done(out)}
+    done = {(r["task_id"], r["temperature"]) for r in read_done(out.parent)}
     box = make_sandbox(args.sandbox)
     evaluator = Evaluator(box)
     try:
@@ -161,7 +157,7 @@ def main() -> None:
         args.out.mkdir(parents=True, exist_ok=True)
         sweep(args, bench, task_ids[:args.limit], records_path)
     scope = "every task of the run" if args.all_tasks else "greedy failed or untested in the pipeline run"
-    print(table(read_done(records_path), scope, passed_by_task(run.records)))
+    print(table(read_done(args.out), scope, passed_by_task(run.records)))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """How wrong are character-based token estimates? 200 agent prompts against the server's tokenizer.
 
-    CODELOOP_DATA_DIR=../shared/data/benchmarks nice -n 19 .venv/bin/python benchmarks/token_estimate.py \
+    CODELOOP_DATA_DIR=../shared/data/benchmarks nice -n 19 .venv/bin/python -m benchmarks.token_estimate \
         [--model smollm2-135m] [--port 8801] [--base-url URL]
 
 Prompts: the coder's messages for the first 80 HumanEval and 80 MBPP+ tasks, and 40 repair

@@ -1,6 +1,6 @@
 """Time to first token against total latency: solves streamed through the graph.
 
-    CODELOOP_DATA_DIR=../shared/data/benchmarks nice -n 19 .venv/bin/python benchmarks/ttft.py \
+    CODELOOP_DATA_DIR=../shared/data/benchmarks nice -n 19 .venv/bin/python -m benchmarks.ttft \
         [--model smollm2-135m] [--port 8811] [--base-url URL] [--limit 6] [--max-tokens 256] [--plain]
 
 Solves the first `--limit` HumanEval tasks with `solve_task(on_token=...)` (what `codeloop

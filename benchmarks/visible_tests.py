@@ -1,6 +1,6 @@
 """Visible tests extracted from benchmark prompts: coverage and precision; prints a markdown table.
 
-    CODELOOP_DATA_DIR=... nice -n 10 .venv/bin/python benchmarks/visible_tests.py [--benchmarks humaneval,mbpp+]
+    CODELOOP_DATA_DIR=... nice -n 10 .venv/bin/python -m benchmarks.visible_tests [--benchmarks humaneval,mbpp+]
 
 Coverage: tasks whose prompt yields at least one deterministic visible test (asserts,
 including the examples `agents.examples` rewrites, or `>>>` doctests); no model call.
