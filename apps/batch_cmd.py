@@ -19,10 +19,10 @@ from rich.console import Console
 from apps.batch_progress import ProgressFeed
 from apps.batch_setup import make_solver, open_llm  # module names here: tests replace open_llm
 from apps.errors import cli_errors, fail
-from apps.options import (BaseUrlOption, BatchMode, CandidatesOption, ConfirmSamplesOption, ExploreSamplesOption,
-                          GenTestsOption, LlmOption, MaxCallsOption, MaxRepairsOption, ModelOption, PortOption,
-                          RayAddressOption, RepairSamplesOption, RetrievalOption, SampleTemperatureOption,
-                          SandboxOption, pipeline_overrides, resolved)
+from apps.options import (BaseUrlOption, BatchMode, CandidatesOption, ConfirmSamplesOption, DataDirOption,
+                          ExploreSamplesOption, GenTestsOption, LlmOption, MaxCallsOption, MaxRepairsOption,
+                          ModelOption, PortOption, RayAddressOption, RepairSamplesOption, RetrievalOption,
+                          SampleTemperatureOption, SandboxOption, pipeline_overrides, resolved)
 from eval.data import BenchmarkDataError
 from eval.plus import GroundTruthError
 from eval.problems import LOADERS, load_benchmark, only_tasks
@@ -85,7 +85,7 @@ def batch(
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Problems solved in parallel."),
     out: Path = typer.Option(None, "--out", help="Run directory (default runs/BENCH-MODE)."),
     redo: bool = typer.Option(False, "--redo", help="Start over (old records are moved aside, not deleted)."),
-    data_dir: Path = typer.Option(None, "--data-dir", help="Benchmark files (else $CODELOOP_DATA_DIR, cache)."),
+    data_dir: DataDirOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     llm_spec: LlmOption = None,
@@ -175,7 +175,7 @@ def batch(
 
 def eval_run(
     run_dir: Path = typer.Argument(..., help="A run directory written by `codeloop batch`."),
-    data_dir: Path = typer.Option(None, "--data-dir", help="Benchmark files (else $CODELOOP_DATA_DIR, cache)."),
+    data_dir: DataDirOption = None,
     sandbox: SandboxOption = "auto",
     workers: int = typer.Option(2, "--workers", min=1, max=64, help="Checks run in parallel."),
     bench: str = typer.Option(None, "--bench", help="Score the answers on this benchmark instead (same task ids, "

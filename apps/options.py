@@ -11,6 +11,7 @@ configuration's `default_map` (apps/cli.py). The resolved settings are `ctx.obj`
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal, Optional
 
 import typer
@@ -28,14 +29,15 @@ _OPTION_TYPE = {"llm": str, "gen_tests": bool, "offline": bool, "adaptive": bool
                 "repair_runtime_only": bool}
 
 
-def knob_option(name: str, *, optional: bool = False, help: str | None = None):
+def knob_option(name: str, *, optional: bool = False, help: str | None = None, kind: type | None = None):
     """`Annotated[TYPE, typer.Option(...)]` for knob `name`, from its row: flag(s), CODELOOP_*
     variable, help, bounds. `optional`: None means "not given" (the pipeline's knobs, whose
-    value then comes from the resolved settings)."""
+    value then comes from the resolved settings); `help` and `kind` (e.g. Path for a str
+    knob) where a command words or takes it its own way."""
     knob = knobs.BY_NAME[name]
     if not knob.flags:
         raise ValueError(f"knob {name!r} has no CLI flag (settings/knobs.py)")
-    kind = _OPTION_TYPE.get(name, knob.type)
+    kind = kind or _OPTION_TYPE.get(name, knob.type)
     if optional:
         kind = Optional[kind]
     return Annotated[kind, typer.Option(*knob.flags, envvar=knob.env, help=help or knob.help, **knob.limits)]
@@ -51,8 +53,10 @@ RetrievalOption = knob_option("retrieval")
 EngineOption = knob_option("engine")
 ParallelOption = knob_option("parallel")
 GpuLayersOption = knob_option("gpu_layers")
-RayAddressOption = knob_option("ray_address", help="Fan out on a Ray cluster: HOST:PORT, auto (the cluster "
-                               "`ray start` made here) or local (a private one); --workers per node. Needs the ray extra.")
+DataDirOption = knob_option("data_dir", optional=True, kind=Path)
+IndexDirOption = knob_option("index_dir", optional=True, kind=Path)
+RayAddressOption = knob_option("ray_address", help="Fan out on a Ray cluster: HOST:PORT, auto (the cluster `ray "
+                               "start` made here) or local (a private one); --workers per node. Needs the ray extra.")
 
 # The pipeline's knobs (agents/state.py SolveConfig), for solve and batch. None: not given
 # on the command line, so the resolved settings' value is used (SolveConfig.from_settings).

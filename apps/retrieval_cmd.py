@@ -15,6 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from apps.errors import fail, fail_for
+from apps.options import DataDirOption, IndexDirOption
 from retrieval.corpora import CorpusError
 from retrieval.dense import DenseUnavailable
 
@@ -25,8 +26,8 @@ def index_command(
     dense: Annotated[Optional[bool], typer.Option("--dense/--no-dense", help="Embed chunks too (default: if the dense extra is installed).")] = None,
     stdlib: Annotated[bool, typer.Option("--stdlib", help="Index the standard library's docstrings instead of PATHs.")] = False,
     examples: Annotated[Optional[str], typer.Option("--examples", metavar="BENCHMARK", help="Index the solved MBPP example pool, leakage-guarded for BENCHMARK (mbpp, mbpp+, humaneval, …).")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Benchmark data directory (default $CODELOOP_DATA_DIR).")] = None,
-    index_dir: Annotated[Optional[Path], typer.Option("--index-dir", help="Where indexes live (default $CODELOOP_INDEX_DIR or the user cache).")] = None,
+    data_dir: DataDirOption = None,
+    index_dir: IndexDirOption = None,
 ) -> None:
     """Build or incrementally update a retrieval index (unchanged files are skipped)."""
     from retrieval import api
@@ -56,8 +57,8 @@ def search_command(
     name: Annotated[str, typer.Option("--name", "-n", help="Index name.")] = "default",
     mode: Annotated[str, typer.Option("--mode", help="auto, bm25, dense or hybrid.")] = "auto",
     benchmark: Annotated[Optional[str], typer.Option("--benchmark", help="Drop this benchmark's evaluation problems (leakage guard).")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Benchmark data directory.")] = None,
-    index_dir: Annotated[Optional[Path], typer.Option("--index-dir", help="Where indexes live.")] = None,
+    data_dir: DataDirOption = None,
+    index_dir: IndexDirOption = None,
 ) -> None:
     """Search an index; prints hits with their source, or JSON with --json."""
     from retrieval import api

@@ -60,8 +60,13 @@ class _SettingsBase(BaseSettings):
 
 # Every knob the commands share (the `codeloop config` listing): one field per row of
 # settings/knobs.py KNOBS, in its order. The trust boundary is the table's too.
-Settings = create_model("Settings", __base__=_SettingsBase, __doc__="Every knob the commands share (settings/knobs.py).",
-                        __module__=__name__, **knobs.fields())
+def settings_model(table: tuple[knobs.Knob, ...] = knobs.KNOBS) -> type[_SettingsBase]:
+    """The `Settings` class of a knob table: one field per row, in its order."""
+    return create_model("Settings", __base__=_SettingsBase, __module__=__name__, **knobs.fields(table),
+                        __doc__="Every knob the commands share (settings/knobs.py).")
+
+
+Settings = settings_model()
 
 
 class Refused(NamedTuple):
@@ -258,5 +263,6 @@ def env_var(name: str) -> str:
 
 
 __all__ = ["HARMLESS", "SENSITIVE", "ConfigError", "LLMTable", "Layer", "Loaded", "Refused", "Settings", "config_files",
-           "current", "default_map", "env_var", "file_label", "file_layers", "file_values_as_env", "load", "load_report",
+           "current", "default_map", "env_var", "file_label", "file_layers", "file_values_as_env", "load",
+           "load_report",
            "project_dir", "settings_env", "user_config_file"]

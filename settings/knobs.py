@@ -161,9 +161,9 @@ def env_name(name: str) -> str:
     return f"{ENV_PREFIX}{name.upper()}"
 
 
-def fields() -> dict[str, tuple[Any, Any]]:
+def fields(table: tuple[Knob, ...] = KNOBS) -> dict[str, tuple[Any, Any]]:
     """The `Settings` fields, for `pydantic.create_model`: name -> (annotation, default)."""
-    return {k.name: (k.type, k.default) for k in KNOBS}
+    return {k.name: (k.type, k.default) for k in table}
 
 
 def by_parameter(name: str) -> Knob | None:
