@@ -2,7 +2,7 @@
 
 Why bm25s and not rank-bm25: bm25s precomputes BM25 scores into a sparse matrix at index
 time, so a query is a few sparse-row sums; rank-bm25 recomputes term statistics over every
-document in Python on each query. Measured here at 50k code chunks (benchmarks/retrieval.py,
+document in Python on each query. Measured here at 50k code chunks (benchmarks/retrieval_bench.py,
 2 shared cores): query p50 0.1 ms with bm25s vs 121 ms with rank-bm25; fitting is similar
 (11 s vs 9 s, mostly our tokenizer). bm25s also saves and memory-maps its index natively,
 which rank-bm25 cannot (it would need pickling the whole corpus).

@@ -109,7 +109,7 @@ class DenseIndex:
         faiss = require("faiss")
         previous = faiss.omp_get_max_threads()
         # One query: OpenMP threads only add synchronisation; on 2 busy cores one thread
-        # was 5x faster (50k vectors: 36 ms -> 7 ms wall, benchmarks/retrieval.py).
+        # was 5x faster (50k vectors: 36 ms -> 7 ms wall, benchmarks/retrieval_bench.py).
         faiss.omp_set_num_threads(1)
         try:
             scores, ids = self._index.search(query_vector.reshape(1, -1).astype(np.float32), min(k, len(self.vectors)))

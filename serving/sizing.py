@@ -2,7 +2,7 @@
 
 Chosen from the machine's cores and memory; explicit values (flags, CODELOOP_PARALLEL,
 CODELOOP_CACHE_RAM_MIB) win. Measured on the 2-core, 24 GiB machines here with the 1.5B
-model (benchmarks/serving-2026-11-27.md): aggregate generation at 1/2/4/8 concurrent
+model (benchmarks/reports/serving-2026-11-27.md): aggregate generation at 1/2/4/8 concurrent
 sequences was 13.0/13.1/15.7/13.4 tok/s — two cores are compute-bound, so batching adds
 little — and 4 slots was the best; 4 slots also let n <= 4 samples share one prompt
 evaluation. More cores (or a GPU) gain more from slots, hence 2 per core.
