@@ -27,8 +27,9 @@ PROBES_TOTAL_S = 5.0  # for all probe inputs of one candidate
 @cache  # package data, read once
 def runner_script() -> str:
     """The script that runs the tests inside the sandbox: the per-test time limit
-    (sandbox/time_limit.py), the probes (agents/tester_probes.py), then agents/tester_harness.py."""
-    probes, harness = (resources.files("agents").joinpath(name).read_text(encoding="utf-8")
+    (sandbox/guest/time_limit.py), the probes (agents/guest/tester_probes.py), then
+    agents/guest/tester_harness.py."""
+    probes, harness = (resources.files("agents.guest").joinpath(name).read_text(encoding="utf-8")
                        for name in ("tester_probes.py", "tester_harness.py"))
     return f"{time_limit_source()}\n\n{probes}\n\n{harness}"
 

@@ -2,7 +2,7 @@
 spec's hidden acceptance tests, run in the sandbox over the built project.
 
 The hidden tests run with the project's conftest.py, ini files, plugins and modules that
-shadow pytest out of play (`acceptance_runner.py`); a project whose imported code tampers
+shadow pytest out of play (`guest/acceptance_runner.py`); a project whose imported code tampers
 with pytest in memory can still forge outcomes (see eval/README.md).
 
 Per spec: features % (acceptance tests passed), the project's own tests, lines of code,
@@ -26,11 +26,12 @@ from sandbox.base import Limits, Sandbox
 from settings.errors import BadInput
 
 SPECS_DIR = Path(__file__).with_name("specs")
+RUNNER_SOURCE = Path(__file__).parent / "guest" / "acceptance_runner.py"  # runs in the sandbox, stdlib + pytest
 ACCEPTANCE_DIR = "_acceptance"  # where the hidden tests go in the sandbox, beside the project
 RUNNER_DIR = "_codeloop"  # the runner and its empty ini: ours, never the project's
-TOKEN_FILE = ".codeloop-acceptance-token"  # as in acceptance_runner.py
+TOKEN_FILE = ".codeloop-acceptance-token"  # as in guest/acceptance_runner.py
 RESERVED = (ACCEPTANCE_DIR, RUNNER_DIR, TOKEN_FILE)  # a project's files there are dropped
-RESULT_MARK = "__CODELOOP_ACCEPTANCE__ "  # as in acceptance_runner.py
+RESULT_MARK = "__CODELOOP_ACCEPTANCE__ "  # as in guest/acceptance_runner.py
 MAX_FILE_BYTES = 256 * 1024
 
 
@@ -87,12 +88,12 @@ def _reserved(path: str) -> bool:
 
 def run_hidden_tests(sandbox: Sandbox, project: dict[str, str], hidden: dict[str, str], timeout_s: float) -> dict:
     """pytest over the hidden tests with the project's conftest, ini files, plugins and
-    shadow modules out of play (eval/acceptance_runner.py); outcomes count only when
+    shadow modules out of play (eval/guest/acceptance_runner.py); outcomes count only when
     stamped with this run's token. Project files in the reserved folders are dropped."""
     token = secrets.token_hex(16)
     files = {path: text for path, text in project.items() if not _reserved(path)}
     files |= {f"{ACCEPTANCE_DIR}/{name}": text for name, text in hidden.items()}
-    files |= {f"{RUNNER_DIR}/runner.py": (Path(__file__).parent / "acceptance_runner.py").read_text(encoding="utf-8"),
+    files |= {f"{RUNNER_DIR}/runner.py": RUNNER_SOURCE.read_text(encoding="utf-8"),
               f"{RUNNER_DIR}/pytest.ini": "[pytest]\n", TOKEN_FILE: token}
     result = sandbox.run(files, ["python", f"{RUNNER_DIR}/runner.py", ACCEPTANCE_DIR],
                          Limits(timeout_s=timeout_s, memory_mb=1024))

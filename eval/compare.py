@@ -1,5 +1,5 @@
 """Host-side verdicts for EvalPlus-style checks: the candidate's outputs (plain data, decoded
-by `eval.plainjson`) against the expected outputs of the canonical solution.
+by `eval.guest.plainjson`) against the expected outputs of the canonical solution.
 
 The sandboxed check program only runs the candidate and reports what it returned; whether
 that is right is decided here, in an interpreter the candidate never touched, so walking
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 
-from eval.plainjson import DecodeError, Digest, decode
+from eval.guest.plainjson import DecodeError, Digest, decode
 
 MBPP_NOT_NONE = frozenset({"check_str", "text_match_three", "text_starta_endb"})
 MBPP_SET_EQ = frozenset({"similar_elements", "find_char_long", "common_in_nested_lists", "extract_singly",

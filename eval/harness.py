@@ -1,11 +1,11 @@
 """Host side of the check programs: assemble one, run it in the sandbox with a fresh
 secret token, and accept its result line only when that line carries the token.
 
-A check program is sandbox/time_limit.py + `harness_io.py` + helper modules (the plus
+A check program is sandbox/guest/time_limit.py + `harness_io.py` + helper modules (the plus
 harness's `plainjson.py`, `mbpp_inputs.py`) + a harness (`base_harness.py`,
-`plus_harness.py`) + `main(payload)`. The token travels in a file the program deletes
-before candidate code runs (see `harness_io.py`); a run that ends without the stamped line
-has no result, even with exit code 0.
+`plus_harness.py`) + `main(payload)`; all but the first are eval/guest/'s (run in the
+sandbox). The token travels in a file the program deletes before candidate code runs (see
+`harness_io.py`); a run that ends without the stamped line has no result, even with exit code 0.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from sandbox import time_limit_source
 from sandbox.base import Limits, RunResult, Sandbox
 
-HERE = Path(__file__).parent
+GUEST = Path(__file__).parent / "guest"  # the programs' parts: stdlib-only files run in the sandbox
 RESULT_MARK = "__CODELOOP_RESULT__ "
 TOKEN_FILE = "token.txt"  # the same names as in harness_io.py (which runs in the sandbox)
 PROGRAM_FILE = "check.py"
@@ -26,12 +26,12 @@ PROGRAM_FILE = "check.py"
 
 @cache  # package files, read once
 def _source(name: str) -> str:
-    return (HERE / name).read_text(encoding="utf-8")
+    return (GUEST / name).read_text(encoding="utf-8")
 
 
 def build_program(harness: str, payload: dict, modules: tuple[str, ...] = ()) -> str:
     """The self-contained check program: the per-test time limit, token I/O, the named
-    helper modules (stdlib-only files of eval/), the harness file, the call."""
+    helper modules (stdlib-only files of eval/guest/), the harness file, the call."""
     parts = [time_limit_source(), _source("harness_io.py"), *(_source(m) for m in modules), _source(harness)]
     return "\n\n".join(parts) + f"\n\nmain({payload!r})\n"
 

@@ -4,7 +4,7 @@ tests of a candidate on base + extra inputs. The candidate runs in the sandbox
 (`eval.compare`), so nothing the candidate does in its own interpreter can make it pass.
 
 Expected outputs are computed once per problem in the sandbox and cached on the host as
-tagged JSON (`eval.plainjson`: plain data, decoded without eval or pickle). They never go
+tagged JSON (`eval.guest.plainjson`: plain data, decoded without eval or pickle). They never go
 into a check's sandbox. Per-input time limits are scaled from the reference time like
 EvalPlus v0.3.1: max(1 s, 4 x reference), and the whole check is capped at 60 s +
 start-up + 4 x the reference's time to encode its outputs — a fixed per-test limit is
@@ -24,7 +24,7 @@ from pathlib import Path
 from eval.compare import collect, judge
 from eval.harness import build_program as harness_program
 from eval.harness import run_program, run_program_lines
-from eval.mbpp_inputs import all_inputs
+from eval.guest.mbpp_inputs import all_inputs
 from eval.problems import Problem
 from sandbox.base import Limits, RunResult, Sandbox
 

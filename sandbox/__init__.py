@@ -31,9 +31,9 @@ BACKENDS: dict[str, str] = {
 
 @cache  # package data, read once
 def time_limit_source() -> str:
-    """The source of sandbox/time_limit.py (`time_limit`, `TestTimeout`): the start of every
+    """The source of sandbox/guest/time_limit.py (`time_limit`, `TestTimeout`): the start of every
     program we ship into the sandbox that runs tests under a time limit."""
-    return resources.files("sandbox").joinpath("time_limit.py").read_text(encoding="utf-8")
+    return resources.files("sandbox.guest").joinpath("time_limit.py").read_text(encoding="utf-8")
 
 
 def backend_class(name: str) -> type:

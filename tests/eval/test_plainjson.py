@@ -1,4 +1,4 @@
-"""The tagged JSON encoding of outputs (`eval.plainjson`): round trips, what stays opaque,
+"""The tagged JSON encoding of outputs (`eval.guest.plainjson`): round trips, what stays opaque,
 long outputs as digests, malformed text refused."""
 
 import json
@@ -7,7 +7,7 @@ from collections import Counter, OrderedDict, namedtuple
 
 import pytest
 
-from eval.plainjson import DecodeError, Digest, Opaque, decode, encode
+from eval.guest.plainjson import DecodeError, Digest, Opaque, decode, encode
 
 
 def roundtrip(x):

@@ -1,10 +1,10 @@
 """The host's comparison rules (EvalPlus v0.3.1, `eval.compare`), called directly on plain values,
-and MBPP+ input conversion (`eval.mbpp_inputs`)."""
+and MBPP+ input conversion (`eval.guest.mbpp_inputs`)."""
 
 import math
 
 from eval.compare import matches as _matches
-from eval.mbpp_inputs import convert_args as _convert_args
+from eval.guest.mbpp_inputs import convert_args as _convert_args
 
 
 def p(entry_point, dataset="mbpp", atol=0.0):
@@ -43,7 +43,7 @@ def test_mbpp_inputs_get_their_types_back():
 
 def test_judge_binds_each_output_to_its_input():
     from eval.compare import judge
-    from eval.plainjson import encode
+    from eval.guest.plainjson import encode
 
     spec = p("f")
     expected = [encode(x) for x in (1, 2, 3)]
@@ -77,7 +77,7 @@ def test_collect_binds_lines_to_input_indexes():
 
 def test_long_outputs_compare_by_digest():
     from eval.compare import output_matches
-    from eval.plainjson import encode
+    from eval.guest.plainjson import encode
 
     big = "ab" * 100_000
     assert output_matches(p("f"), encode(big), encode("".join(["ab"] * 100_000)), [])

@@ -1,4 +1,4 @@
-"""sandbox/time_limit.py, the one per-test time limit of the programs shipped into the
+"""sandbox/guest/time_limit.py, the one per-test time limit of the programs shipped into the
 sandbox (the tester's harness, the benchmark checks)."""
 
 import signal
@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from sandbox.time_limit import TestTimeout, time_limit
+from sandbox.guest.time_limit import TestTimeout, time_limit
 
 
 def test_a_slow_body_is_stopped_and_the_alarm_is_off_afterwards():

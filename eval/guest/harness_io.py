@@ -1,6 +1,6 @@
 """Proof that the tests finished; runs INSIDE the sandbox, stdlib only.
 
-Every check program starts with sandbox/time_limit.py's source, then this file's (then a harness,
+Every check program starts with sandbox/guest/time_limit.py's source, then this file's (then a harness,
 then `main(...)`).
 The host writes a per-run secret token into `TOKEN_FILE` next to the program; the
 program reads it and deletes the file *before* any candidate code runs, so the token is

@@ -1,5 +1,5 @@
 """Probes, run inside the sandbox as part of the tester's program (agents/tester.py
-`runner_script` places this file between sandbox/time_limit.py and agents/tester_harness.py;
+`runner_script` places this file between sandbox/guest/time_limit.py and agents/guest/tester_harness.py;
 never imported by codeloop itself): the entry point called on each probe's arguments in a
 forked child, each result turned into a short output signature that compares equal for
 results that are equal in the usual ways."""

@@ -6,7 +6,7 @@ It prints a readable report, a `N passed, N failed` line for the visible tests a
 one `@@CODELOOP_RESULT@@ {json}` line with every test's outcome (the tester parses it to
 compute agreement between candidates). Exit code 0 only when every visible test passes.
 
-Probes (selection by execution, agents/tester_probes.py): when tests.json carries `entry_point` and `probes` (the
+Probes (selection by execution, agents/guest/tester_probes.py): when tests.json carries `entry_point` and `probes` (the
 literals of argument tuples), the entry point is then called on each, and the result
 JSON gets `outputs`: one signature per probe — the normalized repr of the result, or
 `!ExceptionName`, `!timeout`, `!skipped` (the time for all probes was spent) or `!exit`
@@ -25,8 +25,8 @@ import sys
 import time
 import traceback
 
-# `time_limit` and `TestTimeout` come from sandbox/time_limit.py and `run_probes` from
-# agents/tester_probes.py, both placed before this file (agents/tester.py `runner_script`).
+# `time_limit` and `TestTimeout` come from sandbox/guest/time_limit.py and `run_probes` from
+# agents/guest/tester_probes.py, both placed before this file (agents/tester.py `runner_script`).
 MARKER = "@@CODELOOP_RESULT@@"
 MAX_MESSAGE = 600  # per test: enough for an assertion and a short traceback
 

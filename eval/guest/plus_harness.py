@@ -1,7 +1,7 @@
 """Runs code on EvalPlus inputs and reports its outputs as plain data; runs INSIDE the
 sandbox, stdlib only.
 
-`eval.plus` builds a program from sandbox/time_limit.py, `harness_io.py`, `plainjson.py`,
+`eval.plus` builds a program from sandbox/guest/time_limit.py, `harness_io.py`, `plainjson.py`,
 `mbpp_inputs.py`, this file's source and a call `main({...payload...})`; the result line
 carries the run's token (see `harness_io.py`). This program never decides a verdict: it
 calls the code on every input, each call under its own time limit, and reports each output
@@ -102,7 +102,7 @@ def _check(p, inputs, channel, token):
         return {"error": {"input": None, "reason": f"load: {type(exc).__name__}: {exc}"[:300]}}
     for i, args in enumerate(inputs):
         try:
-            with time_limit(p["limits"][i]):  # noqa: F821 — from sandbox/time_limit.py, placed before this file
+            with time_limit(p["limits"][i]):  # noqa: F821 — from sandbox/guest/time_limit.py, placed before this file
                 out = _shape(p, fn(*copy.deepcopy(args)))
         except TestTimeout:  # noqa: F821
             return {"error": {"input": i, "reason": f"timeout ({p['limits'][i]:.2f} s)"}}
