@@ -11,10 +11,10 @@ from agents.edit.loop import EditContext, run_change
 from apps.chat import commands
 from apps.chat.history import ChatHistory
 from apps.chat.ui import ReplyCancelled
-from memory.context_budget import CharCounter, TokenCounter
 from retrieval.base import Retriever
 from sandbox.base import Sandbox, SandboxError
 from serving.base import LLMError, Message
+from serving.tokens import CharCounter, TokenCounter
 from workspace.pytest_run import TestRun
 from workspace.repo import RepoError, UserRepo
 

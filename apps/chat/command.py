@@ -38,8 +38,8 @@ def chat(
     from apps.chat.ui import ConsoleUI
     from retrieval.api import retriever_for
     from sandbox import make_sandbox
-    from memory.context_budget import token_counter
     from serving.session import llm_session
+    from serving.tokens import token_counter
     from workspace.pytest_run import parse_command
     from workspace.repo import UserRepo
 
