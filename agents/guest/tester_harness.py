@@ -66,10 +66,10 @@ def _limited(func, seconds):
     return (status, message, captured stdout)."""
     captured = io.StringIO()
     try:
-        with time_limit(seconds), contextlib.redirect_stdout(captured):
+        with time_limit(seconds), contextlib.redirect_stdout(captured):  # noqa: F821 — time_limit.py is placed before this file
             message = func()
         status = "pass"
-    except TestTimeout:
+    except TestTimeout:  # noqa: F821
         status, message = "timeout", f"stopped after {seconds:g} s: the code is too slow or loops forever"
     except AssertionError:
         status, message = "fail", ""
@@ -180,7 +180,7 @@ def main():
     _print_failures("GENERATED", generated)
     passed = sum(r["ok"] for r in visible)
     print(f"{passed} passed, {len(visible) - passed} failed")
-    outputs = run_probes(namespace, tests.get("entry_point", ""), tests.get("probes", []),
+    outputs = run_probes(namespace, tests.get("entry_point", ""), tests.get("probes", []),  # noqa: F821 — tester_probes.py
                          float(tests.get("probe_s", 1.0)), float(tests.get("probes_total_s", 5.0)))
     print(MARKER, json.dumps({"import_error": "", "visible": visible, "generated": generated, "outputs": outputs}))
     sys.exit(0 if passed == len(visible) else 1)

@@ -61,9 +61,9 @@ def probe_once(func, probe, seconds):
     if not isinstance(args, tuple):
         return "!badinput"
     try:
-        with time_limit(seconds), contextlib.redirect_stdout(io.StringIO()):
+        with time_limit(seconds), contextlib.redirect_stdout(io.StringIO()):  # noqa: F821 — time_limit.py is placed before this file
             return signature(func(*args))  # the signature too: repr of a huge result takes time
-    except TestTimeout:
+    except TestTimeout:  # noqa: F821
         return "!timeout"
     except BaseException as exc:  # noqa: BLE001 - an exception is the candidate's answer
         return "!" + type(exc).__name__
@@ -79,7 +79,7 @@ def probe_outputs(func, probes, per_probe, total):
             continue
         try:
             yield probe_once(func, probe, min(per_probe, left))
-        except TestTimeout:  # the alarm fired just as the call returned
+        except TestTimeout:  # noqa: F821 — the alarm fired just as the call returned
             yield "!timeout"
 
 
