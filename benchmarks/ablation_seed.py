@@ -35,7 +35,7 @@ from eval.problems import load_benchmark
 from eval.recheck import load_run
 from eval.runstore import RecordWriter, has_records
 
-# setting -> its environment variable (agents/state.py ENV_FIELDS) and allowed values
+# setting -> its environment variable (settings/knobs.py: CODELOOP_<NAME>) and allowed values
 SETTINGS = {"visible_tests": ("CODELOOP_VISIBLE_TESTS", VISIBLE_TEST_LEVELS[1:]),
             "repair_runtime_only": ("CODELOOP_REPAIR_RUNTIME_ONLY", ("0",))}
 
