@@ -1,5 +1,6 @@
-"""Where codeloop keeps things and how it is configured: the one cache root (`cache.py`) and
-the one configuration (`config.py`: flags > CODELOOP_* env > config files > defaults).
+"""Where codeloop keeps things and how it is configured: the one cache root (`cache.py`), the
+one table of knobs (`knobs.py`) and the one configuration generated from it (`config.py`:
+flags > CODELOOP_* env > config files > defaults).
 
 A leaf package: it imports no other codeloop package, so every layer can use it."""
 
