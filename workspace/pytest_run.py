@@ -93,16 +93,17 @@ def report_text(result: RunResult, limit: int = MAX_REPORT_CHARS) -> str:
 
 def run_pytest(sandbox: Sandbox, files: dict[str, str], command: list[str] | None = None, *,
                paths: list[str] | None = None, timeout_s: float = 120.0, memory_mb: int = 1024,
-               locate: bool = True) -> TestRun:
+               locate: bool = True, report_chars: int = MAX_REPORT_CHARS) -> TestRun:
     """Run `command` (default pytest) over `paths` (default: pytest's own discovery) with
-    `files` in the sandbox. A pytest command with `locate` gets the locating plugin."""
+    `files` in the sandbox. A pytest command with `locate` gets the locating plugin; the
+    report keeps the last `report_chars` of the output."""
     argv = [*(command or PYTEST), *(paths or [])]
     if locate and is_pytest(argv):
         files = files | {f"{PLUGIN}.py": plugin_source()}
         argv += ["-p", PLUGIN]
     result = sandbox.run(files, argv, Limits(timeout_s=timeout_s, memory_mb=memory_mb,
                                              max_output_bytes=MAX_OUTPUT_BYTES))
-    tally, report = counts(result), report_text(result)
+    tally, report = counts(result), report_text(result, report_chars)
     ran = list(command or PYTEST)
     if result.timed_out:
         why = f"The test run did not finish within {timeout_s:g} s (an infinite loop or a blocking input()?)."

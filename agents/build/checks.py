@@ -7,16 +7,13 @@ due (an instruction that covers a requirement must leave tests behind).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from codetext.pyast import parse_python
-from sandbox.base import Limits, RunResult, Sandbox
+from sandbox.base import Sandbox
+from workspace.pytest_run import run_pytest
 
-PYTEST = ["python", "-m", "pytest", "-q", "--tb=short", "-p", "no:cacheprovider"]
-NO_TESTS_EXIT = 5  # pytest's exit code when it collected nothing
-MAX_REPORT_CHARS = 2500
-_COUNT = re.compile(r"(\d+) (passed|failed|error|errors)\b")
+MAX_REPORT_CHARS = 2500  # of pytest's output, for the repair prompt
 
 
 @dataclass
@@ -46,42 +43,21 @@ def syntax_errors(files: dict[str, str]) -> list[str]:
     return problems
 
 
-def counts(result: RunResult) -> dict:
-    """Passed/failed/error counts, from the JUnit outcomes when present, else pytest's last line."""
-    if result.tests:
-        outcomes = [t.outcome for t in result.tests]
-        return {"passed": outcomes.count("passed"), "failed": outcomes.count("failed"),
-                "errors": outcomes.count("error")}
-    found = {"passed": 0, "failed": 0, "errors": 0}
-    tail = result.stdout.strip().splitlines()[-1:] if result.stdout.strip() else []
-    for number, word in _COUNT.findall(" ".join(tail)):
-        found["errors" if word.startswith("error") else word] += int(number)
-    return found
-
-
-def report_text(result: RunResult) -> str:
-    """The part of pytest's output repair needs: the failures and the summary, capped
-    (the head is dropped first: the summary lines at the end matter most)."""
-    text = (result.stdout + ("\n" + result.stderr if result.stderr.strip() else "")).strip()
-    return text if len(text) <= MAX_REPORT_CHARS else "…\n" + text[-MAX_REPORT_CHARS:]
-
-
 def check_project(sandbox: Sandbox, files: dict[str, str], *, tests_due: bool, timeout_s: float,
                   memory_mb: int = 1024, paths: list[str] | None = None) -> CheckResult:
-    """Syntax-check `files`, then run pytest over them in the sandbox (only `paths` when
-    given, e.g. hidden acceptance tests)."""
+    """Syntax-check `files`, then run pytest over them in the sandbox (workspace/pytest_run.py;
+    only `paths` when given)."""
     problems = syntax_errors(files)
     if problems:
         return CheckResult("syntax", {}, "The code does not parse:\n" + "\n".join(problems))
-    result = sandbox.run(files, [*PYTEST, *(paths or [])], Limits(timeout_s=timeout_s, memory_mb=memory_mb))
-    tally = counts(result)
-    if result.timed_out:
-        why = f"The test run did not finish within {timeout_s:.0f} s (an infinite loop or a blocking input()?)."
-        return CheckResult("timeout", tally, why + "\n" + report_text(result), result.duration_s)
-    if result.exit_code == NO_TESTS_EXIT or (result.exit_code == 0 and not any(tally.values())):
+    run = run_pytest(sandbox, files, paths=paths, timeout_s=timeout_s, memory_mb=memory_mb, locate=False,
+                     report_chars=MAX_REPORT_CHARS)
+    if run.status == "timeout":
+        return CheckResult("timeout", run.counts, run.report, run.seconds)
+    if run.status == "no-tests" or (run.status == "passed" and not any(run.counts.values())):
         if not tests_due:
-            return CheckResult("green", tally, "", result.duration_s)
-        return CheckResult("no-tests", tally, "pytest collected 0 tests: write test functions named test_* "
-                           "in files tests/test_*.py.", result.duration_s)
-    verdict = "green" if result.exit_code == 0 else "red"
-    return CheckResult(verdict, tally, "" if verdict == "green" else report_text(result), result.duration_s)
+            return CheckResult("green", run.counts, "", run.seconds)
+        return CheckResult("no-tests", run.counts, "pytest collected 0 tests: write test functions named test_* "
+                           "in files tests/test_*.py.", run.seconds)
+    verdict = "green" if run.status == "passed" else "red"
+    return CheckResult(verdict, run.counts, "" if verdict == "green" else run.report, run.seconds)

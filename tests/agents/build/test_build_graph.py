@@ -4,7 +4,7 @@ parsing of plans and file answers."""
 from pathlib import Path
 
 from agents.build.graph import build_build_graph, route_after_final, route_after_repair
-from agents.build.parse import parse_files, parse_plan, parse_summary, paths_in
+from agents.build.parse import parse_plan, parse_summary, paths_in
 from agents.build.state import BuildConfig
 
 SNAPSHOT = Path(__file__).with_name("graph.mermaid.snapshot")
@@ -34,15 +34,10 @@ def test_plan_lines_with_and_without_covers_tags():
     ]
 
 
-def test_files_by_path_comment_or_heading_and_blocks_without_paths_are_noted():
-    answer = ("```python\n# file: pkg/a.py\nA = 1\n```\n"
-              "**`pkg/b.py`**\n```python\nB = 2\n```\n"
-              "### ./README.md\n```\n# Title\n```\n"
-              "```python\nprint('orphan')\n```\nSUMMARY: wrote a and b")
-    files, notes = parse_files(answer)
-    assert files == {"pkg/a.py": "A = 1\n", "pkg/b.py": "B = 2\n", "README.md": "# Title\n"}
-    assert notes == ["a code block without a `# file: path` first line was ignored"]
-    assert parse_summary(answer) == "wrote a and b"
+def test_the_summary_line_is_read_after_the_files():
+    # the files themselves are read by workspace/edits.py (tests/workspace/test_edits.py)
+    answer = "```python\n# file: pkg/a.py\nA = 1\n```\n**SUMMARY**: wrote a\nSUMMARY: wrote a and b\n"
+    assert parse_summary(answer) == "wrote a and b" and parse_summary("no summary here") == ""
 
 
 def test_paths_in_finds_named_files_only():
