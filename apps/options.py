@@ -17,6 +17,7 @@ from typing import Annotated, Literal, Optional
 import typer
 
 from settings import knobs
+from settings.config import Loaded, current
 
 SandboxName = Literal[knobs.SANDBOXES]  # sandbox.BACKENDS
 EngineName = Literal[knobs.ENGINES]  # serving.engines.ENGINES
@@ -75,8 +76,6 @@ RepairSamplesOption = knob_option("repair_samples", optional=True)
 def resolved(ctx: typer.Context | None = None):
     """The resolved settings (flags aside) the CLI loaded for this command (`ctx.obj`, set by
     apps/cli.py), else loaded now."""
-    from settings.config import Loaded, current
-
     root = ctx.find_root() if ctx is not None else None
     loaded = getattr(root, "obj", None)
     return loaded.settings if isinstance(loaded, Loaded) else current()

@@ -4,14 +4,17 @@ flags > environment (`CODELOOP_*`) > a config file > defaults.
 Config files, strongest first: `codeloop.toml` in the project (the nearest folder at or above
 the working directory holding `codeloop.toml`, `pyproject.toml` or `.git`), then
 `[tool.codeloop]` in that project's `pyproject.toml`, then `codeloop.toml` in the user config
-dir (`~/.config/codeloop/codeloop.toml`). Keys are the field names below (`base_url = "…"`).
+dir (`~/.config/codeloop/codeloop.toml`). Keys are the knob names of settings/knobs.py, the one
+table `Settings` is generated from (`base_url = "…"`).
 
 The trust boundary (issue 28): a project's files are the repository's, not the user's, so
 they may set only the `HARMLESS` keys; a sensitive key there is left out (one `Refused` line
 each, printed by the CLI) unless the user trusted the project as it is now (settings/trust.py,
 `codeloop trust`). Flags, the environment and the user config are the user's: fully trusted.
 
-`load()` gives the effective `Settings` and where each value came from (`codeloop config`).
+`load()` gives the effective `Settings` and where each value came from (`codeloop config`);
+`current()` is how library code gets a value it was not handed (nothing is copied into
+os.environ: the apps pass resolved values down, the rest ask `current()`).
 Flags are applied by the CLI: it hands the non-default values to click as the commands'
 `default_map`, which click consults after the command line and the option's own envvar —
 the same order (apps/cli.py).
