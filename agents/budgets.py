@@ -7,17 +7,12 @@ state: a run resumed from a checkpoint hours later is not charged for the gap.
 from __future__ import annotations
 
 from agents.state import SolveConfig, SolveState
+from agents.usage import spent as spent_usage
 
 
 def spent(state: SolveState) -> dict:
     """Calls, total tokens and seconds used so far, summed over agents."""
-    usage = state.get("usage") or {}
-    total = {"calls": 0, "tokens": 0, "seconds": 0.0}
-    for stats in usage.values():
-        total["calls"] += int(stats.get("calls", 0))
-        total["tokens"] += int(stats.get("prompt_tokens", 0)) + int(stats.get("completion_tokens", 0))
-        total["seconds"] += float(stats.get("seconds", 0.0))
-    return total
+    return spent_usage(state.get("usage"))
 
 
 def budget_exhausted(state: SolveState, config: SolveConfig) -> str:

@@ -11,12 +11,14 @@ outvote it — and many when it fails or there is nothing to test it on.
 from __future__ import annotations
 
 from agents.candidates import dedupe
-from agents.llm_call import add_usage, first_token, sample_settings, timed_complete
+from agents.llm_call import first_token, timed_complete
 from agents.planner import plan_section
 from agents.prompts import context_section, entry_point_line, layout, render
 from agents.retriever import context_text
+from agents.sampling import sample_settings
 from agents.state import SolveConfig, SolveState
 from agents.task import Task
+from agents.usage import add_usage
 from codetext.prompts import complete_function_prompt
 from serving.base import LLM, Completion, Message
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from agents.state import SolveConfig
 from serving.base import LLM, Completion, Message, Sampling
 
 STREAM_TOKENS = "codeloop_stream_tokens"  # the run config key that turns token streaming on
@@ -79,20 +78,3 @@ def first_token(update: dict) -> dict:
         if stats.get("streamed"):
             return {"first_token_s": round(stats["first_token_s"] / stats["streamed"], 3)}
     return {}
-
-
-def sample_settings(config: SolveConfig) -> Sampling:
-    """The sampler knobs for drawn (non-greedy) candidates and repairs."""
-    return Sampling(top_p=config.sample_top_p, top_k=config.sample_top_k,
-                    repeat_penalty=config.sample_repeat_penalty)
-
-
-def add_usage(updates: list[dict]) -> dict:
-    """Several usage updates of one node, summed per agent (one dict for the state)."""
-    total: dict = {}
-    for update in updates:
-        for agent, stats in update.items():
-            slot = total.setdefault(agent, {})
-            for key, value in stats.items():
-                slot[key] = slot.get(key, 0) + value
-    return total

@@ -10,8 +10,9 @@ worse is simply not selected.
 from __future__ import annotations
 
 from agents.candidates import code_hash, dedupe
-from agents.llm_call import first_token, sample_settings, timed_complete
+from agents.llm_call import first_token, timed_complete
 from agents.prompts import entry_point_line, layout, render
+from agents.sampling import sample_settings
 from agents.state import SolveConfig, SolveState
 from agents.task import Task
 from serving.base import LLM

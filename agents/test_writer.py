@@ -14,8 +14,9 @@ from codetext.extract import fenced_blocks
 from agents.examples import calls_name
 from agents.llm_call import timed_complete
 from agents.prompts import entry_point_line, example_messages, layout, render
-from agents.state import SolveConfig, SolveState, merge_usage
+from agents.state import SolveConfig, SolveState
 from agents.task import Task, assert_lines
+from agents.usage import merge_usage
 from serving.base import LLM
 
 

@@ -87,7 +87,6 @@ def cache_dir() -> Path:
     return cache_path("models")
 
 
-from settings.cache import cache_path, sha256_of
 def get_spec(name: str) -> ModelSpec:
     """The registered model called `name`, or a `ModelError` listing the known names."""
     if name not in REGISTRY:

@@ -11,20 +11,16 @@ import time
 
 from agents.build.checks import check_project
 from agents.build.context import final_messages, render, step_messages, system_message
-from agents.build.parse import parse_files, parse_summary
+from agents.build.parse import parse_summary
 from agents.build.state import BuildConfig, BuildMemory, BuildState
 from agents.llm_call import timed_complete
-from agents.state import merge_usage
+from agents.usage import merge_usage, spent
 from memory.context_budget import Budget, ContextOverflow, Section, compose, fit_exchanges, messages_tokens
 from memory.files import FileStoreError
 from memory.registry import Instruction
 from sandbox.base import Sandbox
 from serving.base import LLM, Message
-
-
-def tokens_of(update: dict) -> int:
-    """Prompt + completion tokens in one `timed_complete` usage update."""
-    return sum(s.get("prompt_tokens", 0) + s.get("completion_tokens", 0) for s in update.values())
+from workspace.edits import parse_files
 
 
 def apply_answer(memory: BuildMemory, ins: Instruction | None, text: str) -> list[str]:
@@ -50,7 +46,7 @@ def ask(llm: LLM, config: BuildConfig, agent: str, chat: list[Message], ins: Ins
     completion, update = timed_complete(llm, agent, chat, max_tokens=max_tokens or config.max_tokens,
                                         temperature=config.temperature)
     if ins is not None:
-        ins.tokens += tokens_of(update)
+        ins.tokens += spent(update)["tokens"]
         ins.seconds = round(ins.seconds + update[agent]["seconds"], 3)
     return completion.texts[0], update
 

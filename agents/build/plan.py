@@ -10,7 +10,7 @@ from agents.build.nodes import ask
 from agents.build.parse import parse_plan, with_tests
 from agents.build.state import BuildConfig, BuildMemory, BuildState
 from agents.build.context import render, system_message
-from agents.state import merge_usage
+from agents.usage import merge_usage
 from serving.base import LLM
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from agents.build.graph import build_build_graph, build_recursion_limit
 from agents.build.parse import parse_plan
 from agents.build.state import BuildConfig, BuildMemory
-from agents.state import merge_usage
+from agents.usage import merge_usage
 from memory import registry as reg
 from memory.context_budget import TokenCounter
 from memory.files import FileStore

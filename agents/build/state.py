@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, TypedDict
 
-from agents.state import merge_usage
+from agents.sampling import GREEDY_TEMPERATURE
+from agents.usage import merge_usage
 from memory import registry as reg
 from memory.context_budget import Budget, TokenCounter
 from memory.files import FileStore
@@ -31,7 +32,7 @@ class BuildConfig:
     final_rounds: int = 2  # repair rounds on the full suite at the end
     max_tokens: int = 1536  # per answer (whole files are long)
     summary_tokens: int = 160
-    temperature: float = 0.0
+    temperature: float = GREEDY_TEMPERATURE  # every build call is greedy (agents/sampling.py)
     n_ctx: int = 4096
     reserve_frac: float = 0.15
     test_timeout_s: float = 60.0  # one pytest run of the project; a timeout is a failure
