@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, TypedDict
 
 from agents.sampling import GREEDY_TEMPERATURE, SAMPLE_REPEAT_PENALTY, SAMPLE_TEMPERATURE, SAMPLE_TOP_K, SAMPLE_TOP_P
-from agents.sampling import GREEDY_TEMPERATURE, SAMPLE_REPEAT_PENALTY, SAMPLE_TEMPERATURE, SAMPLE_TOP_K, SAMPLE_TOP_P
 from agents.task import VISIBLE_TEST_LEVELS
-from agents.usage import add_counts, merge_usage  # the reducers of SolveState
 from agents.usage import add_counts, merge_usage  # the reducers of SolveState
 from settings.errors import BadInput
 from settings.knobs import PIPELINE

@@ -18,7 +18,6 @@ still gets the one configured root.
 from __future__ import annotations
 
 import hashlib
-import hashlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -97,16 +96,6 @@ class Entry:
     bytes: int
     files: int
     what: str
-
-
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file's bytes, read in 8 MiB blocks: how cached downloads (models,
-    benchmark files) are checked against their pinned digests."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(8 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def sha256_of(path: Path) -> str:
