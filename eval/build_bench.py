@@ -24,6 +24,7 @@ from pathlib import Path
 from codetext.tree import walk_files
 from sandbox.base import Limits, Sandbox
 from settings.errors import BadInput
+from workspace.pytest_run import run_pytest
 
 SPECS_DIR = Path(__file__).with_name("specs")
 RUNNER_SOURCE = Path(__file__).parent / "guest" / "acceptance_runner.py"  # runs in the sandbox, stdlib + pytest
@@ -74,9 +75,10 @@ def lines_of_code(files: dict[str, str]) -> dict:
 
 
 def run_tests(sandbox: Sandbox, files: dict[str, str], paths: list[str], timeout_s: float) -> dict:
-    """pytest over `paths` in the sandbox: passed/total from the JUnit outcomes."""
-    command = ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *paths]
-    result = sandbox.run(files, command, Limits(timeout_s=timeout_s, memory_mb=1024))
+    """pytest over `paths` in the sandbox (workspace/pytest_run.py): passed/total from the
+    JUnit outcomes."""
+    result = run_pytest(sandbox, files, paths=paths, timeout_s=timeout_s, locate=False).result
+    # only the JUnit outcomes count: pytest's summary line is the project's stdout, forgeable
     passed = sum(1 for t in result.tests if t.outcome == "passed")
     return {"passed": passed, "total": len(result.tests), "timed_out": result.timed_out,
             "exit_code": result.exit_code}
