@@ -16,8 +16,8 @@ from pathlib import Path, PurePosixPath
 
 from codetext.pyast import parse_python
 from codetext.tree import walk_files
-from workspace import files as safefs
 from settings.errors import BadInput
+from workspace import files as safefs
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_FILES = 200

@@ -57,8 +57,7 @@ def _line_before_path(line: str) -> str:
 
 
 def _clean(path: str) -> str:
-    path = path.replace("\\", "/")
-    return path[2:] if path.startswith("./") else path
+    return path.replace("\\", "/").removeprefix("./")
 
 
 def scan(reply: str, default_path: str = "") -> tuple[list[Edit], list[str]]:

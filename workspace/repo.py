@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from settings.errors import BadInput
 from workspace import files as safefs
 from workspace.git import DIFF_SAFE, GitError, GitRefused, GitRepo, run_git
-from settings.errors import BadInput
 
 TRAILER = "Codeloop-Edit: yes"  # marks the commits /undo may revert
 MAX_FILE_BYTES = 256 * 1024  # a whole-file edit of anything larger would not fit a small context
@@ -36,7 +36,7 @@ class UserRepo(GitRepo):
         super().__init__(Path(root).resolve(), own_identity=True)
 
     @classmethod
-    def find(cls, start: Path) -> "UserRepo":
+    def find(cls, start: Path) -> UserRepo:
         """The repository containing `start`; refuses outside a git repository, and a
         work tree that does not contain `start` (a `core.worktree` pointing elsewhere)."""
         try:

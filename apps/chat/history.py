@@ -16,8 +16,8 @@ import json
 import time
 from pathlib import Path
 
-from workspace import files as safefs
 from serving.base import Message
+from workspace import files as safefs
 
 MAX_LOG_BYTES = 64 * 1024 * 1024  # a log this size is not one codeloop wrote in a normal life
 

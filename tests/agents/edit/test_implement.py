@@ -6,7 +6,6 @@ import pytest
 
 from agents.edit.implement import ImplementError, function_at, new_body, replace_body
 
-
 SOURCE = ('import math\n\n\nclass K:\n    async def f(self, x):  # keep me\n        """Doc."""\n'
           '        pass\n\n\ndef g():\n    """Only a doc."""\n\n\ndef h(): return 1\n')
 
