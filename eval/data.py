@@ -16,11 +16,11 @@ from pathlib import Path
 
 from settings.cache import cache_path, sha256_of
 from settings.config import current
+from settings.knobs import env_name
 
 log = logging.getLogger(__name__)
 
-ENV_VAR = "CODELOOP_DATA_DIR"
-OFFLINE_VAR = "CODELOOP_OFFLINE"  # set to 1: never try to download
+ENV_VAR = env_name("data_dir")  # CODELOOP_DATA_DIR, for messages
 
 
 class BenchmarkDataError(Exception):

@@ -22,7 +22,6 @@ from settings.errors import BadInput
 
 log = logging.getLogger(__name__)
 
-ENV_INDEX_DIR = "CODELOOP_INDEX_DIR"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 
 

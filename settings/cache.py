@@ -25,9 +25,10 @@ from pathlib import Path
 
 import platformdirs
 from settings.config import current
+from settings.knobs import env_name
 from settings.errors import BadInput
 
-CACHE_ENV = "CODELOOP_CACHE_DIR"
+CACHE_ENV = env_name("cache_dir")  # CODELOOP_CACHE_DIR, for messages
 APP = "codeloop"
 
 # sub-folder -> what lives there (the only names `clean` ever removes)
