@@ -6,10 +6,10 @@ then gets a step of its own, so no requirement is silently dropped.
 
 from __future__ import annotations
 
+from agents.build.context import render, system_message
 from agents.build.nodes import ask
 from agents.build.parse import parse_plan, with_tests
 from agents.build.state import BuildConfig, BuildMemory, BuildState
-from agents.build.context import render, system_message
 from agents.usage import merge_usage
 from serving.base import LLM
 

@@ -21,10 +21,10 @@ from agents.usage import merge_usage
 from memory import registry as reg
 from memory.context_budget import TokenCounter
 from memory.files import FileStore
-from workspace.git import GitRepo
 from sandbox.base import Sandbox
 from serving.base import LLM
 from settings.errors import BadInput
+from workspace.git import GitRepo
 
 
 class BuildError(BadInput):

@@ -18,8 +18,8 @@ from agents.usage import merge_usage
 from memory import registry as reg
 from memory.context_budget import Budget, TokenCounter
 from memory.files import FileStore
-from workspace.git import GitRepo
 from serving.base import Message
+from workspace.git import GitRepo
 
 
 @dataclass(frozen=True)

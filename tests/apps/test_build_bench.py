@@ -1,16 +1,13 @@
 """`codeloop build-bench`: builds each spec (scripted model), scores it with hidden
 acceptance tests in the sandbox, appends results, and skips finished specs on a rerun."""
 
-import contextlib
 import json
 
 import pytest
 from typer.testing import CliRunner
 
-from apps import build_cmd
 from apps.cli import app
 from eval.build_bench import SPECS_DIR, discover, lines_of_code
-from serving.fake import FakeLLM
 from tests.agents.build.fixtures import ADD, MUL, PLAN, SPEC
 
 HIDDEN = """from calc.ops import add, mul
@@ -31,21 +28,6 @@ def test_mul_negative():
 def test_not_written():
     from calc.ops import div  # the spec never asked for it: a feature the build lacks
 """
-
-
-@pytest.fixture
-def scripted(monkeypatch):
-    def use(outputs):
-        llm = FakeLLM(outputs)
-
-        @contextlib.contextmanager
-        def fake_open(*args, **kwargs):
-            yield llm
-
-        monkeypatch.setattr(build_cmd, "open_llm", fake_open)
-        return llm
-
-    return use
 
 
 def test_shipped_specs_have_numbered_requirements_and_hidden_tests():

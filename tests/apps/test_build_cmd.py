@@ -1,40 +1,12 @@
 """`codeloop build` through the CLI: the table and exit codes, resume refusals as one-line
 errors (exit 2), never a traceback. The model is scripted; the sandbox is the process one."""
 
-import contextlib
 import json
 
-import pytest
 from typer.testing import CliRunner
 
-from apps import build_cmd
 from apps.cli import app
-from serving.fake import FakeLLM
 from tests.agents.build.fixtures import ADD, BAD_ADD, BAD_MUL, MUL, PLAN, SPEC
-
-
-@pytest.fixture
-def scripted(monkeypatch):
-    """Make the build command use a FakeLLM with the given outputs."""
-
-    def use(outputs):
-        llm = FakeLLM(outputs)
-
-        @contextlib.contextmanager
-        def fake_open(*args, **kwargs):
-            yield llm
-
-        monkeypatch.setattr(build_cmd, "open_llm", fake_open)
-        return llm
-
-    return use
-
-
-@pytest.fixture
-def spec(tmp_path):
-    path = tmp_path / "spec.md"
-    path.write_text(SPEC)
-    return path
 
 
 def run(*args):

@@ -2,16 +2,13 @@
 green first time, red → repair → green, red after every round, re-planning, and the
 context budget (never exceeded; overflow → summary → restart)."""
 
-import pytest
-
 from agents.build.run import run_build
 from agents.build.state import BuildConfig
 from memory import registry as reg
 from memory.context_budget import CharCounter, messages_tokens
-from workspace.git import GitRepo
 from serving.fake import FakeLLM
-from tests.agents.build.fixtures import (ADD, BAD_ADD, BAD_MUL, MUL, NO_FILES, PLAN, PLAN_MISSING_R2, SPEC,
-                                         SUMMARY)
+from tests.agents.build.fixtures import ADD, BAD_ADD, BAD_MUL, MUL, NO_FILES, PLAN, PLAN_MISSING_R2, SUMMARY
+from workspace.git import GitRepo
 
 COUNTER = CharCounter()
 
@@ -26,13 +23,6 @@ class RecordingLLM(FakeLLM):
     def complete(self, messages, *, max_tokens, **kwargs):
         self.max_tokens.append(max_tokens)
         return super().complete(messages, max_tokens=max_tokens, **kwargs)
-
-
-@pytest.fixture
-def spec(tmp_path):
-    path = tmp_path / "spec.md"
-    path.write_text(SPEC)
-    return path
 
 
 def build(spec, out, llm, sandbox, **config):

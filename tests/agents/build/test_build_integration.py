@@ -7,10 +7,10 @@ from agents.build.run import BuildOptions, run_build
 from agents.build.state import BuildConfig
 from memory import registry as reg
 from memory.context_budget import ServerCounter
-from workspace.git import GitRepo
 from sandbox import make_sandbox
 from serving.embedded import free_port
 from serving.session import llm_session
+from workspace.git import GitRepo
 
 pytestmark = pytest.mark.integration
 
