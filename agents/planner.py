@@ -12,6 +12,7 @@ import re
 
 from agents.llm_call import timed_complete
 from agents.prompts import layout, render
+from agents.sampling import GREEDY_TEMPERATURE
 from agents.state import SolveConfig, SolveState
 from agents.task import Task
 from serving.base import LLM
@@ -61,7 +62,7 @@ def make_planner(llm: LLM, config: SolveConfig):
             return {"plan": plan, "events": [{"agent": "planner", "steps": 1, "llm": False}]}
         messages = layout(render("planner_user", task=task.prompt, max_steps=str(MAX_STEPS)))
         completion, usage = timed_complete(llm, "planner", messages, max_tokens=min(config.max_tokens, 384),
-                                           temperature=0.0)
+                                           temperature=GREEDY_TEMPERATURE)
         plan = parse_plan(completion.texts[0]) or single_instruction(task)
         return {"plan": plan, "usage": usage, "events": [{"agent": "planner", "steps": len(plan), "llm": True}]}
 

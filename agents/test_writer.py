@@ -14,6 +14,7 @@ from codetext.extract import fenced_blocks
 from agents.examples import calls_name
 from agents.llm_call import timed_complete
 from agents.prompts import entry_point_line, example_messages, layout, render
+from agents.sampling import GREEDY_TEMPERATURE
 from agents.state import SolveConfig, SolveState
 from agents.task import Task, assert_lines
 from agents.usage import merge_usage
@@ -57,7 +58,7 @@ def examples_from_text(llm: LLM, task: Task) -> tuple[Task, dict, dict]:
     that parse and call the entry point are kept; an answer without any leaves the task
     as it was (a task may have no examples at all)."""
     completion, usage = timed_complete(llm, "examples", examples_messages(task),
-                                       max_tokens=EXAMPLES_MAX_TOKENS, temperature=0.0)
+                                       max_tokens=EXAMPLES_MAX_TOKENS, temperature=GREEDY_TEMPERATURE)
     found = parse_tests(completion.texts[0], task, EXAMPLES_CAP)
     return replace(task, asserts=[*task.asserts, *found]), usage, {"agent": "examples", "asserts": len(found)}
 
@@ -79,7 +80,7 @@ def make_test_writer(llm: LLM, config: SolveConfig):
         if not config.gen_tests:
             return update
         completion, usage = timed_complete(llm, "test_writer", writer_messages(task, config),
-                                           max_tokens=min(config.max_tokens, 512), temperature=0.0)
+                                           max_tokens=min(config.max_tokens, 512), temperature=GREEDY_TEMPERATURE)
         tests = parse_tests(completion.texts[0], task, config.max_gen_tests)
         return update | {"gen_tests": tests, "usage": merge_usage(update.get("usage"), usage),
                          "events": [*update.get("events", []), {"agent": "test_writer", "tests": len(tests)}]}
