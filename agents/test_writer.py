@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from codetext.extract import fenced_blocks
 from agents.examples import calls_name
 from agents.llm_call import timed_complete
 from agents.prompts import entry_point_line, example_messages, layout, render
@@ -18,6 +17,7 @@ from agents.sampling import GREEDY_TEMPERATURE
 from agents.state import SolveConfig, SolveState
 from agents.task import Task, assert_lines
 from agents.usage import merge_usage
+from codetext.extract import fenced_blocks
 from serving.base import LLM
 
 
