@@ -60,9 +60,10 @@ def rootfs_dir() -> Path:
     return home
 
 
-def image_name() -> str:
-    """The Docker image tag: the `sandbox_image` setting (CODELOOP_SANDBOX_IMAGE, the user's config), else IMAGE."""
-    return current().sandbox_image or IMAGE
+def image_name(image: str | None = None) -> str:
+    """The Docker image tag: `image`, else the `sandbox_image` setting (CODELOOP_SANDBOX_IMAGE,
+    the user's config), else IMAGE."""
+    return image or current().sandbox_image or IMAGE
 
 
 def rootfs_info(root: Path | None = None) -> dict | None:

@@ -30,11 +30,11 @@ def cached_binary() -> Path:
     return cache_path("bin") / BINARY_NAME
 
 
-def find_binary() -> Path | None:
-    """The `llama_server` setting ($CODELOOP_LLAMA_SERVER or the user's config), else the cached
-    portable build (under the cache root, then the user cache: a machine's one build serves
-    every cache directory), else PATH."""
-    explicit = current().llama_server
+def find_binary(explicit: str | None = None) -> Path | None:
+    """`explicit`, else the `llama_server` setting ($CODELOOP_LLAMA_SERVER or the user's config),
+    else the cached portable build (under the cache root, then the user cache: a machine's one
+    build serves every cache directory), else PATH."""
+    explicit = explicit or current().llama_server
     if explicit:
         return Path(explicit)
     user_cache = default_root() / "bin" / BINARY_NAME
