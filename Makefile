@@ -7,6 +7,7 @@ run:
 
 test:
 	scripts/setup.sh --tests
+	.venv/bin/ruff check .
 	.venv/bin/python -m pytest
 
 setup:

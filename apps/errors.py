@@ -109,4 +109,4 @@ def cli_errors() -> Iterator[None]:
         fail_for(exc)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None

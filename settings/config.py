@@ -150,9 +150,10 @@ def file_layers() -> list[Layer]:
     for kind, path in config_files():
         label = file_label(kind, path)
         if kind == "pyproject":  # its [tool.codeloop] table, read as trust.py hashes it
-            values = _read(lambda: InitSettingsSource(Settings, trust_store.pyproject_table(path.parent) or {}), label)
+            values = _read(lambda path=path: InitSettingsSource(Settings, trust_store.pyproject_table(path.parent) or {}),
+                           label)
         else:
-            values = _read(lambda: TomlConfigSettingsSource(Settings, toml_file=path), label)
+            values = _read(lambda path=path: TomlConfigSettingsSource(Settings, toml_file=path), label)
         sensitive = sorted(key for key in values if key not in HARMLESS)
         if kind == "user" or not sensitive:  # a repo with harmless knobs only: not even a look at trust
             layers.append(Layer(label, values))

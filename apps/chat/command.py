@@ -31,7 +31,6 @@ def chat(
     """Pair-program in this git repository: /add files, describe a change; codeloop writes
     whole files, tests them in the sandbox, repairs, and commits each accepted change."""
     from apps.chat.chat import Chat, ChatConfig
-    from apps.chat.commands import cmd_add
     from apps.chat.history import ChatHistory
     from apps.chat.repl import interactive_loop, plain_loop
     from apps.chat.stream import HTTPStreamer, LLMStreamer

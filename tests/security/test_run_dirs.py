@@ -17,7 +17,7 @@ from agents.solver import solve_task
 from agents.state import SolveConfig
 from agents.task import task_from_text
 from eval.runstore import CHECKPOINTS, RECORDS, read_records
-from serving.fake import FakeLLM
+from serving.fake import FakeLLM, FakeLLMExhausted
 
 ADD = ('def add(a, b):\n    """Return a + b.\n    >>> add(1, 2)\n    3\n    """\n',
        "def check(candidate):\n    assert candidate(1, 2) == 3\n")
@@ -107,7 +107,7 @@ def test_solve_task_refuses_a_tampered_checkpoint_file(sandbox, tmp_path):
     """The library path (a checkpoint file handed to `solve_task`) loads through the same
     strict serializer: the resume raises, the payload is not called."""
     task, db, marker = task_from_text(SUB[0]), tmp_path / CHECKPOINTS, tmp_path / "MARKER"
-    with pytest.raises(Exception):
+    with pytest.raises(FakeLLMExhausted):  # the run stops at its first call, leaving a checkpoint
         solve_task(task, FakeLLM([]), sandbox, SolveConfig.v1(), checkpoint=db, thread_id="t")
     tamper(db, marker)
     with pytest.raises(UnsafeCheckpoint, match="os.system"):

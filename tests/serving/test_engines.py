@@ -1,13 +1,12 @@
 """Engine choice, llama-server sizing and command lines, and the errors for missing programs."""
 
-import os
 import stat
 
 import httpx
 import pytest
 
 import settings.cache
-from serving import engines, llama_server, sizing
+from serving import engines, sizing
 from serving.embedded import ServerStartError
 from serving.llama_cpp_python import LlamaCppPythonEngine
 from serving.llama_server import LlamaServerEngine, cached_binary, find_binary
