@@ -26,8 +26,9 @@ from agents.coder import coder_messages
 from agents.repair import repair_messages
 from agents.task import task_from_problem
 from eval.problems import load_benchmark
-from memory.context_budget import MESSAGE_OVERHEAD, CharCounter, messages_tokens
+from memory.context_budget import MESSAGE_OVERHEAD, messages_tokens
 from serving.embedded import port_in_use
+from serving.tokens import CharCounter
 
 FEEDBACK = ("Traceback (most recent call last):\n  File \"check.py\", line 12, in <module>\n"
             "    assert candidate([1, 2, 3]) == [3, 2, 1]\nAssertionError\n")

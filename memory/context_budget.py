@@ -6,7 +6,7 @@ requirements always whole; the files it names, the file index, the spec overview
 previous summary excerpted as needed) so that prompt + answer + a reserve (~15 % of the
 context) never exceed the server's context. Tokens are counted by the one token counter
 (serving/tokens.py: the server's tokenizer, else the model's GGUF tokenizer, else an estimate
-from characters); its names are imported here too, where the budget's callers found them.
+from characters), which the caller hands in.
 
 Within a step, each repair adds an exchange (answer, test report). When the conversation
 no longer fits, `fit_exchanges` drops the oldest exchanges; the build graph then asks for a
@@ -19,11 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from serving.base import Message
-from serving.tokens import CharCounter, ServerCounter, TokenCounter, count_tokens, token_counter
-
-# the counter's names, still importable from here (the build and chat import them with the budget)
-__all__ = ["Budget", "CharCounter", "ContextOverflow", "Section", "ServerCounter", "TokenCounter", "compose",
-           "count_tokens", "excerpt", "fit_exchanges", "messages_tokens", "token_counter"]
+from serving.tokens import TokenCounter
 
 MESSAGE_OVERHEAD = 8  # chat-template tokens around each message (role markers, newlines)
 OMITTED = "… ({n} lines omitted to fit the context) …"

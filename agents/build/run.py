@@ -19,10 +19,10 @@ from agents.build.parse import parse_plan
 from agents.build.state import BuildConfig, BuildMemory
 from agents.usage import merge_usage
 from memory import registry as reg
-from memory.context_budget import TokenCounter
 from memory.files import FileStore
 from sandbox.base import Sandbox
 from serving.base import LLM
+from serving.tokens import TokenCounter
 from settings.errors import BadInput
 from workspace.git import GitRepo
 

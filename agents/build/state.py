@@ -16,9 +16,10 @@ from typing import Annotated, TypedDict
 from agents.sampling import GREEDY_TEMPERATURE
 from agents.usage import merge_usage
 from memory import registry as reg
-from memory.context_budget import Budget, TokenCounter
+from memory.context_budget import Budget
 from memory.files import FileStore
 from serving.base import Message
+from serving.tokens import TokenCounter
 from workspace.git import GitRepo
 
 

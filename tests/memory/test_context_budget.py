@@ -4,9 +4,7 @@ server tokenizer with its fallback."""
 import httpx
 import pytest
 
-from memory import context_budget
 from memory.context_budget import Budget, ContextOverflow, Section, compose, excerpt, fit_exchanges, messages_tokens
-from serving import tokens
 from serving.tokens import CharCounter, ServerCounter
 
 COUNTER = CharCounter(3.5)
@@ -110,8 +108,3 @@ def test_server_counter_tries_upstream_then_falls_back_to_characters():
     counter = ServerCounter("http://h/v1", transport=httpx.MockTransport(nothing))
     assert counter.count("x" * 35) == 10 and counter._route == ""
 
-
-def test_the_budget_counts_with_the_one_token_counter():
-    """serving/tokens.py is the one counter; the budget's names for it are the same objects."""
-    assert context_budget.token_counter is tokens.token_counter
-    assert context_budget.CharCounter is tokens.CharCounter and context_budget.ServerCounter is tokens.ServerCounter

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from agents.build.run import run_build
-from memory.context_budget import CharCounter
+from serving.tokens import CharCounter
 from sandbox.process import ProcessSandbox
 from serving.fake import FakeLLM
 from tests.agents.build.fixtures import ADD, BAD_MUL, PLAN

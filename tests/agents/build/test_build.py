@@ -5,8 +5,9 @@ context budget (never exceeded; overflow → summary → restart)."""
 from agents.build.run import run_build
 from agents.build.state import BuildConfig
 from memory import registry as reg
-from memory.context_budget import CharCounter, messages_tokens
+from memory.context_budget import messages_tokens
 from serving.fake import FakeLLM
+from serving.tokens import CharCounter
 from tests.agents.build.fixtures import ADD, BAD_ADD, BAD_MUL, MUL, NO_FILES, PLAN, PLAN_MISSING_R2, SUMMARY
 from workspace.git import GitRepo
 

@@ -6,7 +6,7 @@ import pytest
 from agents.build.run import BuildOptions, run_build
 from agents.build.state import BuildConfig
 from memory import registry as reg
-from memory.context_budget import ServerCounter
+from serving.tokens import ServerCounter
 from sandbox import make_sandbox
 from serving.embedded import free_port
 from serving.session import llm_session

@@ -10,7 +10,7 @@ import pytest
 
 from agents.build.run import BuildError, BuildOptions, run_build
 from memory import registry as reg
-from memory.context_budget import CharCounter
+from serving.tokens import CharCounter
 from memory.registry import RegistryError
 from serving.fake import FakeLLM
 from tests.agents.build.fixtures import ADD, MUL, PLAN, SPEC
