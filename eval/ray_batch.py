@@ -82,14 +82,26 @@ def start_ray(address: str):
     return ray
 
 
+# CODELOOP_* variables that are not knobs but that a node needs as the driver has them:
+# the key of the user's own server (serving/server_keys.py), the [llm] factory's arguments
+USER_ONLY_VARS = ("CODELOOP_API_KEY", "CODELOOP_LLM_ARGS")
+
+
+def job_env(loaded, environ) -> dict[str, str]:
+    """The variables a Ray job carries to its nodes: the driver's resolved settings
+    (`settings_env`) and the USER_ONLY_VARS the driver's environment has."""
+    return settings_env(loaded) | {var: environ[var] for var in USER_ONLY_VARS if environ.get(var)}
+
+
 def connect(ray, address: str) -> None:
     """Join the cluster at `address` (HOST:PORT, `auto` for the one `ray start` made on this
     machine, `local` for a private one). The driver's resolved settings travel with the job
     (the SolveConfig itself goes in each node's setup): every value that is not a default —
     from its environment or its config files, trust boundary applied — as the CODELOOP_*
     variables a node's own settings read first, so every node uses the driver's cache, engine,
-    sandbox image… and not whatever files lie in the worker's folder."""
-    env = settings_env(load_report())
+    sandbox image… and not whatever files lie in the worker's folder. The two variables that
+    are not knobs travel too: the user's server key and a LangChain model's arguments."""
+    env = job_env(load_report(), os.environ)
     probe(address)
     try:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False,

@@ -1,12 +1,15 @@
 """Whole-file edits from a model answer: one fenced block per file, with its path (aider's
 "whole" format, the one small models follow best). The one parser for chat, fix and the
-build (`parse_edits`, `parse_files`).
+build, with the two formats they prompt for (`CHAT`, `BUILD`).
 
-Parsing is lenient about where the path is written, because small models vary: a
-`# file: path` first line inside the block, the fence's info string (```python app.py),
-the line before the fence (`path`, **path**, `File: path`, ### ./path), or the end of that
-line ("Here is `app.py`:"). A block left open (a cut-off answer) is never a whole file.
-Deciding which edits may be applied is `check_edits`'s job, and it is strict.
+Both take the path from the fence's info string (```python app.py) or the line before the
+fence (`path`, **path**, `File: path`, ### ./path). The build's prompt asks for a `# file:
+path` first line inside the block (that line is not part of the file) and also accepts a
+known file name at the end of the line before ("Here is `app.py`:"); the chat never reads a
+path from a block's own text, so a file that starts with a `# app.py` comment keeps it. A
+block left open (a cut-off answer) is never a whole file for the chat; the build keeps it
+(its tests then say what is missing). Deciding which edits may be applied is
+`check_edits`'s job, and it is strict.
 """
 
 from __future__ import annotations
@@ -25,6 +28,19 @@ _PATH_COMMENT = re.compile(r"^\s*(?:#|//)\s*(?:file(?:name)?|path)?\s*:?\s*(?:\.
 _PATH_AT_END = re.compile(r"[`*#:\s](?:\./)?" + _KNOWN + r"[`*:\s]*$")
 NO_PATH = "a code block without a `# file: path` first line was ignored"
 CUT_OFF = "a code block that was never closed (a cut-off answer?) was ignored"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Where one answer format finds a block's path, and what a cut-off block is."""
+
+    path_comment: bool  # a `# file: path` first line inside the block (dropped from the text)
+    path_at_line_end: bool  # a known file name ending the line before the fence
+    keep_cut_off: bool  # a block never closed runs to the end of the answer instead of being dropped
+
+
+CHAT = Rules(path_comment=False, path_at_line_end=False, keep_cut_off=False)
+BUILD = Rules(path_comment=True, path_at_line_end=True, keep_cut_off=True)
 
 
 @dataclass
@@ -50,9 +66,9 @@ def _info_path(info: str) -> str:
     return ""
 
 
-def _line_before_path(line: str) -> str:
-    """The path the line before a fence names: the whole line, else its end."""
-    found = _PATH_AT_END.search(" " + line)
+def _line_before_path(line: str, at_end: bool) -> str:
+    """The path the line before a fence names: the whole line, else (with `at_end`) its end."""
+    found = _PATH_AT_END.search(" " + line) if at_end else None
     return _path_from(line) or (found.group(1) if found else "")
 
 
@@ -60,7 +76,7 @@ def _clean(path: str) -> str:
     return path.replace("\\", "/").removeprefix("./")
 
 
-def scan(reply: str, default_path: str = "") -> tuple[list[Edit], list[str]]:
+def scan(reply: str, default_path: str = "", rules: Rules = CHAT) -> tuple[list[Edit], list[str]]:
     """The whole-file blocks in `reply`, in order (the later block wins when one file is
     written twice), and a note for each block that was ignored. A block with no path gets
     `default_path` (one file in play), else it is ignored as an example."""
@@ -75,21 +91,21 @@ def scan(reply: str, default_path: str = "") -> tuple[list[Edit], list[str]]:
             continue
         fence, info = opening.group(1), opening.group(2)
         end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == fence), None)
-        if end is None:
+        if end is None and not rules.keep_cut_off:
             notes.append(CUT_OFF)
             break
         body = lines[i + 1:end]
-        first = _PATH_COMMENT.match(body[0]) if body else None
+        first = _PATH_COMMENT.match(body[0]) if body and rules.path_comment else None
         if first:
             path, body = first.group(1), body[1:]
         else:
             before = next((lines[j] for j in range(i - 1, -1, -1) if lines[j].strip()), "")
-            path = _info_path(info) or _line_before_path(before) or default_path
+            path = _info_path(info) or _line_before_path(before, rules.path_at_line_end) or default_path
         if path:
             edits.append(Edit(_clean(path), "\n".join(body).strip("\n") + "\n"))
         elif any(line.strip() for line in body):
             notes.append(NO_PATH)
-        i = end + 1
+        i = len(lines) if end is None else end + 1
     return _last_per_path(edits), notes
 
 
@@ -99,8 +115,9 @@ def parse_edits(reply: str, default_path: str = "") -> list[Edit]:
 
 
 def parse_files(reply: str) -> tuple[dict[str, str], list[str]]:
-    """`{path: text}` of the whole-file blocks in `reply`, and notes on ignored blocks."""
-    edits, notes = scan(reply)
+    """`{path: text}` of the whole-file blocks in a build answer (`BUILD` rules), and notes on
+    ignored blocks."""
+    edits, notes = scan(reply, rules=BUILD)
     return {edit.path: edit.text for edit in edits}, notes
 
 

@@ -278,3 +278,20 @@ def test_ray_local_runs_the_pipeline_like_the_thread_pool(models_dir, tmp_path):
     assert outcome(tmp_path / "ray") == outcome(tmp_path / "local")
     meta = [json.loads((tmp_path / run / "meta.json").read_text()) for run in ("ray", "local")]
     assert meta[0]["variant"] == meta[1]["variant"] and meta[0]["variant"]
+
+
+def test_a_job_carries_the_settings_and_the_users_key_but_nothing_else(monkeypatch, tmp_path):
+    """Nodes on other machines get the driver's resolved settings plus the user's server key
+    and [llm] arguments (not knobs, so `settings_env` alone would drop them); other
+    variables of the driver stay home."""
+    from eval.ray_batch import job_env
+    from settings.config import load_report
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CODELOOP_MAX_REPAIRS", "5")
+    environ = {"CODELOOP_API_KEY": "sk-user", "CODELOOP_LLM_ARGS": '{"model": "m"}', "HOME_SECRET": "x"}
+    env = job_env(load_report(), environ)
+    assert env["CODELOOP_MAX_REPAIRS"] == "5"
+    assert env["CODELOOP_API_KEY"] == "sk-user" and env["CODELOOP_LLM_ARGS"] == '{"model": "m"}'
+    assert "HOME_SECRET" not in env
+    assert "CODELOOP_API_KEY" not in job_env(load_report(), {})
