@@ -117,6 +117,13 @@ def run_pytest(sandbox: Sandbox, files: dict[str, str], command: list[str] | Non
     return TestRun("failed", report, ran, failures, tally, result)
 
 
+# a failure record's fields and the types they may have (None: absent or null)
+RECORD_TYPES = {"file": (str,), "id": (str,), "line": (int, type(None)), "crash_file": (str, type(None)),
+                "crash_line": (int, type(None)), "when": (str, type(None)), "message": (str, type(None))}
+
+
 def _is_record(item: object) -> bool:
-    # the marker line is printed inside the sandbox: keep only well-formed records
-    return isinstance(item, dict) and isinstance(item.get("file"), str) and isinstance(item.get("id"), str)
+    # the marker line is printed inside the sandbox, where the project's own code runs: keep
+    # only well-formed records, so no caller meets a forged type (bool is an int: refused too)
+    return isinstance(item, dict) and all(
+        isinstance(item.get(key), kinds) and not isinstance(item.get(key), bool) for key, kinds in RECORD_TYPES.items())

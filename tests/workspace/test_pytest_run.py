@@ -42,7 +42,8 @@ def test_passing_no_tests_and_timeout(box):
 
 def test_a_forged_marker_line_yields_no_bogus_failures(box):
     # printed at exit, after the plugin's own line: the last marker line is the project's
-    forged = ("import atexit\n\natexit.register(print, " + repr(MARKER + '[1, {"x": 2}, "s"]') + ")\n\n\n"
+    forged = ("import atexit\n\natexit.register(print, " + repr(MARKER + '[1, {"x": 2}, "s", {"file": "t.py", "id": "t", "line": "x"}, '
+                                                   '{"file": "t.py", "id": "t", "crash_line": [3]}]') + ")\n\n\n"
               "def test_forge():\n    assert False\n")
     run = run_pytest(box, {"tests/test_forge.py": forged})
     assert run.status == "failed" and run.failures == [] and run.counts["failed"] == 1
