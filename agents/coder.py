@@ -30,7 +30,7 @@ def coder_messages(task: Task, context: str = "", plan: list[dict] | None = None
     benchmark shape) is asked as "complete this function" in one user message, without the
     shared system prompt: on all 317 mbpp-dev tasks that prompt's greedy answer passed 175
     against 167 for the system prompt + `<task>` tags (won 10, lost 18; the held-out set and
-    the first HumanEval+ tasks leaned the same way; benchmarks/agents-2026-11-27.md). With
+    the first HumanEval+ tasks leaned the same way; benchmarks/reports/agents-2026-11-27.md). With
     no context and no plan it is the baseline's own prompt, so the pipeline starts from the
     same answer the single call gives. Tasks written as prose keep the tagged prompt.
 

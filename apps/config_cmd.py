@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import typer
 
 from apps.errors import fail
-from settings.config import ConfigError, config_files, file_values_as_env, load_report, user_config_file
+from settings.config import ConfigError, config_files, load_report, settings_env, user_config_file
 
 MASK = "****"
 # a key naming a secret: one of these words as a whole part of the name (api_key, apiKey,
@@ -69,7 +69,7 @@ def config(assign: list[str] = typer.Option(None, "--set", metavar="KEY=VALUE",
         flags[key.strip().replace("-", "_")] = value
     try:
         loaded = load_report(flags)
-        exported = file_values_as_env(loaded=loaded) if as_env else {}
+        exported = settings_env(loaded, files_only=True) if as_env else {}
     except ConfigError as exc:
         fail(str(exc))
         return

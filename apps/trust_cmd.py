@@ -8,7 +8,8 @@ import typer
 
 from apps.errors import fail
 from settings import trust as trust_store
-from settings.config import SENSITIVE, project_dir
+from settings.config import project_dir
+from settings.knobs import SENSITIVE
 from settings.errors import BadInput
 
 

@@ -1,7 +1,7 @@
 """Prompt files, and the one "complete the following function" prompt.
 
 `package_prompt` is the one loader of prompt files: every package that ships prompts keeps
-them as package data in its own `prompts/` folder (agents, agents.build, apps.chat, codetext)
+them as package data in its own `prompts/` folder (agents, agents.build, agents.edit, codetext)
 and reads them through it. It lives here, the lowest layer that has prompts of its own.
 
 `prompts/complete_function.md` is shared by the single-call baseline (eval/) and the coder

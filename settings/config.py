@@ -36,8 +36,6 @@ from settings.errors import BadInput
 from settings.llm_table import LLMTable
 from settings.trust import Trust
 
-ENV_PREFIX = knobs.ENV_PREFIX
-HARMLESS, SENSITIVE = knobs.HARMLESS, knobs.SENSITIVE  # the trust boundary, from the table
 FILE_NAME = "codeloop.toml"
 
 
@@ -49,7 +47,7 @@ class _SettingsBase(BaseSettings):
     """What every generated `Settings` shares: the CODELOOP_ prefix and the sources' order."""
 
     # env_ignore_empty: `CODELOOP_X=` means unset, as it always has
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", validate_default=True,
+    model_config = SettingsConfigDict(env_prefix=knobs.ENV_PREFIX, extra="ignore", validate_default=True,
                                       env_ignore_empty=True)
 
     @classmethod
@@ -154,7 +152,7 @@ def file_layers() -> list[Layer]:
                            label)
         else:
             values = _read(lambda path=path: TomlConfigSettingsSource(Settings, toml_file=path), label)
-        sensitive = sorted(key for key in values if key not in HARMLESS)
+        sensitive = sorted(key for key in values if key not in knobs.HARMLESS)
         if kind == "user" or not sensitive:  # a repo with harmless knobs only: not even a look at trust
             layers.append(Layer(label, values))
             continue
@@ -164,7 +162,7 @@ def file_layers() -> list[Layer]:
             layers.append(Layer(label, values))
             continue
         refused = tuple(Refused(key, label, path.parent, project_trust) for key in sensitive)
-        layers.append(Layer(label, {k: v for k, v in values.items() if k in HARMLESS}, refused))
+        layers.append(Layer(label, {k: v for k, v in values.items() if k in knobs.HARMLESS}, refused))
     return layers
 
 
@@ -188,7 +186,7 @@ def load_report(flags: dict | None = None) -> Loaded:
     origin = {}
     for name in Settings.model_fields:
         where = next((layer.label for layer in layers if name in layer.values), "default")
-        origin[name] = f"env {ENV_PREFIX}{name.upper()}" if where == "env" else where
+        origin[name] = f"env {knobs.env_name(name)}" if where == "env" else where
     refused = tuple(r for layer in files for r in layer.refused)
     order = (*(layer.label for layer in layers), "default")
     try:
@@ -196,7 +194,7 @@ def load_report(flags: dict | None = None) -> Loaded:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]) if err.get("loc") else "?"
-        shown = f"{ENV_PREFIX}{name.upper()}" if origin.get(name, "").startswith("env") else name
+        shown = knobs.env_name(name) if origin.get(name, "").startswith("env") else name
         raise ConfigError(f"{shown}={err.get('input')!r} ({origin.get(name, '?')}): {err['msg']}") from None
 
 
@@ -252,21 +250,10 @@ def settings_env(loaded: Loaded, files_only: bool = False) -> dict[str, str]:
         if isinstance(value, LLMTable):
             out |= value.as_env()
             continue
-        out[env_var(name)] = ("1" if value else "0") if isinstance(value, bool) else "" if value is None else str(value)
+        out[knobs.env_name(name)] = ("1" if value else "0") if isinstance(value, bool) else "" if value is None else str(value)
     return out
 
 
-def file_values_as_env(flags: dict | None = None, loaded: Loaded | None = None) -> dict[str, str]:
-    """The settings that come from a config file, as CODELOOP_* variables (`settings_env`)."""
-    return settings_env(loaded or load_report(flags), files_only=True)
-
-
-def env_var(name: str) -> str:
-    """The environment variable of a setting (settings/knobs.py `env_name`)."""
-    return knobs.env_name(name)
-
-
-__all__ = ["HARMLESS", "SENSITIVE", "ConfigError", "LLMTable", "Layer", "Loaded", "Refused", "Settings", "config_files",
-           "current", "default_map", "env_var", "file_label", "file_layers", "file_values_as_env", "load",
-           "load_report",
-           "project_dir", "settings_env", "user_config_file"]
+__all__ = ["ConfigError", "LLMTable", "Layer", "Loaded", "Refused", "Settings", "config_files", "current",
+           "default_map", "file_label", "file_layers", "load", "load_report", "project_dir", "settings_env",
+           "user_config_file"]

@@ -1,6 +1,7 @@
-"""The one yes/no parser: every boolean setting (through `Settings`, settings/knobs.py) and
-the few third-party variables codeloop reads (HF_HUB_OFFLINE) go through `yes_no`. No heavy
-imports, so any layer may use it."""
+"""The one yes/no parser of codeloop's own values: every boolean setting (through
+`Settings`, settings/knobs.py) goes through `yes_no`; a third-party variable codeloop reads
+(HF_HUB_OFFLINE) is read as its owner reads it (`env_flag`). No heavy imports, so any layer
+may use it."""
 
 from __future__ import annotations
 
@@ -26,5 +27,7 @@ def yes_no(value: str | bool, what: str = "value") -> bool:
 
 
 def env_flag(var: str) -> bool:
-    """A yes/no environment variable read with `yes_no` (unset or empty is no)."""
-    return yes_no(os.environ.get(var, ""), var)
+    """A third-party yes/no variable (HF_HUB_OFFLINE) read as its owner reads it: one of the
+    YES spellings is yes, anything else is no, never an error (codeloop's own knobs are
+    strict: `yes_no`)."""
+    return os.environ.get(var, "").strip().lower() in YES

@@ -32,7 +32,7 @@ HARMLESS_CLASS, SENSITIVE_CLASS = "harmless", "sensitive"
 
 # The one yes/no parser (settings/env.py) for every boolean knob, whatever its source
 # (a TOML boolean passes through as it is).
-Bool = Annotated[bool, BeforeValidator(lambda v: yes_no(v) if isinstance(v, str) else v)]
+Bool = Annotated[bool, BeforeValidator(lambda v, info: yes_no(v, info.field_name) if isinstance(v, str) else v)]
 
 SANDBOXES = ("auto", "docker", "bwrap", "process")  # sandbox.BACKENDS
 ENGINES = ("llama-server", "llama-cpp-python", "vllm", "openai")  # serving.engines.ENGINES

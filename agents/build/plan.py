@@ -41,8 +41,9 @@ def make_planner(llm: LLM, memory: BuildMemory, config: BuildConfig):
         usage: dict = {}
         missing: list[str] = []
         steps: list[tuple[str, list[str]]] = []
-        calls = 0
-        for calls in (1, 2):  # the first plan, then one re-plan naming what it missed
+        replanned = False
+        for attempt in range(2):  # the first plan, then one re-plan naming what it missed
+            replanned = attempt > 0
             answer, update = ask(llm, config, "planner", planner_messages(memory, config, missing), None, 512)
             usage = merge_usage(usage, update)
             steps = parse_plan(answer)[: config.max_steps] or steps
@@ -53,6 +54,6 @@ def make_planner(llm: LLM, memory: BuildMemory, config: BuildConfig):
         registry.set_instructions(cover_the_rest(steps, memory))
         memory.save()
         return {"usage": usage, "events": [{"agent": "planner", "steps": len(registry.instructions),
-                                            "replanned": calls > 1, "added": missing}]}
+                                            "replanned": replanned, "added": missing}]}
 
     return planner

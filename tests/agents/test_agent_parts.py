@@ -72,7 +72,7 @@ def test_parse_tests_without_a_fence_and_without_a_function_name():
     assert parse_tests("assert max_of([1, 3]) == 3\nassert 1 == 1 + \n", task, 8) == ["assert max_of([1, 3]) == 3"]
 
 
-def config_from_env(monkeypatch, env: dict, **overrides) -> SolveConfig:
+def config_with_env(monkeypatch, env: dict, **overrides) -> SolveConfig:
     """The SolveConfig the resolved settings give with only `env` among the CODELOOP_* variables."""
     import os
 
@@ -86,13 +86,13 @@ def config_from_env(monkeypatch, env: dict, **overrides) -> SolveConfig:
 def test_solve_config_from_the_resolved_settings(monkeypatch):
     env = {"CODELOOP_CANDIDATES": "3", "CODELOOP_GEN_TESTS": "yes", "CODELOOP_MAX_WALL_S": "90",
            "CODELOOP_MAX_CALLS": "7"}
-    config = config_from_env(monkeypatch, env, temperature=0.8)
+    config = config_with_env(monkeypatch, env, temperature=0.8)
     assert (config.candidates, config.gen_tests, config.max_wall_s, config.temperature) == (3, True, 90.0, 0.8)
     assert config.max_llm_calls == 7  # max_calls feeds max_llm_calls (settings/knobs.py)
-    assert config_from_env(monkeypatch, {}) == SolveConfig()
+    assert config_with_env(monkeypatch, {}) == SolveConfig()
     assert SolveConfig.from_settings(Settings(max_repairs=5)).max_repairs == 5  # settings passed down, no environment
     with pytest.raises(ValueError, match="CODELOOP_CANDIDATES"):
-        config_from_env(monkeypatch, {"CODELOOP_CANDIDATES": "many"})
+        config_with_env(monkeypatch, {"CODELOOP_CANDIDATES": "many"})
 
 
 def test_repair_samples_at_its_own_temperature_when_set(monkeypatch):
@@ -111,5 +111,5 @@ def test_repair_samples_at_its_own_temperature_when_set(monkeypatch):
     for env, expected, drawn in (({}, 0.7, 2), ({"CODELOOP_REPAIR_TEMPERATURE": "0.9"}, 0.9, 2),
                                  ({"CODELOOP_REPAIR_TEMPERATURE": "-1"}, 0.0, 1)):
         llm = Recording(fixes)
-        update = make_repair(llm, config_from_env(monkeypatch, env))(state)
+        update = make_repair(llm, config_with_env(monkeypatch, env))(state)
         assert llm.temperatures == [expected] and update["attempts"] == 1 and len(update["pending"]) == drawn

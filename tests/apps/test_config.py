@@ -123,20 +123,20 @@ def test_every_pipeline_knob_is_a_setting_with_the_pipelines_default(project):
 
 def test_a_files_false_reaches_the_pipeline_and_an_empty_variable_is_unset(project, monkeypatch):
     from agents.state import SolveConfig
-    from settings.config import current, file_values_as_env
+    from settings.config import current, load_report, settings_env
 
     (project / "codeloop.toml").write_text("select_by_outputs = false\nrepair_runtime_only = false\n")
     config = SolveConfig.from_settings(current())  # the resolved settings passed down, not the environment
     assert (config.select_by_outputs, config.repair_runtime_only, config.adaptive) == (False, False, True)
     assert not any(var.startswith("CODELOOP_SELECT") for var in os.environ)
-    assert file_values_as_env()["CODELOOP_SELECT_BY_OUTPUTS"] == "0"  # `codeloop config --env`'s reading
+    assert settings_env(load_report(), files_only=True)["CODELOOP_SELECT_BY_OUTPUTS"] == "0"  # `codeloop config --env`'s reading
     monkeypatch.setenv("CODELOOP_ADAPTIVE", "")  # as before: empty means unset, for every command
     assert shown()["adaptive"] == {"value": True, "source": "default"}
 
 
 def test_yes_no_variables_read_one_way(project, monkeypatch):
     from settings.config import ConfigError, current
-    from settings.env import env_flag
+    from settings.env import env_flag, yes_no
     from settings.errors import BadInput
 
     for value, meant in [("1", True), ("true", True), ("YES", True), ("on", True), ("0", False), ("false", False),
@@ -145,11 +145,14 @@ def test_yes_no_variables_read_one_way(project, monkeypatch):
         monkeypatch.setenv("CODELOOP_ADAPTIVE", value)
         # the settings (every boolean knob) and the helper for other variables agree
         assert env_flag("CODELOOP_OFFLINE") is meant is current().offline is current().adaptive, value
-    monkeypatch.setenv("CODELOOP_OFFLINE", "maybe")  # neither: one line naming the variable, not a silent no
-    with pytest.raises(BadInput, match="CODELOOP_OFFLINE='maybe'"):
-        env_flag("CODELOOP_OFFLINE")
-    with pytest.raises(ConfigError, match="CODELOOP_OFFLINE='maybe'"):
+    monkeypatch.setenv("CODELOOP_OFFLINE", "maybe")  # neither: a knob says so in one line naming it
+    with pytest.raises(ConfigError, match="CODELOOP_OFFLINE='maybe'.*offline='maybe' is not yes or no"):
         current()
+    with pytest.raises(BadInput, match="CODELOOP_OFFLINE='maybe'"):
+        yes_no("maybe", "CODELOOP_OFFLINE")
+    # a third-party variable is read as its owner reads it (huggingface_hub: a yes spelling or no)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "2")
+    assert env_flag("HF_HUB_OFFLINE") is False
 
 
 def test_a_file_value_reaches_code_that_reads_its_variable_and_is_taken_back(project, monkeypatch, tmp_path):

@@ -14,7 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from apps.cli import app
-from settings.config import HARMLESS, SENSITIVE, Settings
+from settings.config import Settings
+from settings.knobs import HARMLESS, SENSITIVE
 
 GOOD = "```python\ndef add(a, b):\n    return a + b\n```"
 TASK = "Write add(a, b).\nassert add(1, 2) == 3\n"

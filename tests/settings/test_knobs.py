@@ -49,7 +49,7 @@ def test_settings_trust_and_pipeline_fields_are_the_tables():
     from agents.state import SolveConfig
 
     assert list(config.Settings.model_fields) == [k.name for k in KNOBS]
-    assert config.HARMLESS | config.SENSITIVE == {k.name for k in KNOBS} and not config.HARMLESS & config.SENSITIVE
+    assert knobs.HARMLESS | knobs.SENSITIVE == {k.name for k in KNOBS} and not knobs.HARMLESS & knobs.SENSITIVE
     for knob in KNOBS:
         assert knob.trust in ("harmless", "sensitive") and knob.why, knob.name  # a class and its reason
         assert knob.help and knob.env == "CODELOOP_" + knob.name.upper()
