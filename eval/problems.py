@@ -24,8 +24,8 @@ from pathlib import Path
 from eval.data import BenchmarkDataError, data_file
 from eval.problem import Problem, mbpp_entry_point, mbpp_prompt
 from eval.taskfile import is_task_file, load_task_file
-
 from settings.cache import sha256_of
+
 
 class UnknownProblem(LookupError):
     """A problem reference that names no known benchmark or task id."""
